@@ -1,0 +1,98 @@
+// The validated, resolved config value that the rest of slipway reads. Produced only by
+// loadConfig (src/config/load.ts); durations are milliseconds, paths are absolute where the
+// machine running slipway reads them, and `${env:..}`/`${file:..}` secrets are already substituted
+// (their values are listed in `secrets` so every writer can mask them).
+
+export interface SshSettings {
+  /** Absolute path of the private key, or undefined to use none (agent-less). */
+  identity?: string;
+  /** Absolute path of a known_hosts file, or undefined. */
+  knownHosts?: string;
+  connectTimeoutMs: number;
+  /** Default bound of every remote command. */
+  commandTimeoutMs: number;
+}
+
+export interface NotifyTarget {
+  webhook: string;
+  on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'>;
+}
+
+export interface Settings {
+  /** Absolute path of the state folder. */
+  stateDir: string;
+  concurrency: number;
+  ssh: SshSettings;
+  report: { title: string };
+  server?: { listen: string; webhookSecret?: string };
+  notify: NotifyTarget[];
+}
+
+export interface HostConfig {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  env: Record<string, string>;
+  /** A public key line ("ssh-ed25519 AAAA...") or a "SHA256:..." fingerprint. */
+  hostKey?: string;
+  /** Absolute path of a private key for this host; overrides settings.ssh.identity. */
+  identity?: string;
+}
+
+export interface HealthCheck {
+  command?: string;
+  url?: string;
+  timeoutMs: number;
+  intervalMs: number;
+}
+
+export interface DeploySpec {
+  /** Absolute, or starting with "~/" (the deploy user's home). */
+  path: string;
+  source: 'pull' | 'upload';
+  steps: string[];
+  restart?: string;
+  healthCheck?: HealthCheck;
+  keepReleases: number;
+  /** Bound of each remote command of this deploy. */
+  commandTimeoutMs: number;
+}
+
+export interface EnvironmentConfig {
+  name: string;
+  hosts: string[];
+  /** Hosts at a time; undefined = all at once. */
+  batch?: number;
+  approval: 'auto' | 'manual';
+  /** The pipeline's deploy spec with this environment's overrides applied. */
+  deploy: DeploySpec;
+}
+
+export interface PipelineConfig {
+  /** From the file name: pipelines/NAME.yaml. */
+  name: string;
+  /** The file it came from, as reachable from the cwd (for messages). */
+  file: string;
+  repo: string;
+  branch: string;
+  /** A cron expression (node-cron syntax, 5 or 6 fields). */
+  poll: string;
+  auth?: { username: string; token: string };
+  /** Bound of the whole test stage. */
+  timeoutMs: number;
+  test: string[];
+  deploy: DeploySpec;
+  environments: EnvironmentConfig[];
+}
+
+export interface Config {
+  /** Absolute path of the config folder. */
+  dir: string;
+  settings: Settings;
+  hosts: Record<string, HostConfig>;
+  /** In file-name order. */
+  pipelines: PipelineConfig[];
+  /** Every value that came from ${env:..} or ${file:..}: mask these wherever text is written. */
+  secrets: string[];
+}

@@ -1,0 +1,117 @@
+// The state folder is a documented API (see README "State folder"). Every file carries `version`
+// and is validated when read (src/state/schemas.ts). Times are ISO-8601 strings in UTC.
+
+export const STATE_VERSION = 1;
+
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'passed' // tested, nothing to deploy
+  | 'deployed'
+  | 'waiting' // held at a manual gate
+  | 'failed'
+  | 'interrupted'
+  | 'superseded';
+
+export const ENDED_STATUSES: readonly RunStatus[] = ['passed', 'deployed', 'failed', 'interrupted', 'superseded'];
+
+export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+export type StageStatus = 'pending' | 'running' | 'passed' | 'failed' | 'waiting' | 'skipped' | 'rolled-back';
+
+export interface CommitInfo {
+  id: string;
+  /** Kept whole, exactly as in git. Untrusted: escape before display. */
+  message: string;
+  author: { name: string; email: string };
+  /** ISO time of the author date. */
+  time: string;
+}
+
+export interface StepRecord {
+  /** Unique within the run; also the log file name: STATE/logs/PIPELINE/N/<id>.log */
+  id: string;
+  /** What it does, for people: "npm test", "web1: switch current". */
+  name: string;
+  status: StepStatus;
+  host?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  /** Why it failed, in plain words (secrets masked). */
+  error?: string;
+}
+
+export interface HostOutcome {
+  host: string;
+  status: 'pending' | 'deployed' | 'failed' | 'rolled-back' | 'untouched';
+  release?: string;
+  previousRelease?: string;
+  error?: string;
+}
+
+export interface StageRecord {
+  /** "test", or "deploy:ENV". */
+  name: string;
+  kind: 'test' | 'deploy';
+  environment?: string;
+  status: StageStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  steps: StepRecord[];
+  hosts?: HostOutcome[];
+  error?: string;
+}
+
+export interface RunRecord {
+  version: number;
+  pipeline: string;
+  number: number;
+  status: RunStatus;
+  commit: CommitInfo;
+  /** The branch the commit came from. Untrusted: escape before display. */
+  branch: string;
+  /** What started it: "poll", "trigger", "deploy", "rollback". */
+  trigger: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  stages: StageRecord[];
+  error?: string;
+}
+
+export interface EnvironmentState {
+  commit: string;
+  release: string;
+  deployedAt: string;
+  run: number;
+}
+
+export interface PipelineState {
+  version: number;
+  pipeline: string;
+  /** The newest branch head a poll has seen (and queued). */
+  lastSeenCommit?: string;
+  nextRunNumber: number;
+  /** What each environment runs now (after its last good deploy). */
+  environments: Record<string, EnvironmentState>;
+}
+
+export interface HostRelease {
+  release: string;
+  commit: string;
+  deployedAt: string;
+  run: number;
+}
+
+export interface HostPipelineState {
+  current?: HostRelease;
+  previous?: HostRelease;
+  /** Release folder names present on the host after the last deploy, oldest first. */
+  releases: string[];
+}
+
+export interface HostState {
+  version: number;
+  host: string;
+  pipelines: Record<string, HostPipelineState>;
+}
