@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, LockHeld, SlipwayError, UsageError } from './errors.ts';
+import { createOutput, type Output } from './commands/output.ts';
+import { configDirFrom } from './commands/runtime.ts';
+import { validateCommand, validateHelp } from './commands/validate.ts';
+import { onceCommand, onceHelp } from './commands/once.ts';
+import { approveCommand, approveHelp } from './commands/approve.ts';
+import { statusCommand, statusHelp, planCommand, planHelp } from './commands/status.ts';
+import { reportCommand, reportHelp } from './commands/report.ts';
+import { demoCommand, demoHelp } from './commands/demo.ts';
+
+const VERSION = '0.1.0';
+
+const usage = `usage: slipway <command> [options] [--config DIR]
+
+commands:
+  validate           check the config folder
+  plan [--json]      what is configured and what a run would change
+  once [PIPELINE...] poll once, test and deploy new commits, exit
+  approve PIPELINE RUN   continue a run waiting at a manual gate
+  status [--json]    last runs and which commit each host runs
+  report             rewrite the HTML report
+  demo               the whole loop on this machine, with embedded servers
+
+  run, trigger, deploy, rollback, init: not in this version yet.
+
+options: --config DIR (default ./config or $SLIPWAY_CONFIG), --help, --version
+exit codes: 0 ok, 1 a run failed or the config is invalid, 2 usage`;
+
+interface Command {
+  help: string;
+  flags?: Record<string, { type: 'boolean' | 'string' }>;
+  positionals?: 'none' | 'any';
+  run(args: { configDir: string; positionals: string[]; flags: Record<string, unknown>; output: Output }): Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  validate: { help: validateHelp, run: (a) => validateCommand(a.configDir, a.output) },
+  once: { help: onceHelp, positionals: 'any', run: (a) => onceCommand(a.configDir, a.positionals, a.output) },
+  approve: { help: approveHelp, positionals: 'any', run: (a) => approveCommand(a.configDir, a.positionals, a.output) },
+  status: { help: statusHelp, flags: { json: { type: 'boolean' } }, run: (a) => statusCommand(a.configDir, a.flags.json === true, a.output) },
+  plan: { help: planHelp, flags: { json: { type: 'boolean' } }, run: (a) => planCommand(a.configDir, a.flags.json === true, a.output) },
+  report: { help: reportHelp, run: (a) => reportCommand(a.configDir, a.output) },
+  demo: { help: demoHelp, flags: { keep: { type: 'boolean' } }, run: (a) => demoCommand({ keep: a.flags.keep === true }, a.output) },
+};
+
+export async function main(argv: string[], output: Output = createOutput()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    output.out(usage);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    output.out(VERSION);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    output.err(`slipway: unknown command "${name}"\n\n${usage}`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...(command.flags ?? {}) },
+      allowPositionals: command.positionals === 'any',
+      strict: true,
+    });
+    if (values.help) {
+      output.out(command.help);
+      return 0;
+    }
+    return await command.run({ configDir: configDirFrom(values.config as string | undefined), positionals, flags: values, output });
+  } catch (e) {
+    return reportError(e, name, output);
+  }
+}
+
+/** The one catch: typed errors become plain messages and exit codes; anything else is a bug. */
+function reportError(e: unknown, command: string, output: Output): number {
+  if (e instanceof ConfigError) {
+    for (const issue of e.message.split('\n')) output.err(issue);
+    return 1;
+  }
+  if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+    output.err(`slipway ${command}: ${e.message}\n(see slipway ${command} --help)`);
+    return 2;
+  }
+  if (e instanceof LockHeld || e instanceof SlipwayError) {
+    output.err(`slipway ${command}: ${e.message}`);
+    return 1;
+  }
+  // Not one of ours: a bug. The stack helps us, not the user, so it is shown only on request.
+  const detail = e instanceof Error ? (process.env.SLIPWAY_DEBUG ? (e.stack ?? e.message) : e.message) : String(e);
+  output.err(`slipway ${command}: internal error: ${detail}`);
+  output.err('This is a bug in slipway; please report it (SLIPWAY_DEBUG=1 shows where it happened).');
+  return 1;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli.ts')) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`slipway: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

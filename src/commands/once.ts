@@ -1,0 +1,58 @@
+import { UsageError } from '../errors.ts';
+import { pollPipeline } from '../pipeline/poll.ts';
+import { executeRun } from '../pipeline/run.ts';
+import type { PipelineConfig } from '../config/types.ts';
+import { openRuntime } from './runtime.ts';
+import type { Output } from './output.ts';
+
+export const onceHelp = `usage: slipway once [PIPELINE...] [--config DIR]
+
+Polls each pipeline (or the ones named) once, runs every new commit through its
+tests and deploys, waits, and exits: 0 when all went well or nothing was new,
+1 when a run failed. A run that reaches a manual gate is left waiting
+(continue it with slipway approve).`;
+
+export async function onceCommand(configDir: string, names: string[], output: Output): Promise<number> {
+  const rt = await openRuntime(configDir, 'once', output);
+  try {
+    const pipelines = selectPipelines(rt.config.pipelines, names);
+    let failed = 0;
+    // Pipelines run side by side up to `concurrency`; each pipeline's runs stay in order.
+    const queue = [...pipelines];
+    const worker = async (): Promise<void> => {
+      for (let p = queue.shift(); p; p = queue.shift()) {
+        if (!(await onePipeline(p))) failed++;
+      }
+    };
+    const onePipeline = async (p: PipelineConfig): Promise<boolean> => {
+      let polled;
+      try {
+        polled = await pollPipeline(rt.ctx, p);
+      } catch (e) {
+        output.err(`${p.name}: poll failed: ${e instanceof Error ? e.message : String(e)}`);
+        return false;
+      }
+      if (!polled.run) {
+        output.out(`${p.name}: ${polled.reason}`);
+        return true;
+      }
+      output.out(`${p.name} #${polled.run.number}: new commit ${polled.run.commit.id.slice(0, 7)}`);
+      const run = await executeRun(rt.ctx, p, polled.run);
+      output.out(`${p.name} #${run.number}: ${output.status(run.status)}${run.error ? ` (${run.error})` : ''}`);
+      return run.status !== 'failed';
+    };
+    await Promise.all(Array.from({ length: Math.min(rt.config.settings.concurrency, pipelines.length) }, worker));
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+export function selectPipelines(all: PipelineConfig[], names: string[]): PipelineConfig[] {
+  if (names.length === 0) return all;
+  return names.map((n) => {
+    const p = all.find((x) => x.name === n);
+    if (!p) throw new UsageError(`no pipeline named "${n}"; configured: ${all.map((x) => x.name).join(', ') || 'none'}`);
+    return p;
+  });
+}

@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import { userInfo } from 'node:os';
+import type { Config } from '../config/types.ts';
+import { loadConfig } from '../config/load.ts';
+import { acquireStateLock } from '../state/lock.ts';
+import { sweepStateFolder } from '../state/store.ts';
+import { SshPool } from '../ssh/pool.ts';
+import type { RunContext } from '../pipeline/context.ts';
+import { createReportTrigger } from '../pipeline/report-trigger.ts';
+import type { Output } from './output.ts';
+
+export interface Runtime {
+  config: Config;
+  ctx: RunContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a command that changes state needs: the validated config, the state lock (two
+ * slipway processes never write one state folder), swept temp files, an SSH pool and the report.
+ */
+export async function openRuntime(configDir: string, command: string, output: Output): Promise<Runtime> {
+  const config = await loadConfig(configDir);
+  const lock = await acquireStateLock(config.settings.stateDir, { command });
+  try {
+    await sweepStateFolder(config.settings.stateDir);
+    const pool = new SshPool({
+      hosts: config.hosts,
+      connect: {
+        ...(config.settings.ssh.identity ? { identity: config.settings.ssh.identity } : {}),
+        ...(config.settings.ssh.knownHosts ? { knownHosts: config.settings.ssh.knownHosts } : {}),
+        connectTimeoutMs: config.settings.ssh.connectTimeoutMs,
+      },
+    });
+    const report = createReportTrigger(config, { onError: (e) => output.err(`slipway: report not written: ${e instanceof Error ? e.message : String(e)}`) });
+    const ctx: RunContext = {
+      config,
+      pool,
+      now: () => new Date(),
+      progress: (line) => output.out(line),
+      report,
+      actor: `${safeUser()}@${hostname()}`,
+    };
+    return {
+      config,
+      ctx,
+      close: async () => {
+        await pool.closeAll();
+        await report();
+        await lock.release();
+      },
+    };
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function configDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.SLIPWAY_CONFIG ?? 'config';
+}

@@ -1,0 +1,166 @@
+// Validated raw values (schema defaults already filled in) → the Config the rest of slipway reads:
+// durations in milliseconds, local paths absolute, each environment's deploy merged over the
+// pipeline's. Pure: everything fallible has been checked before this runs.
+import type { DeploySpec, HealthCheck, HostConfig, PipelineConfig, Settings } from './types.ts';
+import { parseDuration } from './duration.ts';
+import { resolveLocalPath } from './local-path.ts';
+
+export interface RawHealthCheck {
+  command?: string;
+  url?: string;
+  timeout?: string;
+  interval?: string;
+}
+
+export interface RawDeploy {
+  path?: string;
+  source?: 'pull' | 'upload';
+  steps?: string[];
+  restart?: string;
+  healthCheck?: RawHealthCheck;
+  keepReleases?: number;
+  commandTimeout?: string;
+}
+
+export interface RawEnvironment {
+  name: string;
+  hosts: string[];
+  batch?: number;
+  approval: 'auto' | 'manual';
+  deploy?: RawDeploy;
+}
+
+export interface RawPipeline {
+  repo: string;
+  branch: string;
+  poll: string;
+  auth?: { token: string; username: string };
+  timeout: string;
+  test: string[];
+  deploy: RawDeploy & { path: string };
+  environments: RawEnvironment[];
+}
+
+export interface RawSettings {
+  stateDir: string;
+  concurrency: number;
+  ssh: { identity?: string; knownHosts?: string; connectTimeout: string; commandTimeout: string };
+  report: { title: string };
+  server?: { listen: string; webhookSecret?: string };
+  notify: Array<{ webhook: string; on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'> }>;
+}
+
+export interface RawHost {
+  address: string;
+  port: number;
+  user: string;
+  env: Record<string, string>;
+  hostKey?: string;
+  identity?: string;
+}
+
+/** Defaults of health check timings when an environment adds a health check the pipeline lacks. */
+const HEALTH_DEFAULTS = { timeout: '30s', interval: '1s' };
+
+export interface Locality {
+  configDir: string;
+  home: string;
+}
+
+function ms(duration: string): number {
+  const value = parseDuration(duration);
+  if (value === undefined) throw new Error(`unvalidated duration ${JSON.stringify(duration)}`);
+  return value;
+}
+
+export function resolveSettings(raw: RawSettings, where: Locality): Settings {
+  const local = (path: string): string => resolveLocalPath(path, where.configDir, where.home);
+  const settings: Settings = {
+    stateDir: local(raw.stateDir),
+    concurrency: raw.concurrency,
+    ssh: {
+      connectTimeoutMs: ms(raw.ssh.connectTimeout),
+      commandTimeoutMs: ms(raw.ssh.commandTimeout),
+    },
+    report: { title: raw.report.title },
+    notify: raw.notify.map((target) => ({ webhook: target.webhook, on: [...target.on] })),
+  };
+  if (raw.ssh.identity !== undefined) settings.ssh.identity = local(raw.ssh.identity);
+  if (raw.ssh.knownHosts !== undefined) settings.ssh.knownHosts = local(raw.ssh.knownHosts);
+  if (raw.server) {
+    settings.server = { listen: raw.server.listen };
+    if (raw.server.webhookSecret !== undefined) settings.server.webhookSecret = raw.server.webhookSecret;
+  }
+  return settings;
+}
+
+export function resolveHosts(raw: Record<string, RawHost>, where: Locality): Record<string, HostConfig> {
+  const hosts: Record<string, HostConfig> = {};
+  for (const [name, host] of Object.entries(raw)) {
+    const resolved: HostConfig = { name, address: host.address, port: host.port, user: host.user, env: { ...host.env } };
+    if (host.hostKey !== undefined) resolved.hostKey = host.hostKey;
+    if (host.identity !== undefined) resolved.identity = resolveLocalPath(host.identity, where.configDir, where.home);
+    hosts[name] = resolved;
+  }
+  return hosts;
+}
+
+export function resolvePipeline(
+  identity: { name: string; file: string },
+  raw: RawPipeline,
+  settings: Settings,
+): PipelineConfig {
+  const base = raw.deploy;
+  const pipeline: PipelineConfig = {
+    name: identity.name,
+    file: identity.file,
+    repo: raw.repo,
+    branch: raw.branch,
+    poll: raw.poll,
+    timeoutMs: ms(raw.timeout),
+    test: [...raw.test],
+    deploy: resolveDeploy(base, settings),
+    environments: raw.environments.map((environment) => {
+      const resolved: PipelineConfig['environments'][number] = {
+        name: environment.name,
+        hosts: [...environment.hosts],
+        approval: environment.approval,
+        deploy: resolveDeploy(mergeDeploy(base, environment.deploy ?? {}), settings),
+      };
+      if (environment.batch !== undefined) resolved.batch = environment.batch;
+      return resolved;
+    }),
+  };
+  if (raw.auth) pipeline.auth = { username: raw.auth.username, token: raw.auth.token };
+  return pipeline;
+}
+
+/** Keys of the override win; healthCheck merges one level deeper so a timeout alone can differ. */
+function mergeDeploy(base: RawDeploy & { path: string }, override: RawDeploy): RawDeploy & { path: string } {
+  const merged = { ...base, ...override };
+  if (override.healthCheck) merged.healthCheck = { ...base.healthCheck, ...override.healthCheck };
+  return merged;
+}
+
+function resolveDeploy(raw: RawDeploy & { path: string }, settings: Settings): DeploySpec {
+  const deploy: DeploySpec = {
+    path: raw.path,
+    source: raw.source ?? 'pull',
+    steps: [...(raw.steps ?? [])],
+    keepReleases: raw.keepReleases ?? 5,
+    commandTimeoutMs: raw.commandTimeout !== undefined ? ms(raw.commandTimeout) : settings.ssh.commandTimeoutMs,
+  };
+  if (raw.restart !== undefined) deploy.restart = raw.restart;
+  if (raw.healthCheck) deploy.healthCheck = resolveHealth(raw.healthCheck);
+  return deploy;
+}
+
+function resolveHealth(raw: RawHealthCheck): HealthCheck {
+  const check: HealthCheck = {
+    timeoutMs: ms(raw.timeout ?? HEALTH_DEFAULTS.timeout),
+    intervalMs: ms(raw.interval ?? HEALTH_DEFAULTS.interval),
+  };
+  if (raw.command !== undefined) check.command = raw.command;
+  if (raw.url !== undefined) check.url = raw.url;
+  return check;
+}

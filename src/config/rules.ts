@@ -1,0 +1,115 @@
+// Checks that JSON Schema cannot express: references between files (hosts named by environments,
+// key files on disk), uniqueness inside lists of maps, cron syntax, "command or url". They run on
+// values that passed the schema, so types are known to be right.
+import { access, constants, stat } from 'node:fs/promises';
+import { validate as validateCron } from 'node-cron';
+import type { ConfigIssue } from '../errors.ts';
+import { formatPath, locate } from './locate.ts';
+import type { Anchor, JsonPath, YamlSource } from './locate.ts';
+import { resolveLocalPath } from './local-path.ts';
+import { describeFsCode } from './secrets.ts';
+
+export interface HostInventory {
+  /** Defined host names, or undefined when hosts.yaml could not be read (then names are not checked). */
+  names: string[] | undefined;
+  /** hosts.yaml as shown in messages. */
+  file: string;
+}
+
+function issueAt(source: YamlSource, path: JsonPath, text: string, anchor: Anchor = 'value'): ConfigIssue {
+  const { line, col } = locate(source, path, anchor);
+  return { file: source.file, line, col, message: `${formatPath(path)}: ${text}` };
+}
+
+type Loose = Record<string, unknown>;
+
+function isMap(value: unknown): value is Loose {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Runs on whatever the schema left standing (each check looks only at parts of the right type), so
+ * a file with a type error still gets its unknown hosts and bad cron reported in the same pass.
+ */
+export function checkPipeline(pipeline: unknown, source: YamlSource, inventory: HostInventory): ConfigIssue[] {
+  if (!isMap(pipeline)) return [];
+  const issues: ConfigIssue[] = [];
+  if (typeof pipeline.poll === 'string' && !validateCron(pipeline.poll)) {
+    issues.push(issueAt(source, ['poll'], `${JSON.stringify(pipeline.poll)} is not a valid cron expression; use 5 fields like "*/5 * * * *"`));
+  }
+  const baseHealth = isMap(pipeline.deploy) && isMap(pipeline.deploy.healthCheck) ? pipeline.deploy.healthCheck : undefined;
+  if (baseHealth) issues.push(...checkHealth(baseHealth, source, ['deploy', 'healthCheck']));
+  const environments = Array.isArray(pipeline.environments) ? pipeline.environments : [];
+  const seenNames = new Set<string>();
+  for (const [index, environment] of environments.entries()) {
+    if (!isMap(environment)) continue;
+    const at: JsonPath = ['environments', index];
+    if (typeof environment.name === 'string') {
+      if (seenNames.has(environment.name)) {
+        issues.push(issueAt(source, [...at, 'name'], `duplicate environment "${environment.name}"; give each environment its own name`));
+      }
+      seenNames.add(environment.name);
+    }
+    if (Array.isArray(environment.hosts)) issues.push(...checkHosts(environment.hosts, source, [...at, 'hosts'], inventory));
+    const override = isMap(environment.deploy) && isMap(environment.deploy.healthCheck) ? environment.deploy.healthCheck : undefined;
+    if (override) issues.push(...checkHealth({ ...baseHealth, ...override }, source, [...at, 'deploy', 'healthCheck']));
+  }
+  return issues;
+}
+
+function checkHosts(hosts: unknown[], source: YamlSource, at: JsonPath, inventory: HostInventory): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  for (const [index, host] of hosts.entries()) {
+    if (typeof host !== 'string') continue;
+    if (seen.has(host)) {
+      issues.push(issueAt(source, [...at, index], `host "${host}" is listed twice; remove one`));
+      continue;
+    }
+    seen.add(host);
+    const names = inventory.names;
+    if (names && !names.includes(host)) {
+      const known = names.length > 0 ? `known: ${names.join(', ')}` : 'it defines no hosts yet';
+      issues.push(issueAt(source, [...at, index], `unknown host "${host}"; define it in ${inventory.file} (${known})`));
+    }
+  }
+  return issues;
+}
+
+function checkHealth(check: Loose, source: YamlSource, at: JsonPath): ConfigIssue[] {
+  if (check.command !== undefined || check.url !== undefined) return [];
+  return [issueAt(source, at, 'has neither command nor url; add command: (run on the host) or url: (fetched from the host)')];
+}
+
+export interface KeyFileRef {
+  source: YamlSource;
+  path: JsonPath;
+  /** As written in the config. */
+  value: string;
+  kind: 'identity' | 'knownHosts';
+}
+
+/** Referenced key files must exist now: a deploy that fails at 3 a.m. on a typo helps nobody. */
+export async function checkKeyFiles(refs: KeyFileRef[], configDir: string, home: string): Promise<ConfigIssue[]> {
+  const issues: ConfigIssue[] = [];
+  for (const ref of refs) {
+    const absolute = resolveLocalPath(ref.value, configDir, home);
+    const problem = await fileProblem(absolute);
+    if (!problem) continue;
+    const fix = ref.kind === 'identity'
+      ? `create it (ssh-keygen -t ed25519 -f ${absolute}) or fix the path`
+      : `create it (ssh-keyscan -H HOST >> ${absolute}) or fix the path`;
+    issues.push(issueAt(ref.source, ref.path, `cannot read ${absolute} (${problem}); ${fix}`));
+  }
+  return issues;
+}
+
+async function fileProblem(path: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(path)).isFile()) return 'not a file';
+    await access(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    return describeFsCode((error as NodeJS.ErrnoException).code ?? 'unreadable');
+  }
+}

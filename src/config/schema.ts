@@ -1,0 +1,224 @@
+// The JSON Schemas of the three kinds of config file. They are the documentation: every property
+// has a description and (where it has one) its default, and every object refuses unknown keys.
+// loadConfig validates with them (ajv, useDefaults), and the docs and the editor schema are
+// generated from them, so a key that is not described here does not exist.
+import { DURATION_PATTERN } from './duration.ts';
+
+export const HOST_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
+const REMOTE_PATH_PATTERN = '^(/|~/).+';
+const LISTEN_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s\\[\\]]+):[0-9]{1,5}$';
+const HOST_KEY_PATTERN = '^(SHA256:[A-Za-z0-9+/]{43}=?|[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( .*)?)$';
+const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+// Refs reach git and remote shells (quoted, but a leading "-" still reads as an option to git).
+const BRANCH_PATTERN = '^(?!-)[^\\s~^:?*\\[\\\\]+$';
+const ADDRESS_PATTERN = '^[^\\s-][^\\s]*$';
+const USER_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*$';
+
+/** What each pattern means, for error messages: `expected ${expected}, got "..."; ${hint}`. */
+export const PATTERN_HINTS: Record<string, { expected: string; hint?: string }> = {
+  [DURATION_PATTERN]: { expected: 'a duration like 30s, 10m or 1h' },
+  [HOST_NAME_PATTERN]: {
+    expected: 'a name of letters, digits, ".", "_" or "-" (starting with a letter or digit)',
+  },
+  [HTTP_URL_PATTERN]: {
+    expected: 'an http:// or https:// URL',
+    hint: 'slipway talks to git servers over smart HTTP only',
+  },
+  [REMOTE_PATH_PATTERN]: { expected: 'an absolute path or ~/... on the host' },
+  [LISTEN_PATTERN]: { expected: 'HOST:PORT like 127.0.0.1:8080' },
+  [HOST_KEY_PATTERN]: {
+    expected: 'a public key line ("ssh-ed25519 AAAA...") or a SHA256: fingerprint',
+    hint: 'copy it from ssh-keyscan or ssh-keygen -lf',
+  },
+  [ENV_NAME_PATTERN]: { expected: 'a variable name of letters, digits and "_"' },
+  [BRANCH_PATTERN]: { expected: 'a branch name' },
+  [ADDRESS_PATTERN]: { expected: 'an IP address or DNS name' },
+  [USER_PATTERN]: { expected: 'a login name' },
+};
+
+type Schema = Record<string, unknown>;
+
+function duration(description: string, fallback?: string): Schema {
+  const schema: Schema = { type: 'string', pattern: DURATION_PATTERN, description };
+  if (fallback !== undefined) schema.default = fallback;
+  return schema;
+}
+
+function object(description: string, properties: Record<string, Schema>, extra: Schema = {}): Schema {
+  return { type: 'object', description, properties, additionalProperties: false, ...extra };
+}
+
+const commandList = (description: string): Schema => ({
+  type: 'array',
+  description,
+  items: { type: 'string', minLength: 1, description: 'A shell command line.' },
+});
+
+const authSchema = object('Credentials for the git server; omit for public repositories.', {
+  token: {
+    type: 'string',
+    minLength: 1,
+    description: 'Access token sent as the HTTP password. Bring it in with ${env:NAME} or ${file:PATH}.',
+  },
+  username: {
+    type: 'string',
+    minLength: 1,
+    default: 'x-access-token',
+    description: 'HTTP user name sent with the token.',
+  },
+}, { required: ['token'] });
+
+function deployProperties(withDefaults: boolean): Record<string, Schema> {
+  const d = (schema: Schema, fallback: unknown): Schema =>
+    withDefaults ? { ...schema, default: fallback } : schema;
+  return {
+    path: {
+      type: 'string',
+      pattern: REMOTE_PATH_PATTERN,
+      description: 'Folder on each host holding repo/, releases/, shared/ and the current symlink: absolute, or ~/... (the deploy user\'s home).',
+    },
+    source: d({
+      type: 'string',
+      enum: ['pull', 'upload'],
+      description: 'pull: the host fetches the commit from the repo itself; upload: slipway sends the tested tree over SSH.',
+    }, 'pull'),
+    steps: d(commandList('Commands run in the new release folder on each host, before the switch.'), []),
+    restart: {
+      type: 'string',
+      minLength: 1,
+      description: 'Command run after the current symlink is switched (and again after a rollback).',
+    },
+    healthCheck: object(
+      'How to tell that a host serves the new release; retried every interval until timeout. Needs command or url (or both). An environment\'s healthCheck is merged key by key over the pipeline\'s.',
+      {
+        command: { type: 'string', minLength: 1, description: 'Command run on the host; exit code 0 means healthy.' },
+        url: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'URL fetched from the host; a 2xx answer means healthy.' },
+        timeout: duration('Give up after this long.', withDefaults ? '30s' : undefined),
+        interval: duration('Wait this long between attempts.', withDefaults ? '1s' : undefined),
+      },
+    ),
+    keepReleases: d({
+      type: 'integer',
+      minimum: 2,
+      description: 'Release folders kept on each host (the current one and those before it); at least 2 so a rollback has somewhere to go.',
+    }, 5),
+    commandTimeout: duration('Bound of each remote command of this deploy; defaults to ssh.commandTimeout of slipway.yaml.'),
+  };
+}
+
+export const settingsSchema: Schema = object('slipway.yaml: settings of this slipway installation.', {
+  stateDir: {
+    type: 'string',
+    minLength: 1,
+    default: '../state',
+    description: 'State folder (runs, logs, report); relative paths are relative to the config folder.',
+  },
+  concurrency: { type: 'integer', minimum: 1, default: 2, description: 'Runs at once.' },
+  ssh: object('How slipway connects to hosts.', {
+    identity: {
+      type: 'string',
+      minLength: 1,
+      description: 'Private key file (~/ and relative paths allowed); a host may set its own. The file must exist.',
+    },
+    knownHosts: {
+      type: 'string',
+      minLength: 1,
+      description: 'known_hosts file used to check host keys (hashed entries too). The file must exist.',
+    },
+    connectTimeout: duration('Bound of connect plus SSH handshake.', '10s'),
+    commandTimeout: duration('Default bound of every remote command.', '10m'),
+  }, { default: {} }),
+  report: object('The HTML report.', {
+    title: { type: 'string', minLength: 1, default: 'slipway', description: 'Title of the report pages.' },
+  }, { default: {} }),
+  server: object('HTTP server of `slipway run` (report and webhooks); omit to run none.', {
+    listen: { type: 'string', pattern: LISTEN_PATTERN, description: 'Address to listen on, HOST:PORT.' },
+    webhookSecret: {
+      type: 'string',
+      minLength: 1,
+      description: 'Shared secret that webhook calls must carry; bring it in with ${env:NAME}.',
+    },
+  }, { required: ['listen'] }),
+  notify: {
+    type: 'array',
+    default: [],
+    description: 'Webhooks told about runs.',
+    items: object('One webhook.', {
+      webhook: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'URL that receives a JSON POST.' },
+      on: {
+        type: 'array',
+        default: ['failure', 'recovery'],
+        description: 'Events sent: failure, recovery (first success after a failure), deployed, waiting (held at a manual gate).',
+        items: { type: 'string', enum: ['failure', 'recovery', 'deployed', 'waiting'], description: 'An event.' },
+      },
+    }, { required: ['webhook'] }),
+  },
+  retention: object('How much history to keep in the state folder; omit to keep everything.', {
+    runs: { type: 'integer', minimum: 1, description: 'Newest runs kept per pipeline.' },
+    days: { type: 'integer', minimum: 1, description: 'Runs older than this many days are removed.' },
+  }),
+  configRepo: object('A git repository holding this config folder, pulled before each poll; omit to read the folder as it is.', {
+    repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Repository URL (http:// or https://).' },
+    branch: { type: 'string', pattern: BRANCH_PATTERN, default: 'main', description: 'Branch to follow.' },
+    auth: authSchema,
+  }, { required: ['repo'] }),
+});
+
+export const hostSchema: Schema = object('One host slipway deploys to over SSH.', {
+  address: { type: 'string', pattern: ADDRESS_PATTERN, description: 'IP address or DNS name.' },
+  port: { type: 'integer', minimum: 1, maximum: 65535, default: 22, description: 'SSH port.' },
+  user: { type: 'string', pattern: USER_PATTERN, description: 'SSH login user; deploy paths starting with ~/ are in its home.' },
+  env: {
+    type: 'object',
+    default: {},
+    description: 'Variables exported to every command run on this host.',
+    propertyNames: { pattern: ENV_NAME_PATTERN },
+    additionalProperties: { type: 'string', description: 'The value (quote numbers: "3001").' },
+  },
+  hostKey: {
+    type: 'string',
+    pattern: HOST_KEY_PATTERN,
+    description: 'Expected host key: a public key line or a SHA256: fingerprint; otherwise ssh.knownHosts is used.',
+  },
+  identity: { type: 'string', minLength: 1, description: 'Private key file for this host, instead of ssh.identity. The file must exist.' },
+}, { required: ['address', 'user'] });
+
+export const hostsSchema: Schema = {
+  type: 'object',
+  description: 'hosts.yaml: the inventory, host name -> host.',
+  propertyNames: { pattern: HOST_NAME_PATTERN },
+  additionalProperties: hostSchema,
+};
+
+export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline; its name is the file name.', {
+  repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Git repository URL (http:// or https://).' },
+  branch: { type: 'string', pattern: BRANCH_PATTERN, default: 'main', description: 'Branch whose new commits are tested and deployed.' },
+  poll: { type: 'string', default: '* * * * *', description: 'Cron expression (5 fields, or 6 with seconds) of when to look for new commits.' },
+  auth: authSchema,
+  timeout: duration('Bound of the whole test stage.', '10m'),
+  test: { ...commandList('Commands run in a fresh checkout of the commit; all must succeed before a deploy.'), default: [] },
+  deploy: object('How a tested commit reaches the hosts.', deployProperties(true), { required: ['path'] }),
+  environments: {
+    type: 'array',
+    minItems: 1,
+    description: 'Where to deploy, in order; each environment starts after the one before it succeeded.',
+    items: object('One environment.', {
+      name: { type: 'string', pattern: HOST_NAME_PATTERN, description: 'Name, unique in this pipeline.' },
+      hosts: {
+        type: 'array',
+        minItems: 1,
+        description: 'Names of hosts from hosts.yaml.',
+        items: { type: 'string', description: 'A host name.' },
+      },
+      batch: { type: 'integer', minimum: 1, description: 'Hosts deployed at a time; omit for all at once.' },
+      approval: {
+        type: 'string',
+        enum: ['auto', 'manual'],
+        default: 'auto',
+        description: 'manual: a run waits here until `slipway approve`.',
+      },
+      deploy: object('Deploy keys that differ in this environment, merged over the pipeline\'s deploy.', deployProperties(false)),
+    }, { required: ['name', 'hosts'] }),
+  },
+}, { required: ['repo', 'deploy', 'environments'] });

@@ -1,0 +1,72 @@
+import { execa } from 'execa';
+
+// Runs a local command in its own process group. execa's own `timeout` kills only the direct
+// child, and a grandchild holding stdout keeps the promise open (61 s in a measured case), so we
+// start detached and signal the whole group ourselves: SIGTERM at the deadline, SIGKILL after a
+// grace period, and a final SIGKILL sweep after every exit so background jobs a step left behind
+// do not outlive it.
+
+export interface LocalCommand {
+  /** A shell command (run with sh -c), as written in the config. */
+  command: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** Absolute deadline (ms since epoch); the whole test stage shares one. */
+  deadline: number;
+  onOutput(text: string): void;
+  graceMs?: number;
+}
+
+export interface LocalResult {
+  exitCode: number | null;
+  signal?: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
+  const started = Date.now();
+  const child = execa('sh', ['-c', cmd.command], {
+    cwd: cmd.cwd,
+    env: cmd.env,
+    extendEnv: false,
+    detached: true,
+    stdin: 'ignore',
+    all: true,
+    buffer: false,
+    reject: false,
+    stripFinalNewline: false,
+  });
+  child.all?.setEncoding('utf8');
+  child.all?.on('data', (text: string) => cmd.onOutput(text));
+
+  let timedOut = false;
+  const grace = cmd.graceMs ?? 5000;
+  let killTimer: NodeJS.Timeout | undefined;
+  const termTimer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
+  }, Math.max(0, cmd.deadline - Date.now()));
+
+  const result = await child;
+  clearTimeout(termTimer);
+  if (killTimer) clearTimeout(killTimer);
+  killGroup(child.pid, 'SIGKILL');
+  const out: LocalResult = {
+    exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
+    timedOut,
+    durationMs: Date.now() - started,
+  };
+  if (result.signal) out.signal = result.signal;
+  return out;
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone, which is what we want.
+  }
+}

@@ -1,0 +1,15 @@
+import type { Config } from '../config/types.ts';
+import type { SshPool } from '../ssh/pool.ts';
+
+/** What a run needs from the outside world, passed in explicitly (no singletons). */
+export interface RunContext {
+  config: Config;
+  pool: SshPool;
+  now: () => Date;
+  /** One human line per event (step started/ended); the CLI prints it. */
+  progress: (line: string) => void;
+  /** Re-render the report after a change of state. */
+  report: () => Promise<void>;
+  /** Who acts, for audit lines: "slipway@host (pid N)" or the approving user. */
+  actor: string;
+}

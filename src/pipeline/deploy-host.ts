@@ -1,0 +1,184 @@
+import type { EnvironmentConfig, HostConfig, PipelineConfig } from '../config/types.ts';
+import type { HostOutcome, StageRecord } from '../state/types.ts';
+import type { SshConnection } from '../ssh/connection.ts';
+import type { StepLog } from '../exec/log-file.ts';
+import type { RunContext } from './context.ts';
+import type { RunRecorder } from './recorder.ts';
+import { runStep, type StepOutcome } from './step.ts';
+import { formatMs } from './test-stage.ts';
+import * as remote from './remote-commands.ts';
+
+/** One host's part of an environment deploy; `staged`/`switched` tell the rollback what to undo. */
+export interface HostDeploy {
+  host: HostConfig;
+  conn?: SshConnection;
+  facts?: remote.HostFacts;
+  staged: boolean;
+  switched: boolean;
+  outcome: HostOutcome;
+}
+
+export interface HostDeployInput {
+  ctx: RunContext;
+  rec: RunRecorder;
+  stage: StageRecord;
+  pipeline: PipelineConfig;
+  env: EnvironmentConfig;
+  release: string;
+}
+
+/** Connect and read the host's facts (what runs there now), in one exec. */
+export async function connectHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
+  const { ctx, rec, stage, env } = input;
+  const r = await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'connect'), name: `${d.host.name}: connect`, host: d.host.name }, async (log) => {
+    d.conn = await ctx.pool.get(d.host.name);
+    const res = await remoteExec(d.conn, remote.factsScript(env.deploy.path), log, { timeoutMs: env.deploy.commandTimeoutMs });
+    if (res.ok) d.facts = remote.parseFacts(res.stdout ?? '');
+    return res;
+  });
+  return r.ok;
+}
+
+/** Fetch, export, steps, switch, restart, health: stops at the first failure. */
+export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
+  const { ctx, pipeline, env, release } = input;
+  const spec = env.deploy;
+  const commit = input.rec.run.commit.id;
+  const conn = d.conn;
+  if (!conn) return false;
+  const step = (what: string, name: string, script: string, extra?: { stdin?: Buffer }) =>
+    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, (log) =>
+      remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs, ...extra }),
+    );
+
+  if (spec.source !== 'pull') {
+    return fail(d, 'source: upload is not supported yet; use source: pull');
+  }
+  const fetchSpec = { path: spec.path, repo: pipeline.repo, branch: pipeline.branch, commit, withAuth: pipeline.auth !== undefined };
+  const stdin = pipeline.auth ? Buffer.from(`Authorization: Basic ${Buffer.from(`${pipeline.auth.username}:${pipeline.auth.token}`).toString('base64')}\n`) : undefined;
+  if (!(await step('fetch', `fetch ${commit.slice(0, 7)}`, remote.fetchScript(fetchSpec), stdin ? { stdin } : {})).ok) return fail(d, 'fetch failed');
+  d.staged = true;
+  if (!(await step('export', `release ${release}`, remote.exportScript(spec.path, release, commit))).ok) return fail(d, 'export failed');
+
+  const vars = commandEnv(input, d);
+  for (const [i, command] of spec.steps.entries()) {
+    if (!(await step(`step-${i + 1}`, command, remote.userCommandScript(spec.path, release, vars, command))).ok) return fail(d, `step failed: ${command}`);
+  }
+  const audit = `${input.rec.now()} ${release} ${commit} run=${pipeline.name}#${input.rec.run.number} by=${ctx.actor}`;
+  const switched = await step('switch', 'switch current', `${remote.switchScript(spec.path, release)}; ${remote.revisionLogScript(spec.path, audit)}`);
+  if (!switched.ok) return fail(d, 'switch failed');
+  d.switched = true;
+  if (spec.restart && !(await step('restart', 'restart', remote.userCommandScript(spec.path, release, vars, spec.restart))).ok) return fail(d, 'restart failed');
+  if (spec.healthCheck && !(await healthCheck(input, d, conn, vars)).ok) return fail(d, 'health check failed');
+  d.outcome.status = 'deployed';
+  return true;
+}
+
+/**
+ * The health gate: the check is retried every `interval` until `timeout`. Each attempt's output
+ * goes to the step log, so a flapping service shows its history.
+ */
+async function healthCheck(input: HostDeployInput, d: HostDeploy, conn: SshConnection, vars: Record<string, string>): Promise<StepOutcome> {
+  const { ctx, env, release } = input;
+  const hc = env.deploy.healthCheck!;
+  return runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'health'), name: `${d.host.name}: health check`, host: d.host.name }, async (log) => {
+    const deadline = Date.now() + hc.timeoutMs;
+    const commands = [hc.command, hc.url ? remote.healthUrlCommand(remote.expandVars(hc.url, vars), hc.intervalMs / 1000 + 5) : undefined].filter((c): c is string => !!c);
+    const script = remote.userCommandScript(env.deploy.path, release, vars, commands.join(' && '));
+    for (let attempt = 1; ; attempt++) {
+      const left = deadline - Date.now();
+      log.write(`attempt ${attempt}:\n`);
+      const res = await remoteExec(conn, script, log, { timeoutMs: Math.max(1000, left) });
+      if (res.ok) return { ok: true, exitCode: 0 };
+      if (Date.now() + hc.intervalMs > deadline) {
+        return { ok: false, ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}), error: `unhealthy after ${attempt} attempts in ${formatMs(hc.timeoutMs)}: ${res.error}` };
+      }
+      await new Promise((r) => setTimeout(r, hc.intervalMs));
+    }
+  });
+}
+
+/**
+ * Undo this deploy on one host: back to the previous release (restarted), or to no `current`
+ * at all on a host whose first deploy failed; the failed release folder is removed.
+ */
+export async function rollbackHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
+  const { ctx, env, release } = input;
+  const spec = env.deploy;
+  const previous = d.facts?.current;
+  const r = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'rollback'), name: `${d.host.name}: roll back${previous ? ` to ${previous}` : ''}`, host: d.host.name }, async (log) => {
+    const conn = await ctx.pool.get(d.host.name);
+    const run = (script: string) => remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs });
+    if (d.switched) {
+      const back = previous ? remote.switchScript(spec.path, previous) : remote.unlinkCurrentScript(spec.path);
+      const res = await run(back);
+      if (!res.ok) return res;
+      if (previous && spec.restart) {
+        const vars = { ...commandEnv(input, d), SLIPWAY_RELEASE: previous, SLIPWAY_COMMIT: d.facts?.revision ?? '' };
+        const restarted = await run(remote.userCommandScript(spec.path, previous, vars, spec.restart));
+        if (!restarted.ok) return { ...restarted, error: `restart of ${previous} failed: ${restarted.error}` };
+      }
+    }
+    return run(remote.removeReleaseScript(spec.path, release));
+  });
+  d.outcome.status = r.ok ? 'rolled-back' : 'failed';
+  if (!r.ok) d.outcome.error = `rollback failed: ${r.error ?? 'unknown error'}`;
+  return r.ok;
+}
+
+/** Prune old releases (never current or previous) and read the host's facts again for the state. */
+export async function pruneHost(input: HostDeployInput, d: HostDeploy): Promise<void> {
+  const { ctx, env, release } = input;
+  const spec = env.deploy;
+  await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'prune'), name: `${d.host.name}: keep ${spec.keepReleases} releases`, host: d.host.name }, async (log) => {
+    const conn = await ctx.pool.get(d.host.name);
+    const protect = [release, d.facts?.current].filter((r): r is string => !!r);
+    const pruned = await remoteExec(conn, remote.pruneScript(spec.path, spec.keepReleases, protect), log, { timeoutMs: spec.commandTimeoutMs });
+    if (!pruned.ok) return pruned;
+    const facts = await remoteExec(conn, remote.factsScript(spec.path), log, { timeoutMs: spec.commandTimeoutMs });
+    if (facts.ok) d.facts = { ...remote.parseFacts(facts.stdout ?? ''), ...(d.facts?.current ? { current: d.facts.current } : {}) };
+    return facts;
+  });
+}
+
+function commandEnv(input: HostDeployInput, d: HostDeploy): Record<string, string> {
+  return {
+    ...d.host.env,
+    SLIPWAY_COMMIT: input.rec.run.commit.id,
+    SLIPWAY_RELEASE: input.release,
+    SLIPWAY_PREVIOUS: d.facts?.current ?? '',
+    SLIPWAY_ENV: input.env.name,
+    SLIPWAY_HOST: d.host.name,
+    SLIPWAY_PIPELINE: input.pipeline.name,
+  };
+}
+
+function fail(d: HostDeploy, error: string): false {
+  d.outcome.status = 'failed';
+  d.outcome.error = error;
+  return false;
+}
+
+function stepId(env: EnvironmentConfig, host: HostConfig, what: string): string {
+  return `${env.name}-${host.name}-${what}`;
+}
+
+/** Run a remote script, output to the step log; non-zero exit or timeout is an ordinary failure. */
+export async function remoteExec(
+  conn: SshConnection,
+  script: string,
+  log: StepLog,
+  opts: { timeoutMs: number; stdin?: Buffer },
+): Promise<StepOutcome & { stdout?: string }> {
+  const res = await conn.exec(script, {
+    timeoutMs: opts.timeoutMs,
+    onStdout: (c) => log.write(c.toString('utf8')),
+    onStderr: (c) => log.write(c.toString('utf8')),
+    ...(opts.stdin ? { stdin: opts.stdin } : {}),
+  });
+  if (res.timedOut) return { ok: false, error: `timed out after ${formatMs(opts.timeoutMs)}; the command was killed on the host` };
+  if (res.code !== 0) {
+    return { ok: false, ...(res.code !== null ? { exitCode: res.code } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.code}` };
+  }
+  return { ok: true, exitCode: 0, stdout: res.stdout };
+}

@@ -1,0 +1,48 @@
+import type { RunRecord, StageRecord, StepRecord } from '../state/types.ts';
+import { writeRun } from '../state/store.ts';
+import { maskSecrets } from '../exec/mask.ts';
+
+/**
+ * Holds one run in memory and writes it the moment it changes (Laminar's habit): a crash at any
+ * point leaves the last state on disk, whole. `onChange` re-renders the report.
+ */
+export class RunRecorder {
+  constructor(
+    readonly stateDir: string,
+    readonly run: RunRecord,
+    private readonly opts: { secrets: readonly string[]; now: () => Date; onChange: () => Promise<void> },
+  ) {}
+
+  now(): string {
+    return this.opts.now().toISOString();
+  }
+
+  mask(text: string): string {
+    return maskSecrets(text, this.opts.secrets);
+  }
+
+  async save(): Promise<void> {
+    await writeRun(this.stateDir, this.run);
+    await this.opts.onChange();
+  }
+
+  stage(name: string): StageRecord | undefined {
+    return this.run.stages.find((s) => s.name === name);
+  }
+
+  addStage(stage: StageRecord): StageRecord {
+    const existing = this.stage(stage.name);
+    if (existing) return existing;
+    this.run.stages.push(stage);
+    return stage;
+  }
+
+  addStep(stage: StageRecord, step: Omit<StepRecord, 'status'>): StepRecord {
+    // A step id is also its log file name; retries of a stage (approve after waiting) reuse it.
+    let id = step.id;
+    for (let n = 2; this.run.stages.some((s) => s.steps.some((x) => x.id === id)); n++) id = `${step.id}-${n}`;
+    const record: StepRecord = { ...step, id, status: 'pending' };
+    stage.steps.push(record);
+    return record;
+  }
+}

@@ -1,0 +1,150 @@
+import { quoteArg, quoteArgv, exportEnv } from '../ssh/quote.ts';
+
+// The shell scripts slipway runs on a host, built as pure functions so tests can pin them
+// exactly. Every value that is not slipway's own literal text goes through quoteArg: repo URL,
+// branch, commit, release name, paths. User commands from the config (steps, restart, health
+// check) are the one thing run as written: the config is the user's own reviewed code.
+
+/** The host layout of one pipeline, rooted at deploy.path (absolute, or ~/ = the deploy user's home). */
+export function remotePath(path: string, ...segments: string[]): string {
+  const rest = [path.startsWith('~/') ? path.slice(2) : path, ...segments].filter((s) => s !== '').join('/');
+  // "~" is not expanded inside quotes, so the home part stays outside them.
+  if (path === '~') return segments.length ? `"$HOME"/${quoteArg(segments.join('/'))}` : '"$HOME"';
+  return path.startsWith('~/') ? `"$HOME"/${quoteArg(rest)}` : quoteArg(rest);
+}
+
+/** <yyyymmddHHMMSS>-<sha7>, in UTC, so names sort by time. */
+export function releaseName(commit: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${stamp}-${commit.slice(0, 7)}`;
+}
+
+/** One exec that reads what a host runs now: cheap host facts (see parseFacts). */
+export function factsScript(path: string): string {
+  return [
+    `cur=$(readlink ${remotePath(path, 'current')} 2>/dev/null || true)`,
+    `printf 'current=%s\\n' "$cur"`,
+    `printf 'revision=%s\\n' "$(cat ${remotePath(path, 'current', 'REVISION')} 2>/dev/null || true)"`,
+    `ls -1 ${remotePath(path, 'releases')} 2>/dev/null | grep -v '^\\.' || true`,
+  ].join('; ');
+}
+
+export interface HostFacts {
+  /** The release `current` points at, or undefined on a fresh host. */
+  current?: string;
+  /** The commit in current/REVISION: what really runs there. */
+  revision?: string;
+  releases: string[];
+}
+
+export function parseFacts(stdout: string): HostFacts {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  const first = lines.shift() ?? '';
+  const link = first.startsWith('current=') ? first.slice('current='.length) : '';
+  const current = link.startsWith('releases/') ? link.slice('releases/'.length) : undefined;
+  const second = lines[0]?.startsWith('revision=') ? (lines.shift() ?? '') : '';
+  const revision = second.slice('revision='.length).trim();
+  const facts: HostFacts = { releases: lines.sort() };
+  if (current) facts.current = current;
+  if (/^[0-9a-f]{40}$/.test(revision)) facts.revision = revision;
+  return facts;
+}
+
+export interface FetchSpec {
+  path: string;
+  repo: string;
+  branch: string;
+  commit: string;
+  /** When true, the script reads one line from stdin: an HTTP header with the credentials. */
+  withAuth: boolean;
+}
+
+/**
+ * Pull mode: the host fetches the exact commit into PATH/repo. The branch is fetched first
+ * (any commit still on it is then present); a commit no longer on the branch is asked for by id.
+ * Credentials arrive on stdin and go to git through GIT_CONFIG_* environment variables, so they
+ * never show in a process list or a log.
+ */
+export function fetchScript(spec: FetchSpec): string {
+  const repo = remotePath(spec.path, 'repo');
+  const git = `git --git-dir=${repo}`;
+  const auth = spec.withAuth
+    ? `IFS= read -r slipway_header; export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="$slipway_header"; `
+    : '';
+  const refspec = `+refs/heads/${spec.branch}:refs/heads/${spec.branch}`;
+  return (
+    `set -e; ${auth}export GIT_TERMINAL_PROMPT=0; ` +
+    `mkdir -p ${remotePath(spec.path, 'releases')} ${remotePath(spec.path, 'shared')}; ` +
+    `[ -d ${repo} ] || git init -q --bare ${repo}; ` +
+    `${git} fetch -q --no-tags ${quoteArgv([spec.repo, refspec])}; ` +
+    `${git} cat-file -e ${quoteArg(`${spec.commit}^{commit}`)} 2>/dev/null || ${git} fetch -q --no-tags ${quoteArgv([spec.repo, spec.commit])}; ` +
+    `${git} cat-file -e ${quoteArg(`${spec.commit}^{commit}`)}`
+  );
+}
+
+/** The commit's files (no .git) into releases/<release>, with a REVISION file, built beside it and renamed in. */
+export function exportScript(path: string, release: string, commit: string): string {
+  const partial = remotePath(path, 'releases', `.${release}.partial`);
+  const final = remotePath(path, 'releases', release);
+  return (
+    `set -e; rm -rf ${partial}; mkdir -p ${partial}; ` +
+    `git --git-dir=${remotePath(path, 'repo')} archive --format=tar ${quoteArg(commit)} | tar -x -C ${partial}; ` +
+    `printf '%s\\n' ${quoteArg(commit)} > ${partial}/REVISION; ` +
+    `[ ! -e ${final} ] || { echo "release folder already exists" >&2; exit 1; }; ` +
+    `mv ${partial} ${final}`
+  );
+}
+
+/**
+ * Switch `current` atomically: a new relative link, renamed over the old one (rename(2) is
+ * atomic; `ln -sfn` alone unlinks first and leaves a moment with no `current`).
+ */
+export function switchScript(path: string, release: string): string {
+  const tmp = `.current.${release}.tmp`;
+  return (
+    `set -e; cd ${remotePath(path)}; ` +
+    `ln -sfn ${quoteArgv([`releases/${release}`, tmp])}; ` +
+    `mv -T ${quoteArgv([tmp, 'current'])}`
+  );
+}
+
+/** Back to no `current` at all: the state of a host whose first deploy failed. */
+export function unlinkCurrentScript(path: string): string {
+  return `rm -f ${remotePath(path, 'current')}`;
+}
+
+export function removeReleaseScript(path: string, release: string): string {
+  return `rm -rf ${remotePath(path, 'releases', release)} ${remotePath(path, 'releases', `.${release}.partial`)}`;
+}
+
+/** Keep the newest `keep` releases, and never `protect`ed ones (current, previous). */
+export function pruneScript(path: string, keep: number, protect: string[]): string {
+  const grep = protect.length ? ` | grep -v -x ${protect.map((p) => `-e ${quoteArg(p)}`).join(' ')}` : '';
+  return (
+    `cd ${remotePath(path, 'releases')} && ` +
+    `ls -1 | grep -v '^\\.' | sort | head -n -${Math.max(0, Math.floor(keep))}${grep} | xargs -r rm -rf --`
+  );
+}
+
+/** One audit line per switch in PATH/revisions.log: time, release, commit, who. */
+export function revisionLogScript(path: string, line: string): string {
+  return `printf '%s\\n' ${quoteArg(line)} >> ${remotePath(path, 'revisions.log')}`;
+}
+
+/** A user command (step, restart, health check) in the release folder with the slipway variables exported. */
+export function userCommandScript(path: string, release: string, env: Record<string, string>, command: string): string {
+  return `cd ${remotePath(path, 'releases', release)} && ${exportEnv(env)}${command}`;
+}
+
+/** $NAME and ${NAME} in a health URL, from the host's variables; anything else stays literal. */
+export function expandVars(text: string, env: Record<string, string>): string {
+  return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, a?: string, b?: string) => {
+    const name = a ?? b ?? '';
+    return Object.hasOwn(env, name) ? (env[name] ?? '') : whole;
+  });
+}
+
+/** The health check by URL, fetched from the host itself. */
+export function healthUrlCommand(url: string, timeoutSeconds: number): string {
+  return `curl -fsS -o /dev/null --max-time ${Math.max(1, Math.ceil(timeoutSeconds))} ${quoteArg(url)}`;
+}

@@ -1,0 +1,91 @@
+import type { PipelineConfig } from '../config/types.ts';
+import type { CommitInfo, RunRecord } from '../state/types.ts';
+import { STATE_VERSION } from '../state/types.ts';
+import { listRunNumbers, readPipelineState, writePipelineState, writeRun } from '../state/store.ts';
+import type { RunContext } from './context.ts';
+import { RunRecorder } from './recorder.ts';
+import { runTestStage } from './test-stage.ts';
+import { deployEnvironment } from './deploy-env.ts';
+
+/**
+ * A new run, `queued`. Its number comes from the pipeline state, but never below what is on
+ * disk: a crash between writing a run and the pipeline state must not reuse a number.
+ */
+export async function createRun(ctx: RunContext, pipeline: PipelineConfig, commit: CommitInfo, trigger: string): Promise<RunRecord> {
+  const stateDir = ctx.config.settings.stateDir;
+  const state = await readPipelineState(stateDir, pipeline.name);
+  const numbers = await listRunNumbers(stateDir, pipeline.name);
+  const number = Math.max(state.nextRunNumber, (numbers.at(-1) ?? 0) + 1);
+  const run: RunRecord = {
+    version: STATE_VERSION,
+    pipeline: pipeline.name,
+    number,
+    status: 'queued',
+    commit,
+    branch: pipeline.branch,
+    trigger,
+    createdAt: ctx.now().toISOString(),
+    stages: [],
+  };
+  await writeRun(stateDir, run);
+  state.nextRunNumber = number + 1;
+  if (trigger === 'poll') state.lastSeenCommit = commit.id;
+  await writePipelineState(stateDir, state);
+  await ctx.report();
+  return run;
+}
+
+export interface ExecuteOptions {
+  /** The environment whose manual gate this call opens (from `slipway approve`). */
+  approve?: { environment: string; by: string };
+}
+
+/**
+ * Test, then each environment in order (a later environment only gets a commit the earlier one
+ * took healthy). Stops `waiting` at a manual gate; an approval resumes at that environment.
+ */
+export async function executeRun(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, opts: ExecuteOptions = {}): Promise<RunRecord> {
+  const rec = new RunRecorder(ctx.config.settings.stateDir, run, { secrets: ctx.config.secrets, now: ctx.now, onChange: ctx.report });
+  run.status = 'running';
+  run.startedAt ??= rec.now();
+  await rec.save();
+
+  const tested = rec.stage('test')?.status === 'passed' || (await runTestStage(ctx, rec, pipeline));
+  if (!tested) return finish(rec, 'failed', 'tests failed');
+
+  for (const env of pipeline.environments) {
+    const name = `deploy:${env.name}`;
+    const existing = rec.stage(name);
+    if (existing?.status === 'passed') continue;
+    const stage = existing ?? rec.addStage({ name, kind: 'deploy', environment: env.name, status: 'pending', steps: [] });
+    if (env.approval === 'manual') {
+      if (opts.approve?.environment !== env.name) {
+        stage.status = 'waiting';
+        run.status = 'waiting';
+        await rec.save();
+        ctx.progress(`${pipeline.name} #${run.number} waiting for approval to deploy to ${env.name}: slipway approve ${pipeline.name} ${run.number}`);
+        return run;
+      }
+      const step = rec.addStep(stage, { id: `${env.name}-approval`, name: `approved by ${opts.approve.by}` });
+      step.status = 'passed';
+      step.startedAt = step.finishedAt = rec.now();
+    }
+    if (!(await deployEnvironment(ctx, rec, pipeline, env, stage))) {
+      return finish(rec, 'failed', `deploy to ${env.name} failed and was rolled back${stage.error ? `: ${stage.error}` : ''}`);
+    }
+  }
+  return finish(rec, pipeline.environments.length ? 'deployed' : 'passed');
+}
+
+async function finish(rec: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> {
+  rec.run.status = status;
+  rec.run.finishedAt = rec.now();
+  if (error) rec.run.error = rec.mask(error);
+  await rec.save();
+  return rec.run;
+}
+
+/** The environment a `waiting` run is held at. */
+export function waitingEnvironment(run: RunRecord): string | undefined {
+  return run.stages.find((s) => s.status === 'waiting')?.environment;
+}

@@ -1,0 +1,282 @@
+// One SSH connection to one host: connect with a strict host key check, then run commands on it
+// (several at once, over channels) with a timeout that the host itself enforces.
+
+import { readFile } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
+import ssh2, { type Algorithms, type Client, type ClientChannel } from 'ssh2';
+import type { HostConfig } from '../config/types.ts';
+import { SshError, type SshPhase } from '../errors.ts';
+import { makeHostVerifier, type HostVerifier } from './known-hosts.ts';
+import { exportEnv, quoteArg } from './quote.ts';
+import { OutputTail, Semaphore } from './exec-output.ts';
+
+export interface ExecOptions {
+  timeoutMs: number;
+  env?: Record<string, string>;
+  /** Absolute, or "~" / "~/..." for the remote user's home. */
+  cwd?: string;
+  onStdout?(chunk: Buffer): void;
+  onStderr?(chunk: Buffer): void;
+  stdin?: Buffer | NodeJS.ReadableStream;
+  /** Bytes kept of stdout and of stderr (the last ones); default 1 MiB. */
+  captureLimit?: number;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal?: string;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SshConnection {
+  readonly host: string;
+  exec(script: string, opts: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+export interface ConnectOptions {
+  /** Private key path; a host's own identity wins. */
+  identity?: string;
+  /** known_hosts file path; a host's hostKey wins. */
+  knownHosts?: string;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs?: number;
+}
+
+// sshd's default MaxSessions is 10: the 11th channel on one connection fails to open.
+const MAX_CHANNELS = 10;
+// Grace between `timeout` sending TERM and KILL on the host.
+const KILL_GRACE_S = 5;
+// The local timer is a last resort for a host that stopped answering; the host's own
+// `timeout` normally ends the command well before it fires.
+const LOCAL_TIMER_SLACK_MS = 10_000;
+const DEFAULT_CAPTURE = 1024 * 1024;
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** The command string the remote login shell receives. Exported so tests can pin it. */
+export function buildRemoteCommand(script: string, opts: Pick<ExecOptions, 'timeoutMs' | 'env' | 'cwd'>): string {
+  let inner = '';
+  if (opts.cwd !== undefined) {
+    const cwd = opts.cwd;
+    // A quoted "~" would not expand; "$HOME" in double quotes does, and the rest stays quoted.
+    const target = cwd === '~' ? '"$HOME"' : cwd.startsWith('~/') ? `"$HOME"/${quoteArg(cwd.slice(2))}` : quoteArg(cwd);
+    inner += `cd ${target} && `;
+  }
+  inner += exportEnv(opts.env ?? {}) + script;
+  const secs = Math.max(1, Math.ceil(opts.timeoutMs / 1000));
+  // `exec` so any login shell hands over: exit status and signals arrive unchanged.
+  return `exec timeout -k ${KILL_GRACE_S} ${secs}s sh -c ${quoteArg(inner)}`;
+}
+
+/** ssh2 algorithm names for key types known from known_hosts or a pinned key line. */
+function hostKeyAlgorithms(keyTypes: string[]): string[] | undefined {
+  const out: string[] = [];
+  for (const type of keyTypes) {
+    if (type === 'ssh-rsa') out.push('rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa');
+    else if (type === 'ssh-ed25519' || type.startsWith('ecdsa-sha2-nistp')) out.push(type);
+    else return undefined; // a type ssh2 may not name the same way: keep its defaults
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+function hostKeyMessage(verifier: HostVerifier, where: string): string {
+  const offered = verifier.offered ?? 'nothing';
+  if (verifier.revoked) return `host key ${offered} is marked @revoked in ${verifier.source}; refusing ${where}`;
+  if (verifier.expected.length === 0) {
+    return `no known host key for ${where} (offered ${offered}); add it to known_hosts or set hostKey`;
+  }
+  const from = verifier.source === 'hostKey' ? 'hostKey' : `known_hosts ${verifier.source}`;
+  const fix = verifier.source === 'hostKey' ? 'hostKey' : 'known_hosts';
+  return (
+    `host key mismatch: expected ${verifier.expected.join(' or ')} (from ${from}), offered ${offered}; ` +
+    `if the host was reinstalled, update ${fix}`
+  );
+}
+
+export async function connectHost(host: HostConfig, opts: ConnectOptions): Promise<SshConnection> {
+  const where = `${host.address}:${host.port}`;
+  const fail = (phase: SshPhase, message: string, cause?: unknown): SshError =>
+    new SshError(host.name, phase, message, cause === undefined ? undefined : { cause });
+
+  let verifier: HostVerifier;
+  try {
+    verifier = makeHostVerifier({ address: host.address, port: host.port, knownHostsFile: opts.knownHosts, pinned: host.hostKey });
+  } catch (err) {
+    throw fail('host key', (err as Error).message, err);
+  }
+  const identity = host.identity ?? opts.identity;
+  let privateKey: Buffer | undefined;
+  if (identity !== undefined) {
+    try {
+      privateKey = await readFile(identity);
+    } catch (err) {
+      throw fail('auth', `cannot read identity ${identity}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
+    }
+  }
+
+  const client = new ssh2.Client();
+  const sock = netConnect({ host: host.address, port: host.port, noDelay: true });
+  let tcpConnected = false;
+  sock.once('connect', () => {
+    tcpConnected = true;
+  });
+  const limit = formatMs(opts.connectTimeoutMs);
+
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: SshError): void => {
+      if (settled) return;
+      settled = true;
+      if (err) {
+        client.end();
+        sock.destroy();
+        reject(err);
+      } else resolve();
+    };
+    client.once('ready', () => settle());
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (settled) return;
+      if (verifier.offered !== undefined && /Host denied/.test(err.message)) {
+        settle(fail('host key', hostKeyMessage(verifier, where), err));
+      } else if (err.level === 'client-authentication') {
+        const how = identity !== undefined ? `with key ${identity}` : 'without a key (set ssh.identity or the host identity)';
+        settle(fail('auth', `${host.user}@${where} refused ${how}: ${err.message}`, err));
+      } else if (err.level === 'client-timeout') {
+        settle(
+          tcpConnected
+            ? fail('handshake', `${where} accepted the connection but no SSH handshake completed within ${limit}`, err)
+            : fail('connect', `cannot connect to ${where}: timed out after ${limit}`, err),
+        );
+      } else if (!tcpConnected) {
+        settle(fail('connect', `cannot connect to ${where}: ${err.code ?? err.message}`, err));
+      } else {
+        settle(fail('handshake', `SSH handshake with ${where} failed: ${err.message}`, err));
+      }
+    });
+    client.once('close', () => settle(fail('handshake', `${where} closed the connection during the SSH handshake`)));
+    const serverHostKey = hostKeyAlgorithms(verifier.keyTypes);
+    client.connect({
+      sock,
+      username: host.user,
+      privateKey,
+      readyTimeout: opts.connectTimeoutMs,
+      keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
+      keepaliveCountMax: 3,
+      hostVerifier: (blob: Buffer) => verifier.verify(blob),
+      // Offer only the key types we can check, as OpenSSH does, so a host that also has another
+      // key type is not refused for negotiating that one.
+      ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as Algorithms['serverHostKey'] } } : {}),
+    });
+  });
+
+  return openConnection(host.name, client);
+}
+
+function openConnection(hostName: string, client: Client): SshConnection {
+  const channels = new Semaphore(MAX_CHANNELS);
+  const pending = new Set<(err: SshError) => void>();
+  let closed = false;
+  let lostError: SshError | undefined;
+  const closedPromise = new Promise<void>((resolve) => {
+    client.once('close', () => {
+      closed = true;
+      lostError ??= new SshError(hostName, 'command', 'connection lost');
+      channels.failAll(lostError);
+      for (const reject of pending) reject(lostError);
+      pending.clear();
+      resolve();
+    });
+  });
+  // After ready, errors surface through 'close' and the pending execs; keep them from crashing.
+  client.on('error', (err: Error) => {
+    lostError ??= new SshError(hostName, 'command', `connection lost: ${err.message}`, { cause: err });
+  });
+
+  async function exec(script: string, opts: ExecOptions): Promise<ExecResult> {
+    if (closed) throw lostError ?? new SshError(hostName, 'command', 'connection closed');
+    const command = buildRemoteCommand(script, opts);
+    await channels.acquire();
+    try {
+      return await runChannel(command, opts);
+    } finally {
+      channels.release();
+    }
+  }
+
+  function runChannel(command: string, opts: ExecOptions): Promise<ExecResult> {
+    return new Promise<ExecResult>((resolve, reject) => {
+      const stdout = new OutputTail(opts.captureLimit ?? DEFAULT_CAPTURE);
+      const stderr = new OutputTail(opts.captureLimit ?? DEFAULT_CAPTURE);
+      let code: number | null = null;
+      let signal: string | undefined;
+      let localTimeout = false;
+      let channel: ClientChannel | undefined;
+      let done = false;
+      const finish = (err?: SshError): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        pending.delete(finish);
+        if (err) return reject(err);
+        const timedOut = localTimeout || code === 124 || code === 137;
+        resolve({ code, ...(signal !== undefined ? { signal } : {}), timedOut, stdout: stdout.text(), stderr: stderr.text() });
+      };
+      pending.add(finish);
+      const timer = setTimeout(() => {
+        localTimeout = true;
+        channel?.close();
+        finish();
+      }, opts.timeoutMs + KILL_GRACE_S * 1000 + LOCAL_TIMER_SLACK_MS);
+
+      client.exec(command, (err, stream) => {
+        if (err) return finish(new SshError(hostName, 'command', `cannot open a channel: ${err.message}`, { cause: err }));
+        if (done) return stream.close();
+        channel = stream;
+        stream.on('data', (chunk: Buffer) => {
+          stdout.push(chunk);
+          opts.onStdout?.(chunk);
+        });
+        stream.stderr.on('data', (chunk: Buffer) => {
+          stderr.push(chunk);
+          opts.onStderr?.(chunk);
+        });
+        stream.on('exit', (exitCode: number | null, exitSignal?: string) => {
+          code = exitCode;
+          if (exitSignal) signal = exitSignal;
+        });
+        stream.on('close', () => {
+          // A channel closed by a dying connection has no exit status: report the loss instead.
+          if (code === null && signal === undefined && !localTimeout) {
+            setImmediate(() => finish(closed ? lostError : undefined));
+          } else finish();
+        });
+        if (Buffer.isBuffer(opts.stdin)) stream.end(opts.stdin);
+        else if (opts.stdin) opts.stdin.pipe(stream);
+        else stream.end();
+      });
+    });
+  }
+
+  return {
+    host: hostName,
+    get closed() {
+      return closed;
+    },
+    exec,
+    async close() {
+      if (!closed) {
+        client.end();
+        // A peer that never answers our disconnect must not hold close() forever.
+        const force = setTimeout(() => client.destroy(), 2000);
+        await closedPromise;
+        clearTimeout(force);
+      }
+    },
+  };
+}

@@ -1,0 +1,124 @@
+// Atomic file writes for the state folder. A plain writeFile killed mid-way leaves a torn file
+// (measured: 10 of 40 files unreadable after SIGKILL); temp file + fsync + rename leaves either the
+// old or the new content. Temp names use randomUUID: pid+time names collided under concurrency.
+
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { StateError } from '../errors.ts';
+
+/** Every temp name we create ends like this, so a sweep never touches anyone else's files. */
+const TEMP_NAME = /[.-][0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+export function tempNameFor(path: string, tag = ''): string {
+  return `${path}.${tag}${randomUUID()}.tmp`;
+}
+
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs fn after every earlier job queued for the same path (in this process) has settled. Two
+ * writes racing to rename over one file would otherwise land in an arbitrary order.
+ */
+export function withFileQueue<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const previous = queues.get(path) ?? Promise.resolve();
+  const result = previous.then(fn, fn);
+  const tail = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(path, tail);
+  void tail.then(() => {
+    if (queues.get(path) === tail) queues.delete(path);
+  });
+  return result;
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeNow(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = tempNameFor(path);
+  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw new StateError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  // Without this the rename itself may be lost on power failure, resurrecting the old file.
+  await fsyncDir(dir);
+}
+
+export interface AtomicWriteOptions {
+  /** Runs inside the path's queue just before the write; throw to refuse the write. */
+  before?: () => Promise<void>;
+}
+
+export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  return withFileQueue(path, async () => {
+    await opts.before?.();
+    await writeNow(path, data);
+  });
+}
+
+export function writeJsonAtomic(path: string, value: unknown, opts: AtomicWriteOptions = {}): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, opts);
+}
+
+export interface SweepOptions {
+  /** Absolute paths not to descend into (workspaces and git mirrors can be huge). */
+  skip?: string[];
+}
+
+/**
+ * Removes temp files and temp folders that a crash left behind (only names we generate) under dir,
+ * recursively. Call it at start, while holding the state lock, so no live write is swept away.
+ */
+export async function sweepTempFiles(dir: string, opts: SweepOptions = {}): Promise<number> {
+  const skip = new Set(opts.skip ?? []);
+  let removed = 0;
+  async function walk(current: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(current, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const full = join(current, entry.name);
+      if (TEMP_NAME.test(entry.name)) {
+        if (entry.isDirectory()) await rm(full, { recursive: true, force: true });
+        else await unlink(full).catch(ignoreMissing);
+        removed++;
+      } else if (entry.isDirectory() && !skip.has(full)) {
+        await walk(full);
+      }
+    }
+  }
+  await walk(dir);
+  return removed;
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'ENOENT') throw err;
+}
+
+export function isTempName(path: string): boolean {
+  return TEMP_NAME.test(basename(path));
+}

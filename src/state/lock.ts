@@ -1,0 +1,131 @@
+// One slipway process per state folder. An O_EXCL-style pid file: a crashed holder is detected at
+// once (kill(pid, 0) = ESRCH) instead of after a stale timeout, and /proc/PID/cmdline guards against
+// the pid having been reused by an unrelated program.
+
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { LockHeld, StateError } from '../errors.ts';
+import { tempNameFor } from './atomic.ts';
+
+export interface LockInfo {
+  pid: number;
+  command: string;
+  startedAt: string;
+  host: string;
+}
+
+export interface StateLock {
+  release(): Promise<void>;
+}
+
+export async function acquireStateLock(stateDir: string, opts: { command: string }): Promise<StateLock> {
+  await mkdir(stateDir, { recursive: true });
+  const lockPath = join(stateDir, 'lock');
+  const info: LockInfo = { pid: process.pid, command: opts.command, startedAt: new Date().toISOString(), host: hostname() };
+  const content = `${JSON.stringify(info)}\n`;
+  // Written whole to a temp file, then hard-linked into place: link() fails with EEXIST like an
+  // O_EXCL open, but a reader can never see the lock file empty or half written.
+  const temp = tempNameFor(lockPath);
+  await writeFile(temp, content, { flag: 'wx' });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(temp, lockPath);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const existing = await readFile(lockPath, 'utf8').catch(() => undefined);
+      if (existing === undefined) continue; // removed between link and read: try again
+      const holder = parseLock(existing);
+      if (holder && isHolderAlive(holder)) throw lockHeld(stateDir, holder);
+      if (attempt >= 2) throw new StateError(`cannot take over the stale lock ${lockPath}; remove it if no slipway runs`);
+      await removeStaleLock(lockPath, existing);
+    }
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+
+  const onExit = (): void => {
+    try {
+      if (readFileSync(lockPath, 'utf8') === content) unlinkSync(lockPath);
+    } catch {
+      // Nothing to clean up; the process is exiting anyway.
+    }
+  };
+  process.on('exit', onExit);
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      process.off('exit', onExit);
+      const current = await readFile(lockPath, 'utf8').catch(() => undefined);
+      if (current === content) await unlink(lockPath).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Two processes may both find the same dead holder. Moving the file aside first and checking that
+ * what we moved is still the dead holder's lock keeps us from deleting a lock the other one just
+ * took; if we did move a fresh lock, it goes back.
+ */
+async function removeStaleLock(lockPath: string, staleContent: string): Promise<void> {
+  const aside = tempNameFor(lockPath, 'stale-');
+  try {
+    await rename(lockPath, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => undefined);
+  if (moved !== undefined && moved !== staleContent) await link(aside, lockPath).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+}
+
+function parseLock(text: string): LockInfo | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<LockInfo>;
+    if (typeof value.pid !== 'number' || !Number.isInteger(value.pid) || value.pid <= 0) return undefined;
+    return {
+      pid: value.pid,
+      command: typeof value.command === 'string' ? value.command : 'unknown',
+      startedAt: typeof value.startedAt === 'string' ? value.startedAt : 'unknown time',
+      host: typeof value.host === 'string' ? value.host : hostname(),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Exported for tests. An unparsable lock counts as dead: only a crash mid-way could leave one. */
+export function isHolderAlive(holder: LockInfo): boolean {
+  // A lock from another machine (state on a shared disk) cannot be checked from here.
+  if (holder.host !== hostname()) return true;
+  if (holder.pid === process.pid) return true;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    // EPERM: the process exists but belongs to someone else.
+  }
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8');
+  } catch {
+    return true; // no /proc here: trust kill()
+  }
+  // A zombie has an empty cmdline: it will never release the lock.
+  if (cmdline === '') return false;
+  return /node|slipway|tsx/i.test(cmdline);
+}
+
+function lockHeld(stateDir: string, holder: LockInfo): LockHeld {
+  const where = holder.host === hostname() ? '' : ` on ${holder.host}`;
+  return new LockHeld(
+    `state folder ${stateDir} is in use by slipway ${holder.command} (pid ${holder.pid}${where}, since ${holder.startedAt}); wait for it to finish or stop it`,
+  );
+}

@@ -1,0 +1,70 @@
+// Where each file of the state folder lives (README "State folder"). Names come from the config
+// (pipeline file names, host keys) and from the pipeline (step ids); one with a path separator or
+// a dot-dot would write outside its folder, so every path builder refuses them.
+
+import { join, relative, isAbsolute } from 'node:path';
+import { StateError } from '../errors.ts';
+
+export interface StatePaths {
+  root: string;
+  lock: string;
+  pipelines: string;
+  pipelineFile(name: string): string;
+  runs: string;
+  runsDir(name: string): string;
+  runFile(name: string, n: number): string;
+  logs: string;
+  logsDir(name: string, n: number): string;
+  stepLog(name: string, n: number, stepId: string): string;
+  hosts: string;
+  hostFile(host: string): string;
+  inbox: string;
+  www: string;
+  /** STATE/git/NAME.git, the mirror (owned by the git module). */
+  git(name: string): string;
+  work: string;
+}
+
+export function safeName(kind: string, name: string): string {
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
+    throw new StateError(`${kind} name ${JSON.stringify(name)} cannot be used as a file name`);
+  }
+  return name;
+}
+
+function runNumber(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 1) throw new StateError(`run number ${n} is not a positive integer`);
+  return String(n);
+}
+
+export function statePaths(stateDir: string): StatePaths {
+  const root = stateDir;
+  const pipelines = join(root, 'pipelines');
+  const runs = join(root, 'runs');
+  const logs = join(root, 'logs');
+  const hosts = join(root, 'hosts');
+  return {
+    root,
+    lock: join(root, 'lock'),
+    pipelines,
+    pipelineFile: (name) => join(pipelines, `${safeName('pipeline', name)}.json`),
+    runs,
+    runsDir: (name) => join(runs, safeName('pipeline', name)),
+    runFile: (name, n) => join(runs, safeName('pipeline', name), `${runNumber(n)}.json`),
+    logs,
+    logsDir: (name, n) => join(logs, safeName('pipeline', name), runNumber(n)),
+    stepLog: (name, n, stepId) => join(logs, safeName('pipeline', name), runNumber(n), `${safeName('step', stepId)}.log`),
+    hosts,
+    hostFile: (host) => join(hosts, `${safeName('host', host)}.json`),
+    inbox: join(root, 'inbox'),
+    www: join(root, 'www'),
+    git: (name) => join(root, 'git', `${safeName('pipeline', name)}.git`),
+    work: join(root, 'work'),
+  };
+}
+
+/** How messages name a state file: relative to the cwd when it is below it, else absolute. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}

@@ -1,0 +1,196 @@
+// JSON Schemas of every state file kind (src/state/types.ts is the TypeScript side of the same
+// shapes). Every read is validated so a hand-edited or foreign file fails loudly, naming the file
+// and the field, instead of surfacing later as an undefined deep inside a deploy.
+
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { StateError } from '../errors.ts';
+import { STATE_VERSION } from './types.ts';
+
+const time = { type: 'string', minLength: 1 };
+const nonEmpty = { type: 'string', minLength: 1 };
+const count = { type: 'integer', minimum: 0 };
+const version = { type: 'integer', minimum: 1 };
+
+const commit = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'message', 'author', 'time'],
+  properties: {
+    id: nonEmpty,
+    message: { type: 'string' },
+    author: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'email'],
+      properties: { name: { type: 'string' }, email: { type: 'string' } },
+    },
+    time,
+  },
+};
+
+const step = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'status'],
+  properties: {
+    id: nonEmpty,
+    name: { type: 'string' },
+    status: { enum: ['pending', 'running', 'passed', 'failed', 'skipped'] },
+    host: { type: 'string' },
+    startedAt: time,
+    finishedAt: time,
+    exitCode: { type: 'integer' },
+    error: { type: 'string' },
+  },
+};
+
+const hostOutcome = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'status'],
+  properties: {
+    host: nonEmpty,
+    status: { enum: ['pending', 'deployed', 'failed', 'rolled-back', 'untouched'] },
+    release: { type: 'string' },
+    previousRelease: { type: 'string' },
+    error: { type: 'string' },
+  },
+};
+
+const stage = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'kind', 'status', 'steps'],
+  properties: {
+    name: nonEmpty,
+    kind: { enum: ['test', 'deploy'] },
+    environment: { type: 'string' },
+    status: { enum: ['pending', 'running', 'passed', 'failed', 'waiting', 'skipped', 'rolled-back'] },
+    startedAt: time,
+    finishedAt: time,
+    steps: { type: 'array', items: step },
+    hosts: { type: 'array', items: hostOutcome },
+    error: { type: 'string' },
+  },
+};
+
+export const runSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'pipeline', 'number', 'status', 'commit', 'branch', 'trigger', 'createdAt', 'stages'],
+  properties: {
+    version,
+    pipeline: nonEmpty,
+    number: { type: 'integer', minimum: 1 },
+    status: { enum: ['queued', 'running', 'passed', 'deployed', 'waiting', 'failed', 'interrupted', 'superseded'] },
+    commit,
+    branch: { type: 'string' },
+    trigger: { type: 'string' },
+    createdAt: time,
+    startedAt: time,
+    finishedAt: time,
+    stages: { type: 'array', items: stage },
+    error: { type: 'string' },
+  },
+};
+
+const environmentState = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['commit', 'release', 'deployedAt', 'run'],
+  properties: { commit: nonEmpty, release: { type: 'string' }, deployedAt: time, run: count },
+};
+
+export const pipelineSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'pipeline', 'nextRunNumber', 'environments'],
+  properties: {
+    version,
+    pipeline: nonEmpty,
+    lastSeenCommit: nonEmpty,
+    nextRunNumber: { type: 'integer', minimum: 1 },
+    environments: { type: 'object', additionalProperties: environmentState },
+  },
+};
+
+const hostRelease = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['release', 'commit', 'deployedAt', 'run'],
+  properties: { release: nonEmpty, commit: nonEmpty, deployedAt: time, run: count },
+};
+
+export const hostSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'host', 'pipelines'],
+  properties: {
+    version,
+    host: nonEmpty,
+    pipelines: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['releases'],
+        properties: { current: hostRelease, previous: hostRelease, releases: { type: 'array', items: nonEmpty } },
+      },
+    },
+  },
+};
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validators = {
+  run: ajv.compile(runSchema),
+  pipeline: ajv.compile(pipelineSchema),
+  host: ajv.compile(hostSchema),
+} satisfies Record<string, ValidateFunction>;
+
+export type StateKind = keyof typeof validators;
+
+/**
+ * Parses and validates one state file's text. `file` is how the message names it. Throws a
+ * StateError listing every problem, e.g. "state/runs/app/3.json: /status must be one of ...".
+ */
+export function parseStateFile<T>(kind: StateKind, file: string, text: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new StateError(`${file}: not valid JSON (${(err as Error).message}); fix or remove the file`, { cause: err });
+  }
+  checkStateValue(kind, file, value);
+  return value as T;
+}
+
+/** Validates a value about to be written or just read; throws StateError naming the file. */
+export function checkStateValue(kind: StateKind, file: string, value: unknown): void {
+  if (value !== null && typeof value === 'object' && 'version' in value) {
+    const v = (value as { version: unknown }).version;
+    if (typeof v === 'number' && v > STATE_VERSION) {
+      throw new StateError(
+        `${file}: written by a newer slipway (version ${v}; this one knows up to ${STATE_VERSION}); upgrade slipway`,
+      );
+    }
+  }
+  const validate = validators[kind];
+  if (!validate(value)) {
+    const problems = (validate.errors ?? []).map(describeError);
+    throw new StateError(`${file}: ${[...new Set(problems)].join('; ')}`);
+  }
+}
+
+function describeError(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(top level)' : e.instancePath;
+  switch (e.keyword) {
+    case 'enum':
+      return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    case 'required':
+      return `${where} is missing '${(e.params as { missingProperty: string }).missingProperty}'`;
+    case 'additionalProperties':
+      return `${where} has an unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+    default:
+      return `${where} ${e.message ?? 'is invalid'}`;
+  }
+}
