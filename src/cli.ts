@@ -2,14 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, LockHeld, SlipwayError, UsageError } from './errors.ts';
 import { createOutput, type Output } from './commands/output.ts';
-import { configDirFrom } from './commands/runtime.ts';
-import { validateCommand, validateHelp } from './commands/validate.ts';
-import { onceCommand, onceHelp } from './commands/once.ts';
-import { approveCommand, approveHelp } from './commands/approve.ts';
-import { statusCommand, statusHelp, planCommand, planHelp } from './commands/status.ts';
-import { reportCommand, reportHelp } from './commands/report.ts';
-import { demoCommand, demoHelp } from './commands/demo.ts';
-
+import { configDirFrom } from './commands/config-dir.ts';
+// Commands are imported when used: `slipway --help` should not load git, ssh and the schema compiler.
 const VERSION = '0.1.0';
 
 const usage = `usage: slipway <command> [options] [--config DIR]
@@ -36,13 +30,39 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
-  validate: { help: validateHelp, run: (a) => validateCommand(a.configDir, a.output) },
-  once: { help: onceHelp, positionals: 'any', run: (a) => onceCommand(a.configDir, a.positionals, a.output) },
-  approve: { help: approveHelp, positionals: 'any', run: (a) => approveCommand(a.configDir, a.positionals, a.output) },
-  status: { help: statusHelp, flags: { json: { type: 'boolean' } }, run: (a) => statusCommand(a.configDir, a.flags.json === true, a.output) },
-  plan: { help: planHelp, flags: { json: { type: 'boolean' } }, run: (a) => planCommand(a.configDir, a.flags.json === true, a.output) },
-  report: { help: reportHelp, run: (a) => reportCommand(a.configDir, a.output) },
-  demo: { help: demoHelp, flags: { keep: { type: 'boolean' } }, run: (a) => demoCommand({ keep: a.flags.keep === true }, a.output) },
+  validate: {
+    help: 'validate',
+    run: async (a) => (await import('./commands/validate.ts')).validateCommand(a.configDir, a.output),
+  },
+  once: {
+    help: 'once',
+    positionals: 'any',
+    run: async (a) => (await import('./commands/once.ts')).onceCommand(a.configDir, a.positionals, a.output),
+  },
+  approve: {
+    help: 'approve',
+    positionals: 'any',
+    run: async (a) => (await import('./commands/approve.ts')).approveCommand(a.configDir, a.positionals, a.output),
+  },
+  status: {
+    help: 'status',
+    flags: { json: { type: 'boolean' } },
+    run: async (a) => (await import('./commands/status.ts')).statusCommand(a.configDir, a.flags.json === true, a.output),
+  },
+  plan: {
+    help: 'plan',
+    flags: { json: { type: 'boolean' } },
+    run: async (a) => (await import('./commands/status.ts')).planCommand(a.configDir, a.flags.json === true, a.output),
+  },
+  report: {
+    help: 'report',
+    run: async (a) => (await import('./commands/report.ts')).reportCommand(a.configDir, a.output),
+  },
+  demo: {
+    help: 'demo',
+    flags: { keep: { type: 'boolean' } },
+    run: async (a) => (await import('./commands/demo.ts')).demoCommand({ keep: a.flags.keep === true }, a.output),
+  },
 };
 
 export async function main(argv: string[], output: Output = createOutput()): Promise<number> {
@@ -68,7 +88,7 @@ export async function main(argv: string[], output: Output = createOutput()): Pro
       strict: true,
     });
     if (values.help) {
-      output.out(command.help);
+      output.out((await import('./commands/help.ts')).helpFor(command.help));
       return 0;
     }
     return await command.run({ configDir: configDirFrom(values.config as string | undefined), positionals, flags: values, output });

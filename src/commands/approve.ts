@@ -5,11 +5,6 @@ import { openRuntime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
 
-export const approveHelp = `usage: slipway approve PIPELINE RUN [--config DIR]
-
-Opens the manual gate a run is waiting at: the run goes on and deploys to that
-environment (and the ones after it, up to the next manual gate).`;
-
 export async function approveCommand(configDir: string, args: string[], output: Output): Promise<number> {
   const [name, number] = args;
   if (!name || !number || args.length !== 2 || !/^[1-9][0-9]*$/.test(number)) throw new UsageError('approve takes PIPELINE and RUN (a run number)');

@@ -5,13 +5,6 @@ import type { PipelineConfig } from '../config/types.ts';
 import { openRuntime } from './runtime.ts';
 import type { Output } from './output.ts';
 
-export const onceHelp = `usage: slipway once [PIPELINE...] [--config DIR]
-
-Polls each pipeline (or the ones named) once, runs every new commit through its
-tests and deploys, waits, and exits: 0 when all went well or nothing was new,
-1 when a run failed. A run that reaches a manual gate is left waiting
-(continue it with slipway approve).`;
-
 export async function onceCommand(configDir: string, names: string[], output: Output): Promise<number> {
   const rt = await openRuntime(configDir, 'once', output);
   try {

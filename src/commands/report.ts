@@ -6,10 +6,6 @@ import { reportConfigOf, updateReport } from '../report/index.ts';
 import { join } from 'node:path';
 import type { Output } from './output.ts';
 
-export const reportHelp = `usage: slipway report [--config DIR]
-
-Rewrites the whole HTML report (STATE/www/) from the state folder.`;
-
 export async function reportCommand(configDir: string, output: Output): Promise<number> {
   const config = await loadConfig(configDir);
   const lock = await acquireStateLock(config.settings.stateDir, { command: 'report' });

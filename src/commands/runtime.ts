@@ -63,7 +63,3 @@ function safeUser(): string {
     return 'unknown';
   }
 }
-
-export function configDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag ?? env.SLIPWAY_CONFIG ?? 'config';
-}

@@ -5,17 +5,6 @@ import { readRemoteHead } from '../git/remote.ts';
 import { maskSecrets } from '../exec/mask.ts';
 import { firstLine, shortSha, type Output } from './output.ts';
 
-export const statusHelp = `usage: slipway status [--json] [--config DIR]
-
-Pipelines, their last runs, and which commit each host of each environment runs
-(as recorded in the state folder).`;
-
-export const planHelp = `usage: slipway plan [--json] [--config DIR]
-
-What is configured: each pipeline's repo, branch, schedule, environments and
-hosts, what each environment runs now, and what a run would change (the branch
-head is read from the remote; nothing is fetched, run or written).`;
-
 interface EnvView {
   name: string;
   approval: 'auto' | 'manual';

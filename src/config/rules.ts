@@ -69,7 +69,7 @@ function checkHosts(hosts: unknown[], source: YamlSource, at: JsonPath, inventor
     seen.add(host);
     const names = inventory.names;
     if (names && !names.includes(host)) {
-      const known = names.length > 0 ? `known: ${names.join(', ')}` : 'it defines no hosts yet';
+      const known = names.length > 0 ? `known: ${names.join(', ')}` : 'no hosts are defined yet';
       issues.push(issueAt(source, [...at, index], `unknown host "${host}"; define it in ${inventory.file} (${known})`));
     }
   }

@@ -106,12 +106,12 @@ function describe(error: ErrorObject, data: unknown): Described | undefined {
     case 'maximum':
       return { path, anchor: 'value', text: `must be at most ${String(params.limit)}, got ${show(error.data)}` };
     case 'minItems':
-      return { path, anchor: 'value', text: `must not be empty; list at least ${String(params.limit)}` };
+      return { path, anchor: 'value', text: params.limit === 1 ? 'must not be empty; list at least one item' : `must list at least ${String(params.limit)} items` };
     case 'minLength':
       return { path, anchor: 'value', text: 'must not be empty' };
     case 'anyOf':
     case 'oneOf':
-      return { path, anchor: 'value', text: `${show(error.data)} is not allowed here; see the description of ${formatPath(path) || 'this file'}` };
+      return { path, anchor: 'value', text: `${show(error.data)} matches none of the allowed forms` };
     default:
       return { path, anchor: 'value', text: error.message ?? 'is invalid' };
   }

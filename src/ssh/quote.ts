@@ -4,6 +4,8 @@
 const BARE = /^[A-Za-z0-9_./:=@%+,-]+$/;
 // `NAME=value` as the first word of a command is an assignment, not an argument: always quote it.
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+// Reserved words are keywords in command position: quoted, they are plain words.
+const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time', 'coproc']);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function singleQuote(s: string): string {
@@ -13,7 +15,7 @@ function singleQuote(s: string): string {
 /** One word for a POSIX shell: bare when only safe characters, else single-quoted. */
 export function quoteArg(s: string): string {
   if (s === '') return `''`;
-  if (BARE.test(s) && !ASSIGNMENT.test(s)) return s;
+  if (BARE.test(s) && !ASSIGNMENT.test(s) && !RESERVED.has(s)) return s;
   return singleQuote(s);
 }
 

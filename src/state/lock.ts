@@ -2,7 +2,8 @@
 // once (kill(pid, 0) = ESRCH) instead of after a stale timeout, and /proc/PID/cmdline guards against
 // the pid having been reused by an unrelated program.
 
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -30,19 +31,17 @@ export async function acquireStateLock(stateDir: string, opts: { command: string
   const temp = tempNameFor(lockPath);
   await writeFile(temp, content, { flag: 'wx' });
   try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await link(temp, lockPath);
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
+    const deadline = Date.now() + TAKEOVER_PATIENCE_MS;
+    for (;;) {
+      if (await linkExclusive(temp, lockPath)) break;
       const existing = await readFile(lockPath, 'utf8').catch(() => undefined);
-      if (existing === undefined) continue; // removed between link and read: try again
+      if (existing === undefined) continue; // released between link and read: try again
       const holder = parseLock(existing);
       if (holder && isHolderAlive(holder)) throw lockHeld(stateDir, holder);
-      if (attempt >= 2) throw new StateError(`cannot take over the stale lock ${lockPath}; remove it if no slipway runs`);
-      await removeStaleLock(lockPath, existing);
+      if ((await removeStaleLock(lockPath, existing, temp)) === 'busy') {
+        if (Date.now() > deadline) throw new StateError(`cannot take over the stale lock ${lockPath}; remove ${lockPath}.takeover if no slipway runs`);
+        await delay(5);
+      }
     }
   } finally {
     await unlink(temp).catch(() => undefined);
@@ -68,22 +67,40 @@ export async function acquireStateLock(stateDir: string, opts: { command: string
   };
 }
 
-/**
- * Two processes may both find the same dead holder. Moving the file aside first and checking that
- * what we moved is still the dead holder's lock keeps us from deleting a lock the other one just
- * took; if we did move a fresh lock, it goes back.
- */
-async function removeStaleLock(lockPath: string, staleContent: string): Promise<void> {
-  const aside = tempNameFor(lockPath, 'stale-');
+const TAKEOVER_PATIENCE_MS = 5000;
+
+async function linkExclusive(from: string, to: string): Promise<boolean> {
   try {
-    await rename(lockPath, aside);
+    await link(from, to);
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
-  const moved = await readFile(aside, 'utf8').catch(() => undefined);
-  if (moved !== undefined && moved !== staleContent) await link(aside, lockPath).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
+}
+
+/**
+ * Two processes may both find the same dead holder; if each simply deleted the lock, the slower
+ * one could delete the lock the faster one just took. So a takeover happens only while holding a
+ * second exclusive file, lock.takeover, and only removes the lock if it still is the dead
+ * holder's: nobody else can change it meanwhile (a new lock can only appear once it is gone).
+ */
+async function removeStaleLock(lockPath: string, staleContent: string, ourLockFile: string): Promise<'removed' | 'busy'> {
+  const guard = `${lockPath}.takeover`;
+  if (!(await linkExclusive(ourLockFile, guard))) {
+    const text = await readFile(guard, 'utf8').catch(() => undefined);
+    const taker = text === undefined ? undefined : parseLock(text);
+    // A taker that died mid-takeover would block everyone forever.
+    if (text !== undefined && (taker === undefined || !isHolderAlive(taker))) await unlink(guard).catch(() => undefined);
+    return 'busy';
+  }
+  try {
+    const current = await readFile(lockPath, 'utf8').catch(() => undefined);
+    if (current === staleContent) await unlink(lockPath).catch(() => undefined);
+    return 'removed';
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
 }
 
 function parseLock(text: string): LockInfo | undefined {

@@ -4,7 +4,7 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -145,13 +145,50 @@ function sshdConfig(o: { port: number; dir: string; authorizedKeys: string }): s
   return lines.join('\n') + '\n';
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+/** Pids of every process below `pid` (by parent pid, read from /proc). */
+async function descendants(pid: number): Promise<number[]> {
+  const parents = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Field 4 is the parent pid; field 2 (comm) may contain spaces, so split after its ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(ppid)) continue;
+    parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const c of parents.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function signalPids(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {}
+  }
+}
+
+/**
+ * Stops sshd like a host going down: the listener, the per-connection sshd processes (they
+ * outlive the listener otherwise) and the commands they run; only daemonised ones escape.
+ */
+async function stopSshd(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  const tree = await descendants(child.pid);
+  signalPids([child.pid, ...tree], 'SIGTERM');
+  const timer = setTimeout(() => signalPids([child.pid!, ...tree], 'SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
+  // Sessions that ignored SIGTERM: a host that goes down does not wait for them.
+  signalPids(tree, 'SIGKILL');
   liveChildren.delete(child);
 }
 
@@ -204,12 +241,12 @@ export async function startTestHost(
       try {
         await waitForSsh(port, proc, () => log);
       } catch (err) {
-        await stopChild(proc);
+        await stopSshd(proc);
         throw err;
       }
     };
     stopFn = async () => {
-      if (child) await stopChild(child);
+      if (child) await stopSshd(child);
       child = undefined;
     };
   } else {
