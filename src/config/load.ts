@@ -16,7 +16,7 @@ import { checkKeyFiles, checkPipeline } from './rules.ts';
 import type { HostInventory, KeyFileRef } from './rules.ts';
 import { hostsSchema, pipelineSchema, settingsSchema } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
-import { substituteSecrets } from './secrets.ts';
+import { describeFsCode, substituteSecrets } from './secrets.ts';
 import type { SecretContext } from './secrets.ts';
 import type { Config, PipelineConfig } from './types.ts';
 
@@ -76,7 +76,14 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   const context: SecretContext = { env, configDir, home };
   const issues: ConfigIssue[] = [];
   const secrets: string[] = [];
-  const load = async (absolute: string, validate: ValidateFunction, text: string): Promise<LoadedFile> => {
+  /** A file that cannot be read is an issue like any other, located at its first line. */
+  const load = async (absolute: string, validate: ValidateFunction, optional: boolean): Promise<LoadedFile> => {
+    const text = await readConfigText(absolute, optional);
+    if (typeof text === 'object') {
+      const { source } = parseYamlSource(show(absolute), '');
+      issues.push({ file: source.file, line: 1, col: 1, message: text.problem });
+      return { source, data: undefined, valid: false };
+    }
     const file = await loadFile({ file: show(absolute), text, validate, context });
     issues.push(...file.issues);
     for (const secret of file.secrets) if (!secrets.includes(secret)) secrets.push(secret);
@@ -84,10 +91,9 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   };
 
   const settingsPath = join(configDir, 'slipway.yaml');
-  const settings = await load(settingsPath, validators().settings, await readOptional(settingsPath));
+  const settings = await load(settingsPath, validators().settings, true);
   const hostsPath = join(configDir, 'hosts.yaml');
-  const hostsText = await readOptional(hostsPath);
-  const hosts = await load(hostsPath, validators().hosts, hostsText);
+  const hosts = await load(hostsPath, validators().hosts, true);
   const inventory: HostInventory = { names: hostNames(hosts), file: show(hostsPath) };
 
   const pipelines: Array<{ name: string; file: LoadedFile }> = [];
@@ -103,7 +109,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
         message: `pipeline name "${entry.name}" (from the file name) is invalid; rename the file to letters, digits, ".", "_" or "-", starting with a letter or digit`,
       });
     }
-    const loaded = await load(entry.path, validators().pipeline, await readFile(entry.path, 'utf8'));
+    const loaded = await load(entry.path, validators().pipeline, false);
     issues.push(...checkPipeline(loaded.data, loaded.source, inventory));
     pipelines.push({ name: entry.name, file: loaded });
   }
@@ -140,12 +146,13 @@ async function requireFolder(configDir: string, shown: string): Promise<void> {
 }
 
 /** A missing slipway.yaml or hosts.yaml is an empty one: every default applies. */
-async function readOptional(path: string): Promise<string> {
+async function readConfigText(path: string, optional: boolean): Promise<string | { problem: string }> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    if (optional && code === 'ENOENT') return '';
+    return { problem: `cannot read this file (${describeFsCode(code)}); fix its permissions or replace it with a file` };
   }
 }
 

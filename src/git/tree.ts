@@ -38,7 +38,10 @@ export async function writeTree(opts: { gitdir: string; sha: string; dir: string
     plan = await planTree(gitdir, commit.tree, cache);
   } catch (err) {
     if (err instanceof GitError) throw err;
-    throw new GitError(`cannot read the tree of commit ${sha}: ${(err as Error).message}`, { cause: err });
+    // isomorphic-git wraps its own refusals (unsafe tree entry names) in a bug-report text.
+    const e = err as { code?: string; message?: string; data?: { message?: string } };
+    const why = e.code === 'InternalError' ? e.data?.message : e.message;
+    throw new GitError(`cannot read the tree of commit ${sha}: ${why ?? String(err)}`, { cause: err });
   }
   await prepareDir(dir);
   for (const level of byDepth(plan.dirs)) {

@@ -19,6 +19,8 @@ header.top h1{font-size:1.4rem;margin:.3rem 0}
 nav.crumbs{color:var(--muted)}
 h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
 h3{font-size:1.05rem;margin:1rem 0 .4rem}
+h2 .muted,h3 .muted{font-weight:normal;font-size:.85rem}
+section.card>h2:first-child,section.card>h3:first-child{margin-top:.2rem}
 section.card{border:1px solid var(--line);border-radius:6px;padding:.6rem .9rem;margin:.8rem 0;background:var(--panel)}
 .muted,footer{color:var(--muted)}
 footer{margin-top:2rem;border-top:1px solid var(--line);padding-top:.5rem;font-size:.85rem}
@@ -27,9 +29,9 @@ pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;paddi
 white-space:pre-wrap;word-break:break-word;max-height:40rem;overflow-y:auto}
 .table{overflow-x:auto}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:normal}
 th{font-weight:600;color:var(--muted);font-size:.85rem}
-.status{display:inline-block;padding:0 .5rem;border-radius:1rem;font-weight:600;font-size:.85rem;color:#fff;background:var(--idle)}
+.status{display:inline-block;white-space:nowrap;padding:0 .5rem;border-radius:1rem;font-weight:600;font-size:.85rem;color:#fff;background:var(--idle)}
 .s-passed,.s-deployed{background:var(--ok)}
 .s-failed,.s-rolled-back{background:var(--bad)}
 .s-waiting{background:var(--wait)}
@@ -42,7 +44,7 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margi
 dl.facts dt{color:var(--muted)}
 dl.facts dd{margin:0}
 details>summary{cursor:pointer}
-@media (max-width:40rem){body{padding:.5rem;font-size:14px}th,td{padding:.25rem .3rem}dl.facts{grid-template-columns:1fr}}
+@media (max-width:40rem){body{padding:.5rem;font-size:14px}th,td{padding:.25rem .3rem}}
 `;
 
 export interface PageOptions {
@@ -73,7 +75,7 @@ export function renderPage(p: PageOptions): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header class="top"><h1>${p.heading}</h1><nav class="crumbs"><a href="${home}">${p.title}</a>${p.crumbs ?? ''}</nav></header>
+<header class="top"><h1>${p.heading}</h1>${p.depth === 0 ? '' : `<nav class="crumbs"><a href="${home}">${p.title}</a>${p.crumbs ?? ''}</nav>`}</header>
 <main>
 ${p.body}
 </main>

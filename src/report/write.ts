@@ -18,7 +18,7 @@ function isCode(err: unknown, ...codes: string[]): boolean {
   return codes.includes((err as NodeJS.ErrnoException).code ?? '');
 }
 
-export function writeReport(wwwDir: string, files: Map<string, string>): Promise<void> {
+export async function writeReport(wwwDir: string, files: Map<string, string>): Promise<void> {
   for (const key of files.keys()) checkKey(key);
   // One swap at a time per folder in this process; the state lock keeps other processes out.
   return withFileQueue(wwwDir, () => swapIn(wwwDir, files));

@@ -54,6 +54,7 @@ const KILL_GRACE_S = 5;
 // `timeout` normally ends the command well before it fires.
 const LOCAL_TIMER_SLACK_MS = 10_000;
 const DEFAULT_CAPTURE = 1024 * 1024;
+const OPEN_RETRIES = 8;
 
 function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
@@ -161,7 +162,7 @@ export async function connectHost(host: HostConfig, opts: ConnectOptions): Promi
     });
     client.once('close', () => settle(fail('handshake', `${where} closed the connection during the SSH handshake`)));
     const serverHostKey = hostKeyAlgorithms(verifier.keyTypes);
-    client.connect({
+    const config = {
       sock,
       username: host.user,
       privateKey,
@@ -172,7 +173,13 @@ export async function connectHost(host: HostConfig, opts: ConnectOptions): Promi
       // Offer only the key types we can check, as OpenSSH does, so a host that also has another
       // key type is not refused for negotiating that one.
       ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as Algorithms['serverHostKey'] } } : {}),
-    });
+    };
+    try {
+      client.connect(config);
+    } catch (err) {
+      // ssh2 throws at once for a key it cannot use (unknown format, passphrase-protected).
+      settle(fail('auth', `cannot use identity ${identity}: ${(err as Error).message}`, err));
+    }
   });
 
   return openConnection(host.name, client);
@@ -200,7 +207,12 @@ function openConnection(hostName: string, client: Client): SshConnection {
 
   async function exec(script: string, opts: ExecOptions): Promise<ExecResult> {
     if (closed) throw lostError ?? new SshError(hostName, 'command', 'connection closed');
-    const command = buildRemoteCommand(script, opts);
+    let command: string;
+    try {
+      command = buildRemoteCommand(script, opts);
+    } catch (err) {
+      throw new SshError(hostName, 'command', (err as Error).message, { cause: err });
+    }
     await channels.acquire();
     try {
       return await runChannel(command, opts);
@@ -234,8 +246,21 @@ function openConnection(hostName: string, client: Client): SshConnection {
         finish();
       }, opts.timeoutMs + KILL_GRACE_S * 1000 + LOCAL_TIMER_SLACK_MS);
 
-      client.exec(command, (err, stream) => {
-        if (err) return finish(new SshError(hostName, 'command', `cannot open a channel: ${err.message}`, { cause: err }));
+      const open = (attempt: number): void => {
+        client.exec(command, (err, stream) => {
+          if (err) {
+            // sshd frees a session slot only after it has reaped the command, a moment after the
+            // channel closed, and a host may set MaxSessions below 10: retry a refused open.
+            if (!done && !closed && /open failed/i.test(err.message) && attempt < OPEN_RETRIES) {
+              setTimeout(() => open(attempt + 1), Math.min(500, 20 * 2 ** attempt));
+              return;
+            }
+            return finish(new SshError(hostName, 'command', `cannot open a channel: ${err.message}`, { cause: err }));
+          }
+          attach(stream);
+        });
+      };
+      const attach = (stream: ClientChannel): void => {
         if (done) return stream.close();
         channel = stream;
         stream.on('data', (chunk: Buffer) => {
@@ -259,7 +284,8 @@ function openConnection(hostName: string, client: Client): SshConnection {
         if (Buffer.isBuffer(opts.stdin)) stream.end(opts.stdin);
         else if (opts.stdin) opts.stdin.pipe(stream);
         else stream.end();
-      });
+      };
+      open(0);
     });
   }
 
@@ -271,6 +297,7 @@ function openConnection(hostName: string, client: Client): SshConnection {
     exec,
     async close() {
       if (!closed) {
+        lostError ??= new SshError(hostName, 'command', 'connection closed by slipway');
         client.end();
         // A peer that never answers our disconnect must not hold close() forever.
         const force = setTimeout(() => client.destroy(), 2000);

@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StateError } from '../errors.ts';
 
 /** Every temp name we create ends like this, so a sweep never touches anyone else's files. */
@@ -117,8 +117,4 @@ export async function sweepTempFiles(dir: string, opts: SweepOptions = {}): Prom
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {
   if (err.code !== 'ENOENT') throw err;
-}
-
-export function isTempName(path: string): boolean {
-  return TEMP_NAME.test(basename(path));
 }

@@ -1,5 +1,7 @@
 // Every kind of config problem, one at a time, with the exact message a user reads.
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -128,6 +130,11 @@ const cases: Case[] = [
     expected: ['config/pipelines/app.yaml:6:16: auth.token: environment variable GIT_TOKEN is not set; export it where slipway runs'],
   },
   {
+    name: 'missing env secret where the schema wants a URL: one message, not two',
+    files: { 'config/pipelines/app.yaml': APP.replace('https://git.example.com/acme/app.git', '"${env:REPO_URL}"') },
+    expected: ['config/pipelines/app.yaml:1:7: repo: environment variable REPO_URL is not set; export it where slipway runs'],
+  },
+  {
     name: 'missing file secret',
     files: { 'config/pipelines/app.yaml': `${APP}auth: { token: "\${file:secrets/token}" }\n` },
     expected: ['config/pipelines/app.yaml:6:16: auth.token: cannot read secret file ROOT/config/secrets/token (no such file); create it or fix the path'],
@@ -214,6 +221,18 @@ test('config error: a missing config folder', async () => {
       assert.ok(error instanceof ConfigError);
       assert.equal(error.message, 'nowhere:1:1: config folder not found; create one with "slipway init nowhere" or pass --config DIR');
       return true;
+    });
+  } finally {
+    await folder.remove();
+  }
+});
+
+test('config error: a config file that cannot be read', async () => {
+  const folder = await writeTempConfig({});
+  try {
+    await mkdir(join(folder.dir, 'hosts.yaml'));
+    await assert.rejects(loadConfig('config', { env: { HOME: folder.home }, cwd: folder.root }), {
+      message: 'config/hosts.yaml:1:1: cannot read this file (it is a folder); fix its permissions or replace it with a file',
     });
   } finally {
     await folder.remove();
