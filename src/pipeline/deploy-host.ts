@@ -56,46 +56,60 @@ export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise
   }
   const fetchSpec = { path: spec.path, repo: pipeline.repo, branch: pipeline.branch, commit, withAuth: pipeline.auth !== undefined };
   const stdin = pipeline.auth ? Buffer.from(`Authorization: Basic ${Buffer.from(`${pipeline.auth.username}:${pipeline.auth.token}`).toString('base64')}\n`) : undefined;
-  if (!(await step('fetch', `fetch ${commit.slice(0, 7)}`, remote.fetchScript(fetchSpec), stdin ? { stdin } : {})).ok) return fail(d, 'fetch failed');
+  const fetched = await step('fetch', `fetch ${commit.slice(0, 7)}`, remote.fetchScript(fetchSpec), stdin ? { stdin } : {});
+  if (!fetched.ok) return fail(d, `fetch: ${fetched.error}`);
   d.staged = true;
-  if (!(await step('export', `release ${release}`, remote.exportScript(spec.path, release, commit))).ok) return fail(d, 'export failed');
+  const exported = await step('export', `release ${release}`, remote.exportScript(spec.path, release, commit));
+  if (!exported.ok) return fail(d, `release folder: ${exported.error}`);
 
   const vars = commandEnv(input, d);
   for (const [i, command] of spec.steps.entries()) {
-    if (!(await step(`step-${i + 1}`, command, remote.userCommandScript(spec.path, release, vars, command))).ok) return fail(d, `step failed: ${command}`);
+    const r = await step(`step-${i + 1}`, command, remote.userCommandScript(spec.path, release, vars, command));
+    if (!r.ok) return fail(d, `step "${command}": ${r.error}`);
   }
   const audit = `${input.rec.now()} ${release} ${commit} run=${pipeline.name}#${input.rec.run.number} by=${ctx.actor}`;
   const switched = await step('switch', 'switch current', `${remote.switchScript(spec.path, release)}; ${remote.revisionLogScript(spec.path, audit)}`);
-  if (!switched.ok) return fail(d, 'switch failed');
+  if (!switched.ok) return fail(d, `switch: ${switched.error}`);
   d.switched = true;
-  if (spec.restart && !(await step('restart', 'restart', remote.userCommandScript(spec.path, release, vars, spec.restart))).ok) return fail(d, 'restart failed');
-  if (spec.healthCheck && !(await healthCheck(input, d, conn, vars)).ok) return fail(d, 'health check failed');
+  if (spec.restart) {
+    const restarted = await step('restart', 'restart', remote.userCommandScript(spec.path, release, vars, spec.restart));
+    if (!restarted.ok) return fail(d, `restart: ${restarted.error}`);
+  }
+  if (spec.healthCheck) {
+    const healthy = await healthCheck(input, d, conn, vars);
+    if (!healthy.ok) return fail(d, `health check: ${healthy.error}`);
+  }
   d.outcome.status = 'deployed';
   return true;
 }
 
-/**
- * The health gate: the check is retried every `interval` until `timeout`. Each attempt's output
- * goes to the step log, so a flapping service shows its history.
- */
+/** The health gate, as a recorded step of its own. */
 async function healthCheck(input: HostDeployInput, d: HostDeploy, conn: SshConnection, vars: Record<string, string>): Promise<StepOutcome> {
-  const { ctx, env, release } = input;
-  const hc = env.deploy.healthCheck!;
-  return runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'health'), name: `${d.host.name}: health check`, host: d.host.name }, async (log) => {
-    const deadline = Date.now() + hc.timeoutMs;
-    const commands = [hc.command, hc.url ? remote.healthUrlCommand(remote.expandVars(hc.url, vars), hc.intervalMs / 1000 + 5) : undefined].filter((c): c is string => !!c);
-    const script = remote.userCommandScript(env.deploy.path, release, vars, commands.join(' && '));
-    for (let attempt = 1; ; attempt++) {
-      const left = deadline - Date.now();
-      log.write(`attempt ${attempt}:\n`);
-      const res = await remoteExec(conn, script, log, { timeoutMs: Math.max(1000, left) });
-      if (res.ok) return { ok: true, exitCode: 0 };
-      if (Date.now() + hc.intervalMs > deadline) {
-        return { ok: false, ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}), error: `unhealthy after ${attempt} attempts in ${formatMs(hc.timeoutMs)}: ${res.error}` };
-      }
-      await new Promise((r) => setTimeout(r, hc.intervalMs));
+  return runStep(input.ctx, input.rec, input.stage, { id: stepId(input.env, d.host, 'health'), name: `${d.host.name}: health check`, host: d.host.name }, (log) =>
+    waitHealthy(conn, input.env, input.release, vars, log),
+  );
+}
+
+/**
+ * The check is retried every `interval` until `timeout`. Each attempt's output goes to the
+ * log, so a flapping service shows its history.
+ */
+async function waitHealthy(conn: SshConnection, env: EnvironmentConfig, release: string, vars: Record<string, string>, log: StepLog): Promise<StepOutcome> {
+  const hc = env.deploy.healthCheck;
+  if (!hc) return { ok: true };
+  const deadline = Date.now() + hc.timeoutMs;
+  const commands = [hc.command, hc.url ? remote.healthUrlCommand(remote.expandVars(hc.url, vars), hc.intervalMs / 1000 + 5) : undefined].filter((c): c is string => !!c);
+  const script = remote.userCommandScript(env.deploy.path, release, vars, commands.join(' && '));
+  for (let attempt = 1; ; attempt++) {
+    const left = deadline - Date.now();
+    log.write(`health check of ${release}, attempt ${attempt}:\n`);
+    const res = await remoteExec(conn, script, log, { timeoutMs: Math.max(1000, left) });
+    if (res.ok) return { ok: true, exitCode: 0 };
+    if (Date.now() + hc.intervalMs > deadline) {
+      return { ok: false, ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}), error: `unhealthy after ${attempt} attempts in ${formatMs(hc.timeoutMs)}: ${res.error}` };
     }
-  });
+    await new Promise((r) => setTimeout(r, hc.intervalMs));
+  }
 }
 
 /**
@@ -117,6 +131,9 @@ export async function rollbackHost(input: HostDeployInput, d: HostDeploy): Promi
         const vars = { ...commandEnv(input, d), SLIPWAY_RELEASE: previous, SLIPWAY_COMMIT: d.facts?.revision ?? '' };
         const restarted = await run(remote.userCommandScript(spec.path, previous, vars, spec.restart));
         if (!restarted.ok) return { ...restarted, error: `restart of ${previous} failed: ${restarted.error}` };
+        // A rollback is done when the old release serves again, not when its restart returned.
+        const healthy = await waitHealthy(conn, env, previous, vars, log);
+        if (!healthy.ok) return { ...healthy, error: `${previous} is back but ${healthy.error}` };
       }
     }
     return run(remote.removeReleaseScript(spec.path, release));
