@@ -15,9 +15,10 @@ commands:
   approve PIPELINE RUN   continue a run waiting at a manual gate
   status [--json]    last runs and which commit each host runs
   report             rewrite the HTML report
+  run                the daemon: polls at start and on each pipeline's cron
   demo               the whole loop on this machine, with embedded servers
 
-  run, trigger, deploy, rollback, init: not in this version yet.
+  trigger, deploy, rollback, init: not in this version yet.
 
 options: --config DIR (default ./config or $SLIPWAY_CONFIG), --help, --version
 exit codes: 0 ok, 1 a run failed or the config is invalid, 2 usage`;
@@ -57,6 +58,10 @@ const commands: Record<string, Command> = {
   report: {
     help: 'report',
     run: async (a) => (await import('./commands/report.ts')).reportCommand(a.configDir, a.output),
+  },
+  run: {
+    help: 'run',
+    run: async (a) => (await import('./daemon/daemon.ts')).runDaemon(a.configDir, a.output),
   },
   demo: {
     help: 'demo',

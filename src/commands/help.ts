@@ -33,6 +33,11 @@ Rewrites the whole HTML report (STATE/www/) from the state folder.`,
 The whole loop on this machine: an embedded git server and embedded SSH hosts on
 127.0.0.1, a sample app, test, deploy to staging and production, a broken commit
 rolled back, and the report.`,
+  run: `usage: slipway run [--config DIR]
+
+The daemon: polls every pipeline at start, then on its own cron schedule (poll:),
+and runs each new commit through test and deploy; at most \`concurrency\` pipelines
+work at once. SIGTERM or SIGINT: stop polling, let running work finish, exit 0.`,
 };
 
 export function helpFor(command: string): string {
