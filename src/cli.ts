@@ -123,7 +123,7 @@ function reportError(e: unknown, command: string, output: Output): number {
   return 1;
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli.ts')) {
+if (process.argv[1]?.endsWith('/src/cli.ts') || process.argv[1]?.endsWith('/dist/cli.js')) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
