@@ -21,7 +21,7 @@ export interface TestHost {
   port: number;
   user: string;
   kind: 'openssh' | 'embedded';
-  /** A fresh temp dir owned by the test, for deploy paths. */
+  /** A fresh temp dir owned by the test, for deploy paths; also the HOME of commands run there. */
   root: string;
   /** "ssh-ed25519 AAAA..." */
   hostKeyLine: string;
@@ -126,7 +126,7 @@ async function addKnownHost(keys: TestKeys, port: number, hostKeyLine: string, h
   await appendFile(keys.knownHostsFile, line);
 }
 
-function sshdConfig(o: { port: number; dir: string; authorizedKeys: string }): string {
+function sshdConfig(o: { port: number; dir: string; authorizedKeys: string; home: string }): string {
   const lines = [
     `Port ${o.port}`,
     'ListenAddress 127.0.0.1',
@@ -140,6 +140,9 @@ function sshdConfig(o: { port: number; dir: string; authorizedKeys: string }): s
     'PermitRootLogin prohibit-password',
     'PrintMotd no',
     'LogLevel ERROR',
+    // Each test host gets a home of its own, as separate machines would: `~/app` deploy paths
+    // then differ per host, and the machine's own ~/.bashrc (pyenv init: ~150 ms) stays out.
+    `SetEnv HOME=${o.home}`,
   ];
   if (existsSync('/usr/lib/openssh/sftp-server')) lines.push('Subsystem sftp /usr/lib/openssh/sftp-server');
   return lines.join('\n') + '\n';
@@ -226,7 +229,7 @@ export async function startTestHost(
     const authorizedKeys = join(dir, 'authorized_keys');
     await writeFile(authorizedKeys, keys.publicKey + '\n');
     const config = join(dir, 'sshd_config');
-    await writeFile(config, sshdConfig({ port, dir, authorizedKeys }));
+    await writeFile(config, sshdConfig({ port, dir, authorizedKeys, home: root }));
     if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true });
     let child: ChildProcess | undefined;
     startFn = async () => {
@@ -250,8 +253,7 @@ export async function startTestHost(
       child = undefined;
     };
   } else {
-    const home = join(dir, 'home');
-    await mkdir(home);
+    const home = root;
     const hostKey = await readFile(hostKeyFile);
     let server: { close(): Promise<void> } | undefined;
     startFn = async () => {

@@ -108,7 +108,7 @@ export function registerExecSuite(kind?: 'openssh' | 'embedded'): void {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, [cwd, ...evil, ''].join('\n'));
       assert.deepEqual((await readdir(host.root)).filter((f) => f.startsWith('pwned')), []);
-      const inHome = await conn.exec(`ls -a | grep -c ${id} || true`, { timeoutMs: 10_000, cwd: '~' });
+      const inHome = await conn.exec(`ls -a | grep -c -x 'pwned-${id}[0-9]' || true`, { timeoutMs: 10_000, cwd: '~' });
       assert.equal(inHome.stdout, '0\n');
     });
 
