@@ -12,7 +12,7 @@ import { formatPath, locate, parseYamlSource } from './locate.ts';
 import type { YamlSource } from './locate.ts';
 import { resolveHosts, resolvePipeline, resolveSettings } from './resolve.ts';
 import type { RawHost, RawPipeline, RawSettings } from './resolve.ts';
-import { checkKeyFiles, checkPipeline } from './rules.ts';
+import { checkKeyFiles, checkPipeline, checkProxyJumps } from './rules.ts';
 import type { HostInventory, KeyFileRef } from './rules.ts';
 import { hostsSchema, pipelineSchema, settingsSchema } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
@@ -95,6 +95,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   const hostsPath = join(configDir, 'hosts.yaml');
   const hosts = await load(hostsPath, validators().hosts, true);
   const inventory: HostInventory = { names: hostNames(hosts), file: show(hostsPath) };
+  issues.push(...checkProxyJumps(hosts.data, hosts.source));
 
   const pipelines: Array<{ name: string; file: LoadedFile }> = [];
   for (const entry of await listPipelineFiles(join(configDir, 'pipelines'))) {

@@ -20,6 +20,7 @@ export interface RawDeploy {
   healthCheck?: RawHealthCheck;
   keepReleases?: number;
   commandTimeout?: string;
+  lockTimeout?: string;
 }
 
 export interface RawEnvironment {
@@ -57,6 +58,7 @@ export interface RawHost {
   env: Record<string, string>;
   hostKey?: string;
   identity?: string;
+  proxyJump?: string;
 }
 
 /** Defaults of health check timings when an environment adds a health check the pipeline lacks. */
@@ -100,6 +102,7 @@ export function resolveHosts(raw: Record<string, RawHost>, where: Locality): Rec
     const resolved: HostConfig = { name, address: host.address, port: host.port, user: host.user, env: { ...host.env } };
     if (host.hostKey !== undefined) resolved.hostKey = host.hostKey;
     if (host.identity !== undefined) resolved.identity = resolveLocalPath(host.identity, where.configDir, where.home);
+    if (host.proxyJump !== undefined) resolved.proxyJump = host.proxyJump;
     hosts[name] = resolved;
   }
   return hosts;
@@ -149,6 +152,7 @@ function resolveDeploy(raw: RawDeploy & { path: string }, settings: Settings): D
     steps: [...(raw.steps ?? [])],
     keepReleases: raw.keepReleases ?? 5,
     commandTimeoutMs: raw.commandTimeout !== undefined ? ms(raw.commandTimeout) : settings.ssh.commandTimeoutMs,
+    lockTimeoutMs: ms(raw.lockTimeout ?? '30m'),
   };
   if (raw.restart !== undefined) deploy.restart = raw.restart;
   if (raw.healthCheck) deploy.healthCheck = resolveHealth(raw.healthCheck);

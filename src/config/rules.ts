@@ -57,6 +57,30 @@ export function checkPipeline(pipeline: unknown, source: YamlSource, inventory: 
   return issues;
 }
 
+/** proxyJump names another defined host, and following the jumps never comes back round. */
+export function checkProxyJumps(hosts: unknown, source: YamlSource): ConfigIssue[] {
+  if (!isMap(hosts)) return [];
+  const issues: ConfigIssue[] = [];
+  const names = Object.keys(hosts);
+  for (const [name, host] of Object.entries(hosts)) {
+    if (!isMap(host) || typeof host.proxyJump !== 'string') continue;
+    const at: JsonPath = [name, 'proxyJump'];
+    if (!names.includes(host.proxyJump)) {
+      issues.push(issueAt(source, at, `unknown host "${host.proxyJump}"; name another host of this file (known: ${names.join(', ')})`));
+      continue;
+    }
+    const seen = [name];
+    for (let next: unknown = host.proxyJump; typeof next === 'string' && isMap(hosts[next]); next = (hosts[next] as Loose).proxyJump) {
+      if (seen.includes(next)) {
+        issues.push(issueAt(source, at, `jump hosts go round in a loop (${[...seen, next].join(' -> ')}); break the loop`));
+        break;
+      }
+      seen.push(next);
+    }
+  }
+  return issues;
+}
+
 function checkHosts(hosts: unknown[], source: YamlSource, at: JsonPath, inventory: HostInventory): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();

@@ -104,6 +104,10 @@ function deployProperties(withDefaults: boolean): Record<string, Schema> {
       description: 'Release folders kept on each host (the current one and those before it); at least 2 so a rollback has somewhere to go.',
     }, 5),
     commandTimeout: duration('Bound of each remote command of this deploy; defaults to ssh.commandTimeout of slipway.yaml.'),
+    lockTimeout: duration(
+      'A deploy lock on a host (PATH/.slipway-lock) older than this is taken as left by a slipway that died, and taken over.',
+      withDefaults ? '30m' : undefined,
+    ),
   };
 }
 
@@ -182,6 +186,11 @@ export const hostSchema: Schema = object('One host slipway deploys to over SSH.'
     description: 'Expected host key: a public key line or a SHA256: fingerprint; otherwise ssh.knownHosts is used.',
   },
   identity: { type: 'string', minLength: 1, description: 'Private key file for this host, instead of ssh.identity. The file must exist.' },
+  proxyJump: {
+    type: 'string',
+    pattern: HOST_NAME_PATTERN,
+    description: 'Another host of hosts.yaml to connect through (an SSH jump host, like ssh -J); its own key is verified too.',
+  },
 }, { required: ['address', 'user'] });
 
 export const hostsSchema: Schema = {

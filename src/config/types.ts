@@ -38,6 +38,8 @@ export interface HostConfig {
   hostKey?: string;
   /** Absolute path of a private key for this host; overrides settings.ssh.identity. */
   identity?: string;
+  /** Name of another host to connect through (ssh -J). */
+  proxyJump?: string;
 }
 
 export interface HealthCheck {
@@ -57,6 +59,8 @@ export interface DeploySpec {
   keepReleases: number;
   /** Bound of each remote command of this deploy. */
   commandTimeoutMs: number;
+  /** A host deploy lock older than this was left by a dead slipway and is taken over. */
+  lockTimeoutMs: number;
 }
 
 export interface EnvironmentConfig {

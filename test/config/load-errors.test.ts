@@ -91,6 +91,19 @@ const cases: Case[] = [
     expected: ['config/pipelines/app.yaml:5:30: environments[0].hosts[0]: unknown host "web1"; define it in config/hosts.yaml (no hosts are defined yet)'],
   },
   {
+    name: 'proxyJump to an undefined host',
+    files: { 'config/hosts.yaml': `${HOSTS}web3: { address: 10.0.0.13, user: deploy, proxyJump: bastion }\n` },
+    expected: ['config/hosts.yaml:3:54: web3.proxyJump: unknown host "bastion"; name another host of this file (known: web1, web2, web3)'],
+  },
+  {
+    name: 'proxyJump loop',
+    files: { 'config/hosts.yaml': 'web1: { address: 10.0.0.11, user: deploy, proxyJump: web2 }\nweb2: { address: 10.0.0.12, user: deploy, proxyJump: web1 }\n' },
+    expected: [
+      'config/hosts.yaml:1:54: web1.proxyJump: jump hosts go round in a loop (web1 -> web2 -> web1); break the loop',
+      'config/hosts.yaml:2:54: web2.proxyJump: jump hosts go round in a loop (web2 -> web1 -> web2); break the loop',
+    ],
+  },
+  {
     name: 'duplicate environment',
     files: { 'config/pipelines/app.yaml': `${APP}  - { name: staging, hosts: [web2] }\n` },
     expected: ['config/pipelines/app.yaml:6:13: environments[1].name: duplicate environment "staging"; give each environment its own name'],

@@ -77,6 +77,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
       healthCheck: { url: 'http://127.0.0.1:3001/health', timeoutMs: 30_000, intervalMs: 500 },
       keepReleases: 5,
       commandTimeoutMs: 600_000,
+      lockTimeoutMs: 1_800_000,
     };
     const expected: Config = {
       dir: folder.dir,
@@ -105,12 +106,12 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           poll: '* * * * *',
           timeoutMs: 600_000,
           test: [],
-          deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000 },
+          deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
           environments: [{
             name: 'prod',
             hosts: ['db1'],
             approval: 'auto',
-            deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000 },
+            deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
           }],
         },
         {
