@@ -3,6 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import ssh2, { type Algorithms, type Client, type ClientChannel } from 'ssh2';
 import type { HostConfig } from '../config/types.ts';
 import { SshError, type SshPhase } from '../errors.ts';
@@ -33,6 +34,8 @@ export interface ExecResult {
 export interface SshConnection {
   readonly host: string;
   exec(script: string, opts: ExecOptions): Promise<ExecResult>;
+  /** A TCP stream to address:port opened from this host (what ssh -J uses to reach the next host). */
+  forward(address: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
   readonly closed: boolean;
 }
@@ -44,6 +47,8 @@ export interface ConnectOptions {
   knownHosts?: string;
   connectTimeoutMs: number;
   keepaliveIntervalMs?: number;
+  /** Reach the host through this connection (a jump host) instead of a direct TCP connect. */
+  via?: SshConnection;
 }
 
 // sshd's default MaxSessions is 10: the 11th channel on one connection fails to open.
@@ -122,11 +127,24 @@ export async function connectHost(host: HostConfig, opts: ConnectOptions): Promi
   }
 
   const client = new ssh2.Client();
-  const sock = netConnect({ host: host.address, port: host.port, noDelay: true });
   let tcpConnected = false;
-  sock.once('connect', () => {
+  let sock: Duplex;
+  if (opts.via) {
+    // Through a jump host: the TCP leg starts on that host, and our host key check still
+    // applies end to end (the jump host only relays bytes).
+    try {
+      sock = await opts.via.forward(host.address, host.port);
+    } catch (err) {
+      throw fail('connect', `cannot reach ${where} through jump host ${opts.via.host}: ${(err as Error).message}`, err);
+    }
     tcpConnected = true;
-  });
+  } else {
+    const tcp = netConnect({ host: host.address, port: host.port, noDelay: true });
+    tcp.once('connect', () => {
+      tcpConnected = true;
+    });
+    sock = tcp;
+  }
   const limit = formatMs(opts.connectTimeoutMs);
 
   await new Promise<void>((resolve, reject) => {
@@ -289,12 +307,20 @@ function openConnection(hostName: string, client: Client): SshConnection {
     });
   }
 
+  function forward(address: string, port: number): Promise<Duplex> {
+    if (closed) return Promise.reject(lostError ?? new SshError(hostName, 'command', 'connection closed'));
+    return new Promise<Duplex>((resolve, reject) => {
+      client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
+  }
+
   return {
     host: hostName,
     get closed() {
       return closed;
     },
     exec,
+    forward,
     async close() {
       if (!closed) {
         lostError ??= new SshError(hostName, 'command', 'connection closed by slipway');

@@ -26,7 +26,10 @@ export class SshPool {
     if (existing && !existing.conn?.closed) return existing.promise;
     const host = this.hosts[hostName];
     if (!host) return Promise.reject(new SshError(hostName, 'connect', 'no such host in hosts.yaml'));
-    const entry: Entry = { promise: connectHost(host, this.connect) };
+    // A host behind a jump host is reached through the pooled connection to that host.
+    const jump = host.proxyJump;
+    const promise = jump ? this.get(jump).then((via) => connectHost(host, { ...this.connect, via })) : connectHost(host, this.connect);
+    const entry: Entry = { promise };
     this.entries.set(hostName, entry);
     entry.promise.then(
       (conn) => {
