@@ -13,12 +13,15 @@ commands:
   plan [--json]      what is configured and what a run would change
   once [PIPELINE...] poll once, test and deploy new commits, exit
   approve PIPELINE RUN   continue a run waiting at a manual gate
+  deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
+  rollback PIPELINE --env ENV   switch an environment back to its previous release
   status [--json]    last runs and which commit each host runs
   report             rewrite the HTML report
   run                the daemon: polls at start and on each pipeline's cron
   demo               the whole loop on this machine, with embedded servers
+  init [DIR]         write a commented starter config folder (default ./config)
 
-  trigger, deploy, rollback, init: not in this version yet.
+  trigger: not in this version yet.
 
 options: --config DIR (default ./config or $SLIPWAY_CONFIG), --help, --version
 exit codes: 0 ok, 1 a run failed or the config is invalid, 2 usage`;
@@ -59,9 +62,30 @@ const commands: Record<string, Command> = {
     help: 'report',
     run: async (a) => (await import('./commands/report.ts')).reportCommand(a.configDir, a.output),
   },
+  deploy: {
+    help: 'deploy',
+    positionals: 'any',
+    flags: { env: { type: 'string' }, commit: { type: 'string' } },
+    run: async (a) =>
+      (await import('./commands/deploy.ts')).deployCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined, commit: a.flags.commit as string | undefined }, a.output),
+  },
+  rollback: {
+    help: 'rollback',
+    positionals: 'any',
+    flags: { env: { type: 'string' } },
+    run: async (a) => (await import('./commands/deploy.ts')).rollbackCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined }, a.output),
+  },
   run: {
     help: 'run',
     run: async (a) => (await import('./daemon/daemon.ts')).runDaemon(a.configDir, a.output),
+  },
+  init: {
+    help: 'init',
+    positionals: 'any',
+    run: async (a) => {
+      if (a.positionals.length > 1) throw new UsageError('init takes at most one folder');
+      return (await import('./commands/init.ts')).initCommand({ dir: a.positionals[0] ?? a.configDir }, a.output);
+    },
   },
   demo: {
     help: 'demo',
@@ -69,6 +93,12 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./commands/demo.ts')).demoCommand({ keep: a.flags.keep === true }, a.output),
   },
 };
+
+/** Exactly one positional (a pipeline name), or none. */
+function one(positionals: string[]): string | undefined {
+  if (positionals.length > 1) throw new UsageError(`expected one PIPELINE, got ${positionals.length}`);
+  return positionals[0];
+}
 
 export async function main(argv: string[], output: Output = createOutput()): Promise<number> {
   const [name, ...rest] = argv;

@@ -33,6 +33,25 @@ Rewrites the whole HTML report (STATE/www/) from the state folder.`,
 The whole loop on this machine: an embedded git server and embedded SSH hosts on
 127.0.0.1, a sample app, test, deploy to staging and production, a broken commit
 rolled back, and the report.`,
+  init: `usage: slipway init [DIR]
+
+Writes a commented starter config folder into DIR (default: --config DIR,
+$SLIPWAY_CONFIG or ./config): slipway.yaml, hosts.yaml, pipelines/example.yaml
+and a .gitignore for the state folder. Each file starts with a
+# yaml-language-server: $schema=… line so editors complete and check keys.
+Never overwrites: when any of these files exists, nothing is written (exit 1).
+Prints the next three steps.`,
+  deploy: `usage: slipway deploy PIPELINE --env ENV [--commit SHA] [--config DIR]
+
+Deploys a commit that passed its tests (default: the newest) to one environment,
+with the same release, switch, health gate and rollback as a run. An environment
+after the first only gets a commit the one before it took healthy. The command
+itself is the approval of a manual gate.`,
+  rollback: `usage: slipway rollback PIPELINE --env ENV [--config DIR]
+
+Switches every host of the environment back to the release before its current
+one, restarts it and waits for the health check. If a host does not come back
+healthy, the hosts already switched go forward again.`,
   run: `usage: slipway run [--config DIR]
 
 The daemon: polls every pipeline at start, then on its own cron schedule (poll:),

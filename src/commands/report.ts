@@ -10,7 +10,7 @@ export async function reportCommand(configDir: string, output: Output): Promise<
   const config = await loadConfig(configDir);
   const lock = await acquireStateLock(config.settings.stateDir, { command: 'report' });
   try {
-    await updateReport(config.settings.stateDir, reportConfigOf(config));
+    await updateReport(config.settings.stateDir, reportConfigOf(config), { full: true });
   } finally {
     await lock.release();
   }

@@ -60,6 +60,7 @@ const authSchema = object('Credentials for the git server; omit for public repos
     type: 'string',
     minLength: 1,
     description: 'Access token sent as the HTTP password. Bring it in with ${env:NAME} or ${file:PATH}.',
+    examples: ['${file:/etc/slipway/app-token}'],
   },
   username: {
     type: 'string',
@@ -77,23 +78,25 @@ function deployProperties(withDefaults: boolean): Record<string, Schema> {
       type: 'string',
       pattern: REMOTE_PATH_PATTERN,
       description: 'Folder on each host holding repo/, releases/, shared/ and the current symlink: absolute, or ~/... (the deploy user\'s home).',
+      examples: ['/srv/app'],
     },
     source: d({
       type: 'string',
       enum: ['pull', 'upload'],
       description: 'pull: the host fetches the commit from the repo itself; upload: slipway sends the tested tree over SSH.',
     }, 'pull'),
-    steps: d(commandList('Commands run in the new release folder on each host, before the switch.'), []),
+    steps: d({ ...commandList('Commands run in the new release folder on each host, before the switch.'), examples: [['npm ci --omit=dev']] }, []),
     restart: {
       type: 'string',
       minLength: 1,
       description: 'Command run after the current symlink is switched (and again after a rollback).',
+      examples: ['sudo systemctl restart app'],
     },
     healthCheck: object(
       'How to tell that a host serves the new release; retried every interval until timeout. Needs command or url (or both). An environment\'s healthCheck is merged key by key over the pipeline\'s.',
       {
-        command: { type: 'string', minLength: 1, description: 'Command run on the host; exit code 0 means healthy.' },
-        url: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'URL fetched from the host; a 2xx answer means healthy.' },
+        command: { type: 'string', minLength: 1, description: 'Command run on the host; exit code 0 means healthy.', examples: ['curl -fsS http://127.0.0.1:$PORT/health'] },
+        url: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'URL fetched from the host; a 2xx answer means healthy.', examples: ['http://127.0.0.1:$PORT/health'] },
         timeout: duration('Give up after this long.', withDefaults ? '30s' : undefined),
         interval: duration('Wait this long between attempts.', withDefaults ? '1s' : undefined),
       },
@@ -103,7 +106,7 @@ function deployProperties(withDefaults: boolean): Record<string, Schema> {
       minimum: 2,
       description: 'Release folders kept on each host (the current one and those before it); at least 2 so a rollback has somewhere to go.',
     }, 5),
-    commandTimeout: duration('Bound of each remote command of this deploy; defaults to ssh.commandTimeout of slipway.yaml.'),
+    commandTimeout: { ...duration('Bound of each remote command of this deploy; defaults to ssh.commandTimeout of slipway.yaml.'), examples: ['20m'] },
     lockTimeout: duration(
       'A deploy lock on a host (PATH/.slipway-lock) older than this is taken as left by a slipway that died, and taken over.',
       withDefaults ? '30m' : undefined,
@@ -124,11 +127,13 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
       type: 'string',
       minLength: 1,
       description: 'Private key file (~/ and relative paths allowed); a host may set its own. The file must exist.',
+      examples: ['~/.ssh/id_ed25519'],
     },
     knownHosts: {
       type: 'string',
       minLength: 1,
       description: 'known_hosts file used to check host keys (hashed entries too). The file must exist.',
+      examples: ['~/.ssh/known_hosts'],
     },
     connectTimeout: duration('Bound of connect plus SSH handshake.', '10s'),
     commandTimeout: duration('Default bound of every remote command.', '10m'),
@@ -137,11 +142,12 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
     title: { type: 'string', minLength: 1, default: 'slipway', description: 'Title of the report pages.' },
   }, { default: {} }),
   server: object('HTTP server of `slipway run` (report and webhooks); omit to run none.', {
-    listen: { type: 'string', pattern: LISTEN_PATTERN, description: 'Address to listen on, HOST:PORT.' },
+    listen: { type: 'string', pattern: LISTEN_PATTERN, description: 'Address to listen on, HOST:PORT.', examples: ['127.0.0.1:8080'] },
     webhookSecret: {
       type: 'string',
       minLength: 1,
       description: 'Shared secret that webhook calls must carry; bring it in with ${env:NAME}.',
+      examples: ['${env:HOOK_SECRET}'],
     },
   }, { required: ['listen'] }),
   notify: {
@@ -149,7 +155,7 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
     default: [],
     description: 'Webhooks told about runs.',
     items: object('One webhook.', {
-      webhook: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'URL that receives a JSON POST.' },
+      webhook: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'URL that receives a JSON POST.', examples: ['https://hooks.example/T000'] },
       on: {
         type: 'array',
         default: ['failure', 'recovery'],
@@ -159,24 +165,25 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
     }, { required: ['webhook'] }),
   },
   retention: object('How much history to keep in the state folder; omit to keep everything.', {
-    runs: { type: 'integer', minimum: 1, description: 'Newest runs kept per pipeline.' },
-    days: { type: 'integer', minimum: 1, description: 'Runs older than this many days are removed.' },
+    runs: { type: 'integer', minimum: 1, description: 'Newest runs kept per pipeline.', examples: [200] },
+    days: { type: 'integer', minimum: 1, description: 'Runs older than this many days are removed.', examples: [90] },
   }),
   configRepo: object('A git repository holding this config folder, pulled before each poll; omit to read the folder as it is.', {
-    repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Repository URL (http:// or https://).' },
+    repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Repository URL (http:// or https://).', examples: ['https://git.example.com/acme/deploy-config.git'] },
     branch: { type: 'string', pattern: BRANCH_PATTERN, default: 'main', description: 'Branch to follow.' },
     auth: authSchema,
   }, { required: ['repo'] }),
 });
 
 export const hostSchema: Schema = object('One host slipway deploys to over SSH.', {
-  address: { type: 'string', pattern: ADDRESS_PATTERN, description: 'IP address or DNS name.' },
+  address: { type: 'string', pattern: ADDRESS_PATTERN, description: 'IP address or DNS name.', examples: ['10.0.0.11'] },
   port: { type: 'integer', minimum: 1, maximum: 65535, default: 22, description: 'SSH port.' },
-  user: { type: 'string', pattern: USER_PATTERN, description: 'SSH login user; deploy paths starting with ~/ are in its home.' },
+  user: { type: 'string', pattern: USER_PATTERN, description: 'SSH login user; deploy paths starting with ~/ are in its home.', examples: ['deploy'] },
   env: {
     type: 'object',
     default: {},
     description: 'Variables exported to every command run on this host.',
+    examples: [{ PORT: '3001' }],
     propertyNames: { pattern: ENV_NAME_PATTERN },
     additionalProperties: { type: 'string', description: 'The value (quote numbers: "3001").' },
   },
@@ -184,12 +191,14 @@ export const hostSchema: Schema = object('One host slipway deploys to over SSH.'
     type: 'string',
     pattern: HOST_KEY_PATTERN,
     description: 'Expected host key: a public key line or a SHA256: fingerprint; otherwise ssh.knownHosts is used.',
+    examples: ['SHA256:Jm1LqGWyM4BfK3t1OmUy6RjzmVbKdJ4Rb0eDqnFlgXk'],
   },
-  identity: { type: 'string', minLength: 1, description: 'Private key file for this host, instead of ssh.identity. The file must exist.' },
+  identity: { type: 'string', minLength: 1, description: 'Private key file for this host, instead of ssh.identity. The file must exist.', examples: ['~/.ssh/web2_ed25519'] },
   proxyJump: {
     type: 'string',
     pattern: HOST_NAME_PATTERN,
     description: 'Another host of hosts.yaml to connect through (an SSH jump host, like ssh -J); its own key is verified too.',
+    examples: ['bastion'],
   },
 }, { required: ['address', 'user'] });
 
@@ -201,26 +210,27 @@ export const hostsSchema: Schema = {
 };
 
 export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline; its name is the file name.', {
-  repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Git repository URL (http:// or https://).' },
+  repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Git repository URL (http:// or https://).', examples: ['https://git.example.com/acme/app.git'] },
   branch: { type: 'string', pattern: BRANCH_PATTERN, default: 'main', description: 'Branch whose new commits are tested and deployed.' },
-  poll: { type: 'string', default: '* * * * *', description: 'Cron expression (5 fields, or 6 with seconds) of when to look for new commits.' },
+  poll: { type: 'string', default: '* * * * *', description: 'Cron expression (5 fields, or 6 with seconds) of when to look for new commits.', examples: ['*/5 * * * *'] },
   auth: authSchema,
   timeout: duration('Bound of the whole test stage.', '10m'),
-  test: { ...commandList('Commands run in a fresh checkout of the commit; all must succeed before a deploy.'), default: [] },
+  test: { ...commandList('Commands run in a fresh checkout of the commit; all must succeed before a deploy.'), default: [], examples: [['npm ci', 'npm test']] },
   deploy: object('How a tested commit reaches the hosts.', deployProperties(true), { required: ['path'] }),
   environments: {
     type: 'array',
     minItems: 1,
     description: 'Where to deploy, in order; each environment starts after the one before it succeeded.',
     items: object('One environment.', {
-      name: { type: 'string', pattern: HOST_NAME_PATTERN, description: 'Name, unique in this pipeline.' },
+      name: { type: 'string', pattern: HOST_NAME_PATTERN, description: 'Name, unique in this pipeline.', examples: ['staging'] },
       hosts: {
         type: 'array',
         minItems: 1,
         description: 'Names of hosts from hosts.yaml.',
+        examples: [['web1', 'web2']],
         items: { type: 'string', description: 'A host name.' },
       },
-      batch: { type: 'integer', minimum: 1, description: 'Hosts deployed at a time; omit for all at once.' },
+      batch: { type: 'integer', minimum: 1, description: 'Hosts deployed at a time; omit for all at once.', examples: [1] },
       approval: {
         type: 'string',
         enum: ['auto', 'manual'],

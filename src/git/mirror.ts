@@ -47,7 +47,7 @@ export async function fetchMirror(opts: { remote: RemoteSpec; gitdir: string }):
     throw toGitError(err, remote, 'cannot fetch from');
   }
   if (!head) throw new GitError(`branch "${remote.branch}" not found in ${maskUrl(remote.url)}`);
-  // The refspec has moved the ref already; this pins it to exactly the commit fetched.
+  // Only now are the pack and its index written. Forced: an upstream force-push must move it too.
   await writeRef({ fs, gitdir, ref, value: head, force: true });
   return { head, fetched: head !== localHead };
 }
@@ -61,9 +61,10 @@ async function ensureBareRepo(gitdir: string, branch: string): Promise<void> {
     await mkdir(gitdir, { recursive: true });
     await init({ fs, gitdir, bare: true, defaultBranch: branch });
   }
-  // fetch() needs a refspec for its remote. This one lands the branch straight on the mirror's
-  // own ref; the URL stays out of the config file because it may carry credentials.
-  const refspec = `+refs/heads/${branch}:refs/heads/${branch}`;
+  // fetch() needs a refspec for its remote. It moves the remote-tracking ref before the pack is
+  // on disk, so a fetch killed half-way would leave a ref to missing objects: the mirror's own
+  // branch is moved by us afterwards. The URL stays out of the config: it may carry credentials.
+  const refspec = `+refs/heads/${branch}:refs/remotes/origin/${branch}`;
   if ((await getConfig({ fs, gitdir, path: 'remote.origin.fetch' })) !== refspec) {
     await setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: refspec });
   }

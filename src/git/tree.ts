@@ -4,9 +4,10 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readBlob, readCommit, readTree } from 'isomorphic-git';
+import { readObject } from 'isomorphic-git';
 import { GitError } from '../errors.ts';
-import { createRepoFs, type RepoFs } from './repo-fs.ts';
+import { openPacks, type GitObject } from './pack-reader.ts';
+import { createRepoFs } from './repo-fs.ts';
 
 interface FileEntry {
   path: string;
@@ -20,8 +21,8 @@ interface TreePlan {
   files: FileEntry[];
 }
 
-/** Blob reads inflate on the main thread and writes go to libuv's pool: a few in flight is enough. */
-const WRITE_CONCURRENCY = 16;
+/** Only loose-object reads (isomorphic-git) are asynchronous: a few in flight is enough. */
+const WRITE_CONCURRENCY = 8;
 
 /**
  * Writes the tree of commit `sha` into `dir` (absent or empty). Files get 0755 for 100755 entries,
@@ -30,68 +31,78 @@ const WRITE_CONCURRENCY = 16;
  */
 export async function writeTree(opts: { gitdir: string; sha: string; dir: string }): Promise<{ files: number }> {
   const { gitdir, sha, dir } = opts;
-  // One cache for every read: it holds the parsed pack index and the pack itself in memory,
-  // without it each blob read would load them again.
-  const cache = {};
-  // Nothing writes to the mirror while we read it, so listings can be cached for the whole call.
-  const fs = createRepoFs({ snapshot: true });
+  const read = await objectReader(gitdir);
   let plan: TreePlan;
   try {
-    const { commit } = await readCommit({ fs, gitdir, oid: sha, cache });
-    plan = await planTree(fs, gitdir, commit.tree, cache);
+    const commit = await read(sha);
+    const tree = commit.type === 'commit' ? /^tree ([0-9a-f]{40})$/m.exec(commit.data.toString('latin1'))?.[1] : undefined;
+    if (!tree) throw new GitError(`${sha} is not a commit`);
+    plan = await planTree(read, tree);
   } catch (err) {
     if (err instanceof GitError) throw err;
-    // isomorphic-git wraps its own refusals (unsafe tree entry names) in a bug-report text.
-    const e = err as { code?: string; message?: string; data?: { message?: string } };
-    const why = e.code === 'InternalError' ? e.data?.message : e.message;
-    throw new GitError(`cannot read the tree of commit ${sha}: ${why ?? String(err)}`, { cause: err });
+    throw new GitError(`cannot read the tree of commit ${sha}: ${(err as Error).message}`, { cause: err });
   }
   await prepareDir(dir);
   for (const level of byDepth(plan.dirs)) {
     for (const d of level) mkdirSync(join(dir, d));
   }
   await runPool(plan.files, WRITE_CONCURRENCY, async (entry) => {
-    const { blob } = await readBlob({ fs, gitdir, oid: entry.oid, cache });
+    const { data } = await read(entry.oid);
     const target = join(dir, entry.path);
     // Synchronous on purpose: a small file costs three thread-pool round trips (open, write,
-    // close) asynchronously, which made the whole tree 3x slower than writing it in place.
+    // close) asynchronously, which made the whole tree several times slower.
     if (entry.kind === 'link') {
-      symlinkSync(Buffer.from(blob).toString('utf8'), target);
+      symlinkSync(data.toString('utf8'), target);
     } else {
       // 'wx' never follows a symlink or overwrites: a second layer under the name checks.
-      writeFileSync(target, blob, { mode: entry.kind === 'exec' ? 0o755 : 0o644, flag: 'wx' });
+      writeFileSync(target, data, { mode: entry.kind === 'exec' ? 0o755 : 0o644, flag: 'wx' });
     }
   });
   return { files: plan.files.length };
 }
 
-async function planTree(fs: RepoFs, gitdir: string, rootOid: string, cache: object): Promise<TreePlan> {
+type ReadObject = (oid: string) => Promise<GitObject>;
+
+/** Packed objects through our pack reader; anything else (loose objects) through isomorphic-git. */
+async function objectReader(gitdir: string): Promise<ReadObject> {
+  const packs = await openPacks(gitdir);
+  // Nothing writes to the mirror while we read it, so listings can be cached for the whole call.
+  const fs = createRepoFs({ snapshot: true });
+  const cache = {};
+  return async (oid) => {
+    const packed = packs.read(oid);
+    if (packed) return packed;
+    try {
+      const { type, object } = await readObject({ fs, gitdir, oid, cache, format: 'content' });
+      return { type: type as GitObject['type'], data: Buffer.from(object as Uint8Array) };
+    } catch (err) {
+      throw new GitError(`object ${oid} not found in the mirror ${gitdir}`, { cause: err });
+    }
+  };
+}
+
+async function planTree(read: ReadObject, rootOid: string): Promise<TreePlan> {
   const plan: TreePlan = { dirs: [], files: [] };
   let level: Array<{ path: string; oid: string }> = [{ path: '', oid: rootOid }];
   while (level.length > 0) {
-    const trees = await Promise.all(level.map((t) => readTree({ fs, gitdir, oid: t.oid, cache })));
+    const trees = await Promise.all(level.map((t) => read(t.oid)));
     const next: Array<{ path: string; oid: string }> = [];
-    trees.forEach(({ tree }, i) => {
+    trees.forEach((tree, i) => {
       const parent = level[i]!.path;
+      if (tree.type !== 'tree') throw new GitError(`${level[i]!.oid} is not a tree`);
       const seen = new Set<string>();
-      for (const entry of tree) {
-        checkName(entry.path, parent, seen);
-        const path = parent === '' ? entry.path : `${parent}/${entry.path}`;
-        switch (entry.mode) {
-          case '040000':
-            plan.dirs.push(path);
-            next.push({ path, oid: entry.oid });
-            break;
-          case '100755':
-            plan.files.push({ path, oid: entry.oid, kind: 'exec' });
-            break;
-          case '120000':
-            plan.files.push({ path, oid: entry.oid, kind: 'link' });
-            break;
-          case '160000':
-            break; // submodule: its commit is not in this repo
-          default:
-            plan.files.push({ path, oid: entry.oid, kind: 'file' });
+      for (const entry of parseTree(tree.data)) {
+        checkName(entry.name, parent, seen);
+        const path = parent === '' ? entry.name : `${parent}/${entry.name}`;
+        if (entry.mode === '40000' || entry.mode === '040000') {
+          plan.dirs.push(path);
+          next.push({ path, oid: entry.oid });
+        } else if (entry.mode === '160000') {
+          continue; // submodule: its commit is not in this repo
+        } else if (entry.mode === '120000') {
+          plan.files.push({ path, oid: entry.oid, kind: 'link' });
+        } else {
+          plan.files.push({ path, oid: entry.oid, kind: entry.mode === '100755' ? 'exec' : 'file' });
         }
       }
     });
@@ -100,11 +111,31 @@ async function planTree(fs: RepoFs, gitdir: string, rootOid: string, cache: obje
   return plan;
 }
 
+/** Tree object entries: "<mode> <name>\0<20-byte id>" one after another. */
+function parseTree(data: Buffer): Array<{ mode: string; name: string; oid: string }> {
+  const entries: Array<{ mode: string; name: string; oid: string }> = [];
+  let pos = 0;
+  while (pos < data.length) {
+    const space = data.indexOf(0x20, pos);
+    const nul = data.indexOf(0, space + 1);
+    if (space < 0 || nul < 0 || nul + 21 > data.length) throw new GitError('malformed tree object');
+    entries.push({
+      mode: data.toString('latin1', pos, space),
+      name: data.toString('utf8', space + 1, nul),
+      oid: data.toString('hex', nul + 1, nul + 21),
+    });
+    pos = nul + 21;
+  }
+  return entries;
+}
+
 /** Refuses names that could write outside `dir` or into a .git folder. */
 function checkName(name: string, parent: string, seen: Set<string>): void {
   const where = parent === '' ? 'the top folder' : JSON.stringify(parent);
   const lower = name.toLowerCase();
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0') || lower === '.git') {
+  // Backslash too: git refuses it (core.protectNTFS is on by default).
+  const unsafe = name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name) || lower === '.git';
+  if (unsafe) {
     throw new GitError(`refusing to write unsafe path ${JSON.stringify(name)} in ${where}`);
   }
   // A name twice in one tree could make a symlink and a folder of the same path.
@@ -132,6 +163,10 @@ async function runPool<T>(items: T[], limit: number, work: (item: T) => Promise<
   let failed = false;
   const worker = async (): Promise<void> => {
     while (!failed && next < items.length) {
+      // Cached blob reads resolve as microtasks and the writes are synchronous: without this the
+      // whole tree would hold the event loop (a daemon's HTTP server, timers) for a second or more.
+      if (next % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (failed || next >= items.length) break;
       const item = items[next++] as T;
       try {
         await work(item);

@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.ts';
 import type { SshPool } from '../ssh/pool.ts';
+import type { ReportChange } from '../report/index.ts';
 
 /** What a run needs from the outside world, passed in explicitly (no singletons). */
 export interface RunContext {
@@ -8,8 +9,8 @@ export interface RunContext {
   now: () => Date;
   /** One human line per event (step started/ended); the CLI prints it. */
   progress: (line: string) => void;
-  /** Re-render the report after a change of state. */
-  report: () => Promise<void>;
+  /** Re-render the report after a change of state (of this pipeline and run, when given). */
+  report: (changed?: ReportChange) => Promise<void>;
   /** Who acts, for audit lines: "slipway@host (pid N)" or the approving user. */
   actor: string;
 }

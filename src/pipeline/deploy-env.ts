@@ -1,9 +1,13 @@
 import type { EnvironmentConfig, PipelineConfig } from '../config/types.ts';
 import type { HostRelease, StageRecord } from '../state/types.ts';
-import { readHostState, writeHostState, readPipelineState, writePipelineState } from '../state/store.ts';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readHostState, writeHostState, readPipelineState, writePipelineState, statePaths } from '../state/store.ts';
+import { appendAudit } from '../state/audit.ts';
+import { writeTree } from '../git/tree.ts';
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
-import { connectHost, deployHost, pruneHost, rollbackHost, type HostDeploy, type HostDeployInput } from './deploy-host.ts';
+import { connectHost, deployHost, lockHost, pruneHost, rollbackHost, unlockHost, type HostDeploy, type HostDeployInput } from './deploy-host.ts';
 import { releaseName } from './remote-commands.ts';
 import { planBatches } from './plan.ts';
 
@@ -14,6 +18,36 @@ import { planBatches } from './plan.ts';
  * the commit it had.
  */
 export async function deployEnvironment(ctx: RunContext, rec: RunRecorder, pipeline: PipelineConfig, env: EnvironmentConfig, stage: StageRecord): Promise<boolean> {
+  const uploadDir = env.deploy.source === 'upload' ? join(statePaths(ctx.config.settings.stateDir).work, pipeline.name, `upload-${rec.run.number}-${env.name}`) : undefined;
+  try {
+    if (uploadDir) {
+      // The exact tested tree, written once from the mirror and streamed to every host.
+      await rm(uploadDir, { recursive: true, force: true });
+      await writeTree({ gitdir: statePaths(ctx.config.settings.stateDir).git(pipeline.name), sha: rec.run.commit.id, dir: uploadDir });
+    }
+    const ok = await deployHosts(ctx, rec, pipeline, env, stage, uploadDir);
+    const hosts = stage.hosts ?? [];
+    await appendAudit(ctx.config.settings.stateDir, {
+      version: 1,
+      time: rec.now(),
+      action: 'deploy',
+      pipeline: pipeline.name,
+      environment: env.name,
+      run: rec.run.number,
+      commit: rec.run.commit.id,
+      ...(hosts[0]?.release ? { release: hosts[0].release } : {}),
+      hosts: env.hosts,
+      by: ctx.actor,
+      result: ok ? 'ok' : hosts.some((h) => h.status === 'rolled-back') ? 'rolled-back' : 'failed',
+      ...(stage.error ? { error: stage.error } : {}),
+    });
+    return ok;
+  } finally {
+    if (uploadDir) await rm(uploadDir, { recursive: true, force: true });
+  }
+}
+
+async function deployHosts(ctx: RunContext, rec: RunRecorder, pipeline: PipelineConfig, env: EnvironmentConfig, stage: StageRecord, uploadDir: string | undefined): Promise<boolean> {
   stage.status = 'running';
   stage.startedAt ??= rec.now();
   const release = releaseName(rec.run.commit.id, ctx.now());
@@ -23,16 +57,19 @@ export async function deployEnvironment(ctx: RunContext, rec: RunRecorder, pipel
   });
   stage.hosts = deploys.map((d) => d.outcome);
   await rec.save();
-  const input: HostDeployInput = { ctx, rec, stage, pipeline, env, release };
+  const input: HostDeployInput = { ctx, rec, stage, pipeline, env, release, ...(uploadDir ? { uploadDir } : {}) };
 
   const connected = await Promise.all(deploys.map((d) => connectHost(input, d)));
   let ok = connected.every(Boolean);
-  for (const [i, d] of deploys.entries()) {
-    if (!connected[i]) {
+  // Every host locked before any is changed: a deploy that cannot have them all changes none.
+  if (ok) ok = (await Promise.all(deploys.map((d) => lockHost(input, d)))).every(Boolean);
+  for (const d of deploys) {
+    const failed = stage.steps.find((s) => s.host === d.host.name && s.status === 'failed');
+    if (failed) {
       d.outcome.status = 'failed';
-      d.outcome.error = stage.steps.find((s) => s.host === d.host.name && s.status === 'failed')?.error ?? 'cannot connect';
-    } else if (d.facts?.current) {
-      d.outcome.previousRelease = d.facts.current;
+      d.outcome.error = failed.error ?? 'cannot connect';
+    } else if (d.initial?.current) {
+      d.outcome.previousRelease = d.initial.current;
     }
   }
   if (ok) {
@@ -48,6 +85,7 @@ export async function deployEnvironment(ctx: RunContext, rec: RunRecorder, pipel
 
   if (!ok) {
     await Promise.all(deploys.filter((d) => d.staged || d.switched).map((d) => rollbackHost(input, d)));
+    await Promise.all(deploys.map((d) => unlockHost(input, d)));
     stage.status = 'failed';
     stage.error = rec.mask(deploys.filter((d) => d.outcome.error).map((d) => `${d.host.name}: ${d.outcome.error}`).join('; ') || 'deploy failed');
     stage.finishedAt = rec.now();
@@ -56,6 +94,7 @@ export async function deployEnvironment(ctx: RunContext, rec: RunRecorder, pipel
     return false;
   }
   await Promise.all(deploys.map((d) => pruneHost(input, d)));
+  await Promise.all(deploys.map((d) => unlockHost(input, d)));
   await recordHosts(ctx, rec, pipeline, deploys, release);
   const state = await readPipelineState(ctx.config.settings.stateDir, pipeline.name);
   state.environments[env.name] = { commit: rec.run.commit.id, release, deployedAt: rec.now(), run: rec.run.number };
@@ -70,7 +109,8 @@ export async function deployEnvironment(ctx: RunContext, rec: RunRecorder, pipel
 async function recordHosts(ctx: RunContext, rec: RunRecorder, pipeline: PipelineConfig, deploys: HostDeploy[], release: string | undefined): Promise<void> {
   const stateDir = ctx.config.settings.stateDir;
   for (const d of deploys) {
-    if (!d.facts) continue;
+    const initial = d.initial;
+    if (!initial) continue;
     const hs = await readHostState(stateDir, d.host.name);
     const before = hs.pipelines[pipeline.name] ?? { releases: [] };
     const now = rec.now();
@@ -78,21 +118,23 @@ async function recordHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
       if (!name) return undefined;
       if (before.current?.release === name) return before.current;
       if (before.previous?.release === name) return before.previous;
-      return { release: name, commit: name === d.facts?.current ? (d.facts.revision ?? '') : '', deployedAt: now, run: 0 };
+      return { release: name, commit: initial.commits[name] ?? '', deployedAt: now, run: 0 };
     };
-    const entry = { ...before, releases: d.facts.releases.filter((r) => r !== release || d.outcome.status === 'deployed') };
+    const previous = known(initial.current);
     if (release && d.outcome.status === 'deployed') {
-      entry.current = { release, commit: rec.run.commit.id, deployedAt: now, run: rec.run.number };
-      const prev = known(d.facts.current);
-      if (prev) entry.previous = prev;
-      else delete entry.previous;
-      if (!entry.releases.includes(release)) entry.releases = [...entry.releases, release].sort();
+      hs.pipelines[pipeline.name] = {
+        releases: (d.facts ?? initial).releases,
+        current: { release, commit: rec.run.commit.id, deployedAt: now, run: rec.run.number },
+        ...(previous ? { previous } : {}),
+      };
     } else {
-      const cur = known(d.facts.current);
-      if (cur) entry.current = cur;
-      entry.releases = entry.releases.filter((r) => r !== d.outcome.release);
+      // Rolled back or untouched: the host runs what it ran before; the failed release is gone.
+      hs.pipelines[pipeline.name] = {
+        ...before,
+        releases: initial.releases.filter((r) => r !== d.outcome.release),
+        ...(previous ? { current: previous } : {}),
+      };
     }
-    hs.pipelines[pipeline.name] = entry;
     await writeHostState(stateDir, hs);
   }
 }

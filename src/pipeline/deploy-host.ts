@@ -1,5 +1,7 @@
 import type { EnvironmentConfig, HostConfig, PipelineConfig } from '../config/types.ts';
 import type { HostOutcome, StageRecord } from '../state/types.ts';
+import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import type { SshConnection } from '../ssh/connection.ts';
 import type { StepLog } from '../exec/log-file.ts';
 import type { RunContext } from './context.ts';
@@ -15,6 +17,10 @@ export interface HostDeploy {
   facts?: remote.HostFacts;
   staged: boolean;
   switched: boolean;
+  /** The host's facts when this deploy connected (what it ran before): never updated. */
+  initial?: remote.HostFacts;
+  /** The lock's info line while we hold the host's deploy lock. */
+  lock?: string;
   outcome: HostOutcome;
 }
 
@@ -25,6 +31,8 @@ export interface HostDeployInput {
   pipeline: PipelineConfig;
   env: EnvironmentConfig;
   release: string;
+  /** source: upload: the commit's tree, written locally once per environment deploy. */
+  uploadDir?: string;
 }
 
 /** Connect and read the host's facts (what runs there now), in one exec. */
@@ -33,27 +41,87 @@ export async function connectHost(input: HostDeployInput, d: HostDeploy): Promis
   const r = await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'connect'), name: `${d.host.name}: connect`, host: d.host.name }, async (log) => {
     d.conn = await ctx.pool.get(d.host.name);
     const res = await remoteExec(d.conn, remote.factsScript(env.deploy.path), log, { timeoutMs: env.deploy.commandTimeoutMs });
-    if (res.ok) d.facts = remote.parseFacts(res.stdout ?? '');
+    if (res.ok) d.facts = d.initial = remote.parseFacts(res.stdout ?? '');
     return res;
   });
   return r.ok;
 }
 
+/** Take the host's deploy lock for this path (see lockScript); a live holder is named in the error. */
+export async function lockHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
+  const { ctx, rec, stage, env } = input;
+  const info = `run=${rec.run.pipeline}#${rec.run.number} by=${ctx.actor} pid=${process.pid} at=${rec.now()}`;
+  const r = await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'lock'), name: `${d.host.name}: deploy lock`, host: d.host.name }, async (log) => {
+    const conn = await ctx.pool.get(d.host.name);
+    const res = await remoteExec(conn, remote.lockScript(env.deploy.path, info, env.deploy.lockTimeoutMs / 1000), log, { timeoutMs: env.deploy.commandTimeoutMs });
+    if (res.exitCode === remote.LOCK_HELD_EXIT) {
+      const holder = (res.stdout ?? '').trim().split('\n').pop() ?? '';
+      return { ok: false, exitCode: res.exitCode, error: `deploy lock ${holder}; it expires ${formatMs(env.deploy.lockTimeoutMs)} after it was taken` };
+    }
+    return res;
+  });
+  if (r.ok) d.lock = info;
+  return r.ok;
+}
+
+/** Release our lock; a failure here only leaves a lock that expires, so it is logged, not fatal. */
+export async function unlockHost(input: HostDeployInput, d: HostDeploy): Promise<void> {
+  const info = d.lock;
+  if (!info) return;
+  const { ctx, rec, stage, env } = input;
+  await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'unlock'), name: `${d.host.name}: release deploy lock`, host: d.host.name }, async (log) => {
+    const conn = await ctx.pool.get(d.host.name);
+    return remoteExec(conn, remote.unlockScript(env.deploy.path, info), log, { timeoutMs: env.deploy.commandTimeoutMs });
+  });
+  d.lock = undefined;
+}
+
 /** Fetch, export, steps, switch, restart, health: stops at the first failure. */
 export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
+  const { ctx, env, release } = input;
+  const conn = d.conn;
+  if (!conn) return false;
+  if (env.deploy.source === 'upload') {
+    d.staged = true;
+    const uploaded = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'upload'), name: `${d.host.name}: upload release ${release}`, host: d.host.name }, (log) =>
+      uploadTree(conn, input, log),
+    );
+    if (!uploaded.ok) return fail(d, `upload: ${uploaded.error}`);
+  } else if (!(await pullRelease(input, d, conn))) {
+    return false;
+  }
+  return activateHost(input, d, conn);
+}
+
+/** source: upload — the tested tree as a tar stream over the SSH channel, for hosts that cannot reach the git remote. */
+async function uploadTree(conn: SshConnection, input: HostDeployInput, log: StepLog): Promise<StepOutcome> {
+  const dir = input.uploadDir;
+  if (!dir) return { ok: false, error: 'no tree to upload' };
+  const tar = spawn('tar', ['-C', dir, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let tarErr = '';
+  tar.stderr.on('data', (c: Buffer) => (tarErr += c.toString()));
+  const tarDone = new Promise<number | null>((resolve) => tar.on('close', (code) => resolve(code)));
+  // Piped at once: when a child exits, Node resumes (and so discards) any of its output streams
+  // nobody reads yet, and a small tree is written before the SSH channel has opened.
+  const body = tar.stdout.pipe(new PassThrough());
+  const res = await remoteExec(conn, remote.uploadScript(input.env.deploy.path, input.release, input.rec.run.commit.id), log, {
+    timeoutMs: input.env.deploy.commandTimeoutMs,
+    stdin: body,
+  });
+  const tarCode = await tarDone;
+  if (tarCode !== 0) return { ok: false, error: `local tar failed (${tarCode}): ${tarErr.trim()}` };
+  return res;
+}
+
+/** source: pull — the host fetches the exact commit into PATH/repo and exports it. */
+async function pullRelease(input: HostDeployInput, d: HostDeploy, conn: SshConnection): Promise<boolean> {
   const { ctx, pipeline, env, release } = input;
   const spec = env.deploy;
   const commit = input.rec.run.commit.id;
-  const conn = d.conn;
-  if (!conn) return false;
   const step = (what: string, name: string, script: string, extra?: { stdin?: Buffer }) =>
     runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, (log) =>
       remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs, ...extra }),
     );
-
-  if (spec.source !== 'pull') {
-    return fail(d, 'source: upload is not supported yet; use source: pull');
-  }
   const fetchSpec = { path: spec.path, repo: pipeline.repo, branch: pipeline.branch, commit, withAuth: pipeline.auth !== undefined };
   const stdin = pipeline.auth ? Buffer.from(`Authorization: Basic ${Buffer.from(`${pipeline.auth.username}:${pipeline.auth.token}`).toString('base64')}\n`) : undefined;
   const fetched = await step('fetch', `fetch ${commit.slice(0, 7)}`, remote.fetchScript(fetchSpec), stdin ? { stdin } : {});
@@ -61,6 +129,18 @@ export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise
   d.staged = true;
   const exported = await step('export', `release ${release}`, remote.exportScript(spec.path, release, commit));
   if (!exported.ok) return fail(d, `release folder: ${exported.error}`);
+  return true;
+}
+
+/** Steps, switch, restart, health check of a staged release. */
+async function activateHost(input: HostDeployInput, d: HostDeploy, conn: SshConnection): Promise<boolean> {
+  const { ctx, pipeline, env, release } = input;
+  const spec = env.deploy;
+  const commit = input.rec.run.commit.id;
+  const step = (what: string, name: string, script: string) =>
+    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, (log) =>
+      remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs }),
+    );
 
   const vars = commandEnv(input, d);
   for (const [i, command] of spec.steps.entries()) {
@@ -94,7 +174,7 @@ async function healthCheck(input: HostDeployInput, d: HostDeploy, conn: SshConne
  * The check is retried every `interval` until `timeout`. Each attempt's output goes to the
  * log, so a flapping service shows its history.
  */
-async function waitHealthy(conn: SshConnection, env: EnvironmentConfig, release: string, vars: Record<string, string>, log: StepLog): Promise<StepOutcome> {
+export async function waitHealthy(conn: SshConnection, env: EnvironmentConfig, release: string, vars: Record<string, string>, log: StepLog): Promise<StepOutcome> {
   const hc = env.deploy.healthCheck;
   if (!hc) return { ok: true };
   const deadline = Date.now() + hc.timeoutMs;
@@ -119,7 +199,7 @@ async function waitHealthy(conn: SshConnection, env: EnvironmentConfig, release:
 export async function rollbackHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
   const { ctx, env, release } = input;
   const spec = env.deploy;
-  const previous = d.facts?.current;
+  const previous = d.initial?.current;
   const r = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'rollback'), name: `${d.host.name}: roll back${previous ? ` to ${previous}` : ''}`, host: d.host.name }, async (log) => {
     const conn = await ctx.pool.get(d.host.name);
     const run = (script: string) => remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs });
@@ -128,7 +208,7 @@ export async function rollbackHost(input: HostDeployInput, d: HostDeploy): Promi
       const res = await run(back);
       if (!res.ok) return res;
       if (previous && spec.restart) {
-        const vars = { ...commandEnv(input, d), SLIPWAY_RELEASE: previous, SLIPWAY_COMMIT: d.facts?.revision ?? '' };
+        const vars = { ...commandEnv(input, d), SLIPWAY_RELEASE: previous, SLIPWAY_COMMIT: d.initial?.revision ?? '' };
         const restarted = await run(remote.userCommandScript(spec.path, previous, vars, spec.restart));
         if (!restarted.ok) return { ...restarted, error: `restart of ${previous} failed: ${restarted.error}` };
         // A rollback is done when the old release serves again, not when its restart returned.
@@ -149,21 +229,21 @@ export async function pruneHost(input: HostDeployInput, d: HostDeploy): Promise<
   const spec = env.deploy;
   await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'prune'), name: `${d.host.name}: keep ${spec.keepReleases} releases`, host: d.host.name }, async (log) => {
     const conn = await ctx.pool.get(d.host.name);
-    const protect = [release, d.facts?.current].filter((r): r is string => !!r);
+    const protect = [release, d.initial?.current].filter((r): r is string => !!r);
     const pruned = await remoteExec(conn, remote.pruneScript(spec.path, spec.keepReleases, protect), log, { timeoutMs: spec.commandTimeoutMs });
     if (!pruned.ok) return pruned;
     const facts = await remoteExec(conn, remote.factsScript(spec.path), log, { timeoutMs: spec.commandTimeoutMs });
-    if (facts.ok) d.facts = { ...remote.parseFacts(facts.stdout ?? ''), ...(d.facts?.current ? { current: d.facts.current } : {}) };
+    if (facts.ok) d.facts = remote.parseFacts(facts.stdout ?? '');
     return facts;
   });
 }
 
-function commandEnv(input: HostDeployInput, d: HostDeploy): Record<string, string> {
+export function commandEnv(input: HostDeployInput, d: HostDeploy): Record<string, string> {
   return {
     ...d.host.env,
     SLIPWAY_COMMIT: input.rec.run.commit.id,
     SLIPWAY_RELEASE: input.release,
-    SLIPWAY_PREVIOUS: d.facts?.current ?? '',
+    SLIPWAY_PREVIOUS: d.initial?.current ?? '',
     SLIPWAY_ENV: input.env.name,
     SLIPWAY_HOST: d.host.name,
     SLIPWAY_PIPELINE: input.pipeline.name,
@@ -176,7 +256,7 @@ function fail(d: HostDeploy, error: string): false {
   return false;
 }
 
-function stepId(env: EnvironmentConfig, host: HostConfig, what: string): string {
+export function stepId(env: EnvironmentConfig, host: HostConfig, what: string): string {
   return `${env.name}-${host.name}-${what}`;
 }
 
@@ -185,7 +265,7 @@ export async function remoteExec(
   conn: SshConnection,
   script: string,
   log: StepLog,
-  opts: { timeoutMs: number; stdin?: Buffer },
+  opts: { timeoutMs: number; stdin?: Buffer | NodeJS.ReadableStream },
 ): Promise<StepOutcome & { stdout?: string }> {
   const res = await conn.exec(script, {
     timeoutMs: opts.timeoutMs,
@@ -193,9 +273,9 @@ export async function remoteExec(
     onStderr: (c) => log.write(c.toString('utf8')),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });
-  if (res.timedOut) return { ok: false, error: `timed out after ${formatMs(opts.timeoutMs)}; the command was killed on the host` };
+  if (res.timedOut) return { ok: false, stdout: res.stdout, error: `timed out after ${formatMs(opts.timeoutMs)}; the command was killed on the host` };
   if (res.code !== 0) {
-    return { ok: false, ...(res.code !== null ? { exitCode: res.code } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.code}` };
+    return { ok: false, stdout: res.stdout, ...(res.code !== null ? { exitCode: res.code } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.code}` };
   }
   return { ok: true, exitCode: 0, stdout: res.stdout };
 }

@@ -1,6 +1,7 @@
 import type { RunRecord, StageRecord, StepRecord } from '../state/types.ts';
 import { writeRun } from '../state/store.ts';
 import { maskSecrets } from '../exec/mask.ts';
+import type { ReportChange } from '../report/index.ts';
 
 /**
  * Holds one run in memory and writes it the moment it changes (Laminar's habit): a crash at any
@@ -10,7 +11,7 @@ export class RunRecorder {
   constructor(
     readonly stateDir: string,
     readonly run: RunRecord,
-    private readonly opts: { secrets: readonly string[]; now: () => Date; onChange: () => Promise<void> },
+    private readonly opts: { secrets: readonly string[]; now: () => Date; onChange: (changed: ReportChange) => Promise<void> },
   ) {}
 
   now(): string {
@@ -23,7 +24,7 @@ export class RunRecorder {
 
   async save(): Promise<void> {
     await writeRun(this.stateDir, this.run);
-    await this.opts.onChange();
+    await this.opts.onChange({ pipeline: this.run.pipeline, run: this.run.number });
   }
 
   stage(name: string): StageRecord | undefined {

@@ -19,13 +19,14 @@ export function releaseName(commit: string, at: Date): string {
   return `${stamp}-${commit.slice(0, 7)}`;
 }
 
-/** One exec that reads what a host runs now: cheap host facts (see parseFacts). */
+/** One exec that reads what a host runs now, and every release with its commit: cheap host facts (see parseFacts). */
 export function factsScript(path: string): string {
+  const releases = remotePath(path, 'releases');
   return [
     `cur=$(readlink ${remotePath(path, 'current')} 2>/dev/null || true)`,
     `printf 'current=%s\\n' "$cur"`,
     `printf 'revision=%s\\n' "$(cat ${remotePath(path, 'current', 'REVISION')} 2>/dev/null || true)"`,
-    `ls -1 ${remotePath(path, 'releases')} 2>/dev/null | grep -v '^\\.' || true`,
+    `for r in ${releases}/*/; do [ -d "$r" ] && printf 'release=%s %s\\n' "$(basename "$r")" "$(cat "$r/REVISION" 2>/dev/null || true)"; done; true`,
   ].join('; ');
 }
 
@@ -34,20 +35,37 @@ export interface HostFacts {
   current?: string;
   /** The commit in current/REVISION: what really runs there. */
   revision?: string;
+  /** Release folder names, oldest first. */
   releases: string[];
+  /** Release name -> the commit in its REVISION file. */
+  commits: Record<string, string>;
 }
 
 export function parseFacts(stdout: string): HostFacts {
-  const lines = stdout.split('\n').filter((l) => l !== '');
-  const first = lines.shift() ?? '';
-  const link = first.startsWith('current=') ? first.slice('current='.length) : '';
-  const current = link.startsWith('releases/') ? link.slice('releases/'.length) : undefined;
-  const second = lines[0]?.startsWith('revision=') ? (lines.shift() ?? '') : '';
-  const revision = second.slice('revision='.length).trim();
-  const facts: HostFacts = { releases: lines.sort() };
-  if (current) facts.current = current;
-  if (/^[0-9a-f]{40}$/.test(revision)) facts.revision = revision;
+  const facts: HostFacts = { releases: [], commits: {} };
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('current=')) {
+      const link = line.slice('current='.length);
+      if (link.startsWith('releases/')) facts.current = link.slice('releases/'.length);
+    } else if (line.startsWith('revision=')) {
+      const rev = line.slice('revision='.length).trim();
+      if (/^[0-9a-f]{40}$/.test(rev)) facts.revision = rev;
+    } else if (line.startsWith('release=')) {
+      const [name = '', rev = ''] = line.slice('release='.length).split(' ');
+      if (!name || name.startsWith('.')) continue;
+      facts.releases.push(name);
+      if (/^[0-9a-f]{40}$/.test(rev)) facts.commits[name] = rev;
+    }
+  }
+  facts.releases.sort();
   return facts;
+}
+
+/** The release before `current` on a host: where a rollback goes. */
+export function previousRelease(facts: HostFacts): string | undefined {
+  if (!facts.current) return undefined;
+  const i = facts.releases.indexOf(facts.current);
+  return i > 0 ? facts.releases[i - 1] : undefined;
 }
 
 export interface FetchSpec {
@@ -147,4 +165,45 @@ export function expandVars(text: string, env: Record<string, string>): string {
 /** The health check by URL, fetched from the host itself. */
 export function healthUrlCommand(url: string, timeoutSeconds: number): string {
   return `curl -fsS -o /dev/null --max-time ${Math.max(1, Math.ceil(timeoutSeconds))} ${quoteArg(url)}`;
+}
+
+export const LOCK_HELD_EXIT = 75;
+
+/**
+ * The per-path deploy lock on a host: `mkdir` is atomic, so of two deploys exactly one gets it.
+ * A lock older than `staleSeconds` was left by a slipway that died (its `info` says who) and is
+ * taken over; a live one makes the script print its holder and exit LOCK_HELD_EXIT.
+ */
+export function lockScript(path: string, info: string, staleSeconds: number): string {
+  const lock = remotePath(path, '.slipway-lock');
+  const write = `printf '%s\\n' ${quoteArg(info)} > ${lock}/info`;
+  return (
+    `mkdir -p ${remotePath(path)}; ` +
+    `if mkdir ${lock} 2>/dev/null; then ${write}; exit 0; fi; ` +
+    `age=$(( $(date +%s) - $(stat -c %Y ${lock} 2>/dev/null || date +%s) )); ` +
+    `holder=$(cat ${lock}/info 2>/dev/null || echo unknown); ` +
+    `if [ "$age" -ge ${Math.max(1, Math.floor(staleSeconds))} ]; then ` +
+    `echo "taking over a deploy lock left $age s ago by: $holder"; rm -rf ${lock}; ` +
+    `if mkdir ${lock} 2>/dev/null; then ${write}; exit 0; fi; holder=$(cat ${lock}/info 2>/dev/null || echo unknown); age=0; fi; ` +
+    `echo "held by $holder ($age s ago)"; exit ${LOCK_HELD_EXIT}`
+  );
+}
+
+/** Release the lock only if it is still ours (a taken-over lock belongs to someone else now). */
+export function unlockScript(path: string, info: string): string {
+  const lock = remotePath(path, '.slipway-lock');
+  return `if [ "$(cat ${lock}/info 2>/dev/null)" = ${quoteArg(info)} ]; then rm -rf ${lock}; fi`;
+}
+
+/** Upload mode: the tree arrives as a tar stream on stdin and becomes releases/<release>, like exportScript. */
+export function uploadScript(path: string, release: string, commit: string): string {
+  const partial = remotePath(path, 'releases', `.${release}.partial`);
+  const final = remotePath(path, 'releases', release);
+  return (
+    `set -e; mkdir -p ${remotePath(path, 'releases')} ${remotePath(path, 'shared')}; rm -rf ${partial}; mkdir -p ${partial}; ` +
+    `tar -x -C ${partial}; ` +
+    `printf '%s\\n' ${quoteArg(commit)} > ${partial}/REVISION; ` +
+    `[ ! -e ${final} ] || { echo "release folder already exists" >&2; exit 1; }; ` +
+    `mv ${partial} ${final}`
+  );
 }

@@ -6,6 +6,8 @@ import type { RunContext } from './context.ts';
 import { RunRecorder } from './recorder.ts';
 import { runTestStage } from './test-stage.ts';
 import { deployEnvironment } from './deploy-env.ts';
+import { appendAudit } from '../state/audit.ts';
+import { rollbackEnvironment } from './rollback-env.ts';
 
 /**
  * A new run, `queued`. Its number comes from the pipeline state, but never below what is on
@@ -31,13 +33,17 @@ export async function createRun(ctx: RunContext, pipeline: PipelineConfig, commi
   state.nextRunNumber = number + 1;
   if (trigger === 'poll') state.lastSeenCommit = commit.id;
   await writePipelineState(stateDir, state);
-  await ctx.report();
+  await ctx.report({ pipeline: pipeline.name, run: number });
   return run;
 }
 
 export interface ExecuteOptions {
-  /** The environment whose manual gate this call opens (from `slipway approve`). */
+  /** The environment whose manual gate this call opens (from `slipway approve`, or `slipway deploy` itself). */
   approve?: { environment: string; by: string };
+  /** Deploy only to these environments (`slipway deploy --env`). */
+  environments?: string[];
+  /** The commit already passed its tests in this run: no test stage again. */
+  testedIn?: number;
 }
 
 /**
@@ -50,10 +56,11 @@ export async function executeRun(ctx: RunContext, pipeline: PipelineConfig, run:
   run.startedAt ??= rec.now();
   await rec.save();
 
-  const tested = rec.stage('test')?.status === 'passed' || (await runTestStage(ctx, rec, pipeline));
+  const tested = rec.stage('test')?.status === 'passed' || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
   if (!tested) return finish(rec, 'failed', 'tests failed');
 
   for (const env of pipeline.environments) {
+    if (opts.environments && !opts.environments.includes(env.name)) continue;
     const name = `deploy:${env.name}`;
     const existing = rec.stage(name);
     if (existing?.status === 'passed') continue;
@@ -69,12 +76,27 @@ export async function executeRun(ctx: RunContext, pipeline: PipelineConfig, run:
       const step = rec.addStep(stage, { id: `${env.name}-approval`, name: `approved by ${opts.approve.by}` });
       step.status = 'passed';
       step.startedAt = step.finishedAt = rec.now();
+      await appendAudit(ctx.config.settings.stateDir, {
+        version: 1, time: rec.now(), action: 'approve', pipeline: pipeline.name, environment: env.name,
+        run: run.number, commit: run.commit.id, hosts: env.hosts, by: opts.approve.by, result: 'ok',
+      });
     }
     if (!(await deployEnvironment(ctx, rec, pipeline, env, stage))) {
       return finish(rec, 'failed', `deploy to ${env.name} failed and was rolled back${stage.error ? `: ${stage.error}` : ''}`);
     }
   }
-  return finish(rec, pipeline.environments.length ? 'deployed' : 'passed');
+  const deployedAny = run.stages.some((s) => s.kind === 'deploy' && s.status === 'passed');
+  return finish(rec, deployedAny ? 'deployed' : 'passed');
+}
+
+/** A test stage that points at the run that tested this commit. */
+async function recordTested(rec: RunRecorder, testedIn: number): Promise<boolean> {
+  const stage = rec.addStage({ name: 'test', kind: 'test', status: 'passed', startedAt: rec.now(), finishedAt: rec.now(), steps: [] });
+  const step = rec.addStep(stage, { id: 'test-earlier', name: `tested in run #${testedIn}` });
+  step.status = 'passed';
+  step.startedAt = step.finishedAt = rec.now();
+  await rec.save();
+  return true;
 }
 
 async function finish(rec: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> {
@@ -88,4 +110,17 @@ async function finish(rec: RunRecorder, status: RunRecord['status'], error?: str
 /** The environment a `waiting` run is held at. */
 export function waitingEnvironment(run: RunRecord): string | undefined {
   return run.stages.find((s) => s.status === 'waiting')?.environment;
+}
+
+/** A `slipway rollback` run: one stage that switches the environment back to its previous release. */
+export async function executeRollback(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, environment: string): Promise<RunRecord> {
+  const env = pipeline.environments.find((e) => e.name === environment);
+  const rec = new RunRecorder(ctx.config.settings.stateDir, run, { secrets: ctx.config.secrets, now: ctx.now, onChange: ctx.report });
+  run.status = 'running';
+  run.startedAt ??= rec.now();
+  const stage = rec.addStage({ name: `rollback:${environment}`, kind: 'deploy', environment, status: 'pending', steps: [] });
+  await rec.save();
+  if (!env) return finish(rec, 'failed', `no environment ${environment}`);
+  const ok = await rollbackEnvironment(ctx, rec, pipeline, env, stage);
+  return ok ? finish(rec, 'deployed') : finish(rec, 'failed', `rollback of ${environment} failed${stage.error ? `: ${stage.error}` : ''}`);
 }

@@ -1,63 +1,77 @@
-// index.html: the one page people keep open. Each pipeline's last run, what runs where, runs
-// waiting for approval with the exact command to copy, and recent runs.
+// index.html: the one page people keep open. Runs waiting for approval first (with the exact
+// command to copy), then every pipeline's last run, then what runs where, then recent runs.
 
-import type { RunRecord } from '../state/types.ts';
-import { firstLine, pagePath, redactUrl, shortId, statusBadge, timeTag } from './format.ts';
-import { approveCallout, hostLink, link, runDuration, runLink, runsTable, whereTable, type RenderContext } from './fragments.ts';
-import { renderPage } from './layout.ts';
-import type { ReportInput, ReportPipeline } from './types.ts';
+import { formatDuration, pagePath, shortId, statusBadge, timeTag } from './format.ts';
+import { approveCallout, hostLink, link, pipelineLink, runDuration, runLink, runsTable, whereTable, type RenderContext } from './fragments.ts';
+import { renderPage, table } from './layout.ts';
+import { historyStats } from './summary.ts';
+import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
 
-const RECENT_RUNS = 10;
+const RECENT_RUNS = 15;
 
-export function lastRunSummary(depth: number, run: RunRecord | undefined, p: ReportPipeline, ctx: RenderContext): string {
+export function percent(rate: number | undefined): string {
+  return rate === undefined ? '' : `${Math.round(rate * 100)}%`;
+}
+
+function pipelineRow(p: PipelineModel, ctx: RenderContext): string[] {
   const { text } = ctx;
+  const run = p.runs[0];
+  const stats = historyStats(p.runs);
   if (run === undefined) {
-    return `<p class="muted">No runs yet. The first poll runs the head of <code>${text(p.branch)}</code>.</p>`;
+    return [pipelineLink(0, p.name, ctx), '<span class="muted">no runs yet</span>', '', `<span class="muted">first poll runs the head of <code>${text(p.branch)}</code></span>`, '', '', '', ''];
   }
-  const duration = runDuration(run);
-  return `<p>Last run ${runLink(depth, run, ctx, `#${run.number}`)} ${statusBadge(run.status, text)}
-<code>${text(shortId(run.commit.id))}</code> ${text(firstLine(run.commit.message))}
-<span class="muted">by ${text(run.commit.author.name)}, ${timeTag(run.startedAt ?? run.createdAt, ctx.now, text)}${duration === '' ? '' : `, took ${text(duration)}`}</span></p>`;
+  return [
+    pipelineLink(0, p.name, ctx),
+    `${runLink(0, run, ctx, `#${run.number}`)} ${statusBadge(run.status, text)}`,
+    `<code>${text(shortId(run.commit))}</code>`,
+    text(run.subject),
+    text(run.author),
+    timeTag(run.startedAt ?? run.createdAt, text),
+    text(runDuration(run)),
+    stats.counted === 0 ? '' : `${percent(stats.successRate)} <span class="muted">of ${stats.counted}</span>`,
+  ];
 }
 
-function pipelineCard(p: ReportPipeline, ctx: RenderContext): string {
-  const { text } = ctx;
-  const recent = p.runs.slice(0, RECENT_RUNS);
-  const more = p.runs.length > RECENT_RUNS ? `<p>${link(0, pagePath.pipeline(p.name), 'All runs')}</p>` : '';
-  return `<section class="card" id="pipeline-${text(p.name)}">
-<h2>${link(0, pagePath.pipeline(p.name), text(p.name))}</h2>
-<p class="muted"><span class="mono">${text(redactUrl(p.repo))}</span> · branch <code>${text(p.branch)}</code></p>
-${lastRunSummary(0, p.runs[0], p, ctx)}
-<h3>What runs where</h3>
-${whereTable(0, p, ctx)}
-${recent.length === 0 ? '' : `<h3>Recent runs</h3>\n${runsTable(0, recent, ctx)}\n${more}`}
-</section>`;
+function recentRuns(model: ReportModel): RunSummary[] {
+  return model.pipelines
+    .flatMap((p) => p.runs.slice(0, RECENT_RUNS))
+    .sort((a, b) => (b.createdAt < a.createdAt ? -1 : b.createdAt > a.createdAt ? 1 : a.pipeline.localeCompare(b.pipeline)))
+    .slice(0, RECENT_RUNS);
 }
 
-export function renderDashboard(input: ReportInput, ctx: RenderContext, hostNames: string[]): string {
-  const waiting = input.pipelines.flatMap((p) => p.runs.filter((r) => r.status === 'waiting'));
+export function renderDashboard(model: ReportModel, ctx: RenderContext): string {
   const parts: string[] = [];
+  const waiting = model.pipelines.flatMap((p) => p.runs.filter((r) => r.status === 'waiting'));
   if (waiting.length > 0) {
     parts.push(`<h2>Waiting for approval</h2>\n${waiting.map((r) => approveCallout(0, r, ctx)).join('\n')}`);
   }
-  if (input.pipelines.length === 0) {
+  if (model.pipelines.length === 0) {
     parts.push('<p class="muted">No pipelines are configured. Add one under <code>config/pipelines/</code>.</p>');
+  } else {
+    const classes = ['', '', '', 'msg', 'hide-narrow', '', 'hide-narrow', 'hide-narrow'];
+    parts.push(`<h2>Pipelines</h2>\n${table(['Pipeline', 'Last run', 'Commit', 'Message', 'Author', 'Started', 'Duration', 'Success'], model.pipelines.map((p) => pipelineRow(p, ctx)), { classes })}`);
   }
-  parts.push(...input.pipelines.map((p) => pipelineCard(p, ctx)));
-  if (hostNames.length > 0) {
-    parts.push(`<h2>Hosts</h2>\n<p>${hostNames.map((h) => hostLink(0, h, ctx)).join(' · ')}</p>`);
+  const deploying = model.pipelines.filter((p) => p.environments.length > 0);
+  if (deploying.length > 0) {
+    parts.push('<h2>What runs where</h2>');
+    for (const p of deploying) {
+      parts.push(`<section class="card" id="where-${ctx.text(p.name)}"><h3>${pipelineLink(0, p.name, ctx)}</h3>\n${whereTable(0, p, ctx)}\n</section>`);
+    }
+  }
+  const recent = recentRuns(model);
+  if (recent.length > 0) parts.push(`<h2>Recent runs</h2>\n${runsTable(0, recent, ctx, { pipeline: true })}`);
+  if (ctx.hostNames.length > 0) {
+    parts.push(`<h2>Hosts</h2>\n<p>${ctx.hostNames.map((h) => hostLink(0, h, ctx)).join(' · ')}</p>`);
   }
   return renderPage({ title: ctx.title, heading: ctx.title, depth: 0, body: parts.join('\n'), generatedAt: ctx.now });
 }
 
-export function renderPipelinePage(p: ReportPipeline, ctx: RenderContext): string {
-  const { text } = ctx;
-  const body = `<p class="muted"><span class="mono">${text(redactUrl(p.repo))}</span> · branch <code>${text(p.branch)}</code></p>
-${p.runs.filter((r) => r.status === 'waiting').map((r) => approveCallout(1, r, ctx)).join('\n')}
-${lastRunSummary(1, p.runs[0], p, ctx)}
-<h2>What runs where</h2>
-${whereTable(1, p, ctx)}
-<h2>Runs</h2>
-${p.runs.length === 0 ? '<p class="muted">No runs yet.</p>' : runsTable(1, p.runs, ctx)}`;
-  return renderPage({ title: ctx.title, heading: text(p.name), crumbs: ` / ${text(p.name)}`, depth: 1, body, generatedAt: ctx.now });
+export function statsLine(p: PipelineModel): string {
+  const stats = historyStats(p.runs);
+  const items = [`<span><b>${p.runs.length}</b>runs</span>`];
+  if (stats.counted > 0) {
+    items.push(`<span><b>${percent(stats.successRate)}</b>success over the last ${stats.counted}</span>`);
+    if (stats.medianMs !== undefined) items.push(`<span><b>${formatDuration(stats.medianMs)}</b>median duration</span>`);
+  }
+  return `<div class="stats">${items.join('')}</div>`;
 }

@@ -1,109 +1,135 @@
 // Pieces shared by several pages: the render context, the runs table, the "what runs where"
 // table and the approve call-out.
 
-import type { HostState, RunRecord } from '../state/types.ts';
-import { durationBetween, escapeHtml, firstLine, href, pagePath, shellWord, shortId, statusBadge, textFor, timeTag, type Text } from './format.ts';
+import type { HostState } from '../state/types.ts';
+import { durationBetween, escapeHtml, href, pagePath, shellWord, shortId, statusBadge, textFor, timeTag, type Text } from './format.ts';
 import { table } from './layout.ts';
-import type { ReportInput, ReportPipeline } from './types.ts';
+import { lastDeployOf } from './summary.ts';
+import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
 
 export interface RenderContext {
   text: Text;
   now: Date;
   /** The report title, masked and escaped. */
   title: string;
+  secrets: readonly string[];
   hosts: Map<string, HostState>;
-  /** Keys of every page of this report, to avoid links to pages that are not there. */
-  pages: Set<string>;
+  /** Every host with a page: named by an environment or holding a state file, sorted. */
+  hostNames: string[];
+  pipelines: Map<string, PipelineModel>;
+  /** Run numbers with a page, per pipeline. */
+  runPages: Map<string, Set<number>>;
 }
 
-export function contextFor(input: ReportInput): RenderContext {
-  const text = textFor(input.secrets);
+/** Every host named by an environment or holding a state file, sorted. */
+export function reportHostNames(model: Pick<ReportModel, 'hosts' | 'pipelines'>): string[] {
+  const names = new Set<string>(model.hosts.map((h) => h.host));
+  for (const p of model.pipelines) for (const e of p.environments) for (const h of e.hosts) names.add(h);
+  return [...names].sort((a, b) => a.localeCompare(b));
+}
+
+export function contextFor(model: ReportModel): RenderContext {
+  const text = textFor(model.secrets);
   return {
     text,
-    now: input.generatedAt,
-    title: text(input.title),
-    hosts: new Map(input.hosts.map((h) => [h.host, h])),
-    pages: new Set(),
+    now: model.generatedAt,
+    title: text(model.title),
+    secrets: model.secrets,
+    hosts: new Map(model.hosts.map((h) => [h.host, h])),
+    hostNames: reportHostNames(model),
+    pipelines: new Map(model.pipelines.map((p) => [p.name, p])),
+    runPages: new Map(model.pipelines.map((p) => [p.name, new Set(p.runs.map((r) => r.number))])),
   };
 }
 
 /** An escaped href from a page `depth` folders deep to another page. */
-export function link(depth: number, segments: string[], label: string): string {
-  return `<a href="${escapeHtml(href(depth, ...segments))}">${label}</a>`;
+export function link(depth: number, segments: string[], label: string, attrs = ''): string {
+  return `<a href="${escapeHtml(href(depth, ...segments))}"${attrs}>${label}</a>`;
 }
 
-/** A link when the page exists in this report (an old run or a removed pipeline has none), else the label. */
-export function linkIfPage(depth: number, segments: string[], label: string, ctx: RenderContext): string {
-  return ctx.pages.has(segments.join('/')) ? link(depth, segments, label) : label;
+export function runLink(depth: number, run: { pipeline: string; number: number }, ctx: RenderContext, label?: string): string {
+  const text = label ?? `${ctx.text(run.pipeline)} #${run.number}`;
+  return ctx.runPages.get(run.pipeline)?.has(run.number) ? link(depth, pagePath.run(run.pipeline, run.number), text) : text;
 }
 
-export function runLink(depth: number, run: RunRecord, ctx: RenderContext, label?: string): string {
-  return link(depth, pagePath.run(run.pipeline, run.number), label ?? `${ctx.text(run.pipeline)} #${run.number}`);
+export function pipelineLink(depth: number, name: string, ctx: RenderContext): string {
+  return ctx.pipelines.has(name) ? link(depth, pagePath.pipeline(name), ctx.text(name)) : ctx.text(name);
 }
 
 export function hostLink(depth: number, host: string, ctx: RenderContext): string {
-  return link(depth, pagePath.host(host), ctx.text(host));
+  return ctx.hostNames.includes(host) ? link(depth, pagePath.host(host), ctx.text(host)) : ctx.text(host);
 }
 
-export function runDuration(run: RunRecord): string {
+export function runDuration(run: { startedAt?: string; finishedAt?: string }): string {
   return durationBetween(run.startedAt, run.finishedAt);
 }
 
-export function runsTable(depth: number, runs: RunRecord[], ctx: RenderContext): string {
+export function runsTable(depth: number, runs: readonly RunSummary[], ctx: RenderContext, opts: { pipeline?: boolean } = {}): string {
   const { text } = ctx;
   const rows = runs.map((run) => [
+    ...(opts.pipeline ? [pipelineLink(depth, run.pipeline, ctx)] : []),
     runLink(depth, run, ctx, `#${run.number}`),
     statusBadge(run.status, text),
-    `<code>${text(shortId(run.commit.id))}</code>`,
-    text(firstLine(run.commit.message)),
-    text(run.commit.author.name),
-    timeTag(run.startedAt ?? run.createdAt, ctx.now, text),
+    `<code>${text(shortId(run.commit))}</code>`,
+    text(run.subject),
+    text(run.author),
+    timeTag(run.startedAt ?? run.createdAt, text),
     text(runDuration(run)),
   ]);
-  return table(['Run', 'Status', 'Commit', 'Message', 'Author', 'Started', 'Duration'], rows);
+  const headers = [...(opts.pipeline ? ['Pipeline'] : []), 'Run', 'Status', 'Commit', 'Message', 'Author', 'Started', 'Duration'];
+  const classes = [...(opts.pipeline ? [''] : []), '', '', '', 'msg', 'hide-narrow', '', 'hide-narrow'];
+  return table(headers, rows, { classes });
 }
 
-/** The environment a waiting run is held at, if its record says. */
-export function waitingAt(run: RunRecord): string | undefined {
-  return run.stages.find((s) => s.status === 'waiting')?.environment;
+export function approveCommand(run: { pipeline: string; number: number }): string {
+  return `slipway approve ${shellWord(run.pipeline)} ${run.number}`;
 }
 
-export function approveCallout(depth: number, run: RunRecord, ctx: RenderContext): string {
+export function approveCallout(depth: number, run: RunSummary, ctx: RenderContext): string {
   const { text } = ctx;
-  const env = waitingAt(run);
-  const command = `slipway approve ${shellWord(run.pipeline)} ${run.number}`;
-  const where = env === undefined ? 'to go on' : `to deploy to ${text(env)}`;
-  return `<div class="waiting"><strong>${runLink(depth, run, ctx)}</strong> (commit <code>${text(shortId(run.commit.id))}</code>)
-waits for approval ${where}. To approve, run: <code class="copy">${text(command)}</code></div>`;
+  const where = run.waitingAt === undefined ? 'to go on' : `to deploy to ${text(run.waitingAt)}`;
+  return `<div class="waiting"><strong>${runLink(depth, run, ctx)}</strong> (commit <code>${text(shortId(run.commit))}</code> ${text(run.subject)})
+waits for approval ${where}. To approve, run: <code class="copy">${text(approveCommand(run))}</code></div>`;
 }
 
-/** Environment × host: what each host runs for this pipeline, against what its environment should run. */
-export function whereTable(depth: number, p: ReportPipeline, ctx: RenderContext): string {
+/** How a host compares with what its environment should run. */
+export function hostDrift(desired: string | undefined, current: string | undefined): 'matches' | 'differs' | 'missing' | 'none' {
+  if (desired === undefined) return current === undefined ? 'none' : 'matches';
+  if (current === undefined) return 'missing';
+  return current === desired ? 'matches' : 'differs';
+}
+
+/** Environment × host: what each host runs for this pipeline, since when, its health at the last deploy, against what its environment should run. */
+export function whereTable(depth: number, p: PipelineModel, ctx: RenderContext): string {
   const { text } = ctx;
   if (p.environments.length === 0) return '<p class="muted">No environments: this pipeline only tests.</p>';
   const rows: string[][] = [];
   for (const env of p.environments) {
     const envState = p.state.environments[env.name];
     const envCell =
-      `${text(env.name)}${env.approval === 'manual' ? ' <span class="muted">(manual approval)</span>' : ''}` +
-      (envState === undefined
-        ? '<br><span class="muted">nothing deployed yet</span>'
-        : `<br><code>${text(shortId(envState.commit))}</code> ${timeTag(envState.deployedAt, ctx.now, text)}`);
-    const hosts = env.hosts.length === 0 ? [undefined] : env.hosts;
-    for (const host of hosts) {
-      if (host === undefined) {
-        rows.push([envCell, '<span class="muted">no hosts</span>', '', '']);
-        continue;
-      }
+      `<strong>${text(env.name)}</strong>${env.approval === 'manual' ? ' <span class="muted">(manual approval)</span>' : ''}` +
+      (envState === undefined ? '<br><span class="muted">nothing deployed yet</span>' : `<br>should run <code>${text(shortId(envState.commit))}</code>`);
+    if (env.hosts.length === 0) rows.push([envCell, '<span class="muted">no hosts</span>', '', '', '', '']);
+    for (const host of env.hosts) {
       const current = ctx.hosts.get(host)?.pipelines[p.name]?.current;
-      const runs = current === undefined ? '<span class="muted">nothing</span>' : `<code>${text(shortId(current.commit))}</code> <span class="mono">${text(current.release)}</span>`;
-      let note = '';
-      if (envState !== undefined && current === undefined) note = '<span class="differs">not deployed</span>';
-      else if (envState !== undefined && current !== undefined && current.commit !== envState.commit) {
-        note = `<span class="differs">differs from ${text(env.name)} (<code>${text(shortId(envState.commit))}</code>)</span>`;
-      } else if (current !== undefined) note = 'matches';
-      rows.push([envCell, hostLink(depth, host, ctx), runs, note]);
+      const runs = current === undefined ? '<span class="muted">nothing</span>' : `<code>${text(shortId(current.commit))}</code> <span class="mono hide-narrow">${text(current.release)}</span>`;
+      const since = current === undefined ? '' : timeTag(current.deployedAt, text);
+      const last = lastDeployOf(p.runs, env.name, host);
+      const health =
+        last === undefined
+          ? '<span class="muted">no deploy recorded</span>'
+          : `${last.deploy.status === 'deployed' ? '<span class="ok">healthy</span>' : `<span class="differs">${text(last.deploy.status)}</span>`} in ${runLink(depth, last.run, ctx, `#${last.run.number}`)}`;
+      const drift = hostDrift(envState?.commit, current?.commit);
+      const note =
+        drift === 'matches'
+          ? '<span class="ok">matches</span>'
+          : drift === 'differs'
+            ? `<span class="differs">differs from ${text(env.name)} (<code>${text(shortId(envState?.commit))}</code>)</span>`
+            : drift === 'missing'
+              ? '<span class="differs">not deployed</span>'
+              : '';
+      rows.push([envCell, hostLink(depth, host, ctx), runs, since, health, note]);
     }
   }
-  return table(['Environment', 'Host', 'Runs now', ''], rows);
+  return table(['Environment', 'Host', 'Runs now', 'Since', 'Health at last deploy', 'Desired'], rows);
 }

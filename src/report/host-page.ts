@@ -1,12 +1,14 @@
-// hosts/HOST.html: per pipeline, what the host runs now, what it ran before, and the releases on it.
+// hosts/HOST.html: per pipeline, what the host runs now and ran before, the release folders on
+// it, and its deploy history (every deploy stage that touched it, newest first).
 
 import type { HostRelease, HostState } from '../state/types.ts';
-import { pagePath, shortId, timeTag } from './format.ts';
-import { link, linkIfPage, type RenderContext } from './fragments.ts';
+import { shortId, statusBadge, timeTag } from './format.ts';
+import { pipelineLink, runLink, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
-import type { ReportInput } from './types.ts';
+import type { ReportModel, RunSummary } from './types.ts';
 
 const DEPTH = 1;
+export const HOST_HISTORY = 30;
 
 function releaseCells(pipeline: string, r: HostRelease | undefined, ctx: RenderContext): string[] {
   const { text } = ctx;
@@ -14,15 +16,32 @@ function releaseCells(pipeline: string, r: HostRelease | undefined, ctx: RenderC
   return [
     `<span class="mono">${text(r.release)}</span>`,
     `<code>${text(shortId(r.commit))}</code>`,
-    timeTag(r.deployedAt, ctx.now, text),
-    r.run > 0 ? linkIfPage(DEPTH, pagePath.run(pipeline, r.run), `#${r.run}`, ctx) : '',
+    timeTag(r.deployedAt, text),
+    r.run > 0 ? runLink(DEPTH, { pipeline, number: r.run }, ctx, `#${r.run}`) : '',
   ];
 }
 
-export function renderHostPage(host: string, state: HostState | undefined, input: ReportInput, ctx: RenderContext): string {
+/** Deploys that reached `host`, newest first, across pipelines. */
+export function hostHistory(host: string, model: ReportModel, limit = HOST_HISTORY): Array<{ run: RunSummary; environment: string; status: string; release?: string }> {
+  const out: Array<{ run: RunSummary; environment: string; status: string; release?: string }> = [];
+  for (const p of model.pipelines) {
+    // Only pipelines that deploy (or deployed) here can have touched it.
+    if (!p.environments.some((e) => e.hosts.includes(host)) && model.hosts.find((h) => h.host === host)?.pipelines[p.name] === undefined) continue;
+    for (const run of p.runs) {
+      for (const d of run.deploys) {
+        if (d.host !== host || d.status === 'pending') continue;
+        out.push({ run, environment: d.environment, status: d.status, ...(d.release === undefined ? {} : { release: d.release }) });
+      }
+    }
+  }
+  const when = (r: RunSummary): string => r.finishedAt ?? r.startedAt ?? r.createdAt;
+  return out.sort((a, b) => (when(b.run) < when(a.run) ? -1 : when(b.run) > when(a.run) ? 1 : 0)).slice(0, limit);
+}
+
+export function renderHostPage(host: string, state: HostState | undefined, model: ReportModel, ctx: RenderContext): string {
   const { text } = ctx;
-  const roles = input.pipelines.flatMap((p) =>
-    p.environments.filter((e) => e.hosts.includes(host)).map((e) => `${link(DEPTH, pagePath.pipeline(p.name), text(p.name))} ${text(e.name)}`),
+  const roles = model.pipelines.flatMap((p) =>
+    p.environments.filter((e) => e.hosts.includes(host)).map((e) => `${pipelineLink(DEPTH, p.name, ctx)} ${text(e.name)}`),
   );
   const parts = [roles.length === 0 ? '<p class="muted">In no configured environment.</p>' : `<p>Serves: ${roles.join(' · ')}</p>`];
   const pipelines = Object.entries(state?.pipelines ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -35,13 +54,25 @@ export function renderHostPage(host: string, state: HostState | undefined, input
     const releases = p.releases
       .slice()
       .reverse()
-      .map((r) => `<li><span class="mono">${text(r)}</span>${r === p.current?.release ? ' <strong>(current)</strong>' : ''}</li>`);
+      .map((r) => `<li><span class="mono">${text(r)}</span>${r === p.current?.release ? ' <strong>(current)</strong>' : r === p.previous?.release ? ' (previous)' : ''}</li>`);
     parts.push(`<section class="card">
-<h2>${linkIfPage(DEPTH, pagePath.pipeline(name), text(name), ctx)}</h2>
+<h2>${pipelineLink(DEPTH, name, ctx)}</h2>
 ${table(['', 'Release', 'Commit', 'Deployed', 'Run'], rows)}
-<h3>Releases on the host <span class="muted">(newest first)</span></h3>
+<h3>Release folders on the host <span class="muted">(newest first)</span></h3>
 ${releases.length === 0 ? '<p class="muted">none recorded</p>' : `<ul>${releases.join('')}</ul>`}
 </section>`);
+  }
+  const history = hostHistory(host, model);
+  if (history.length > 0) {
+    const rows = history.map((h) => [
+      pipelineLink(DEPTH, h.run.pipeline, ctx),
+      runLink(DEPTH, h.run, ctx, `#${h.run.number}`),
+      text(h.environment),
+      statusBadge(h.status, text),
+      `<code>${text(shortId(h.run.commit))}</code> ${text(h.run.subject)}`,
+      timeTag(h.run.finishedAt ?? h.run.startedAt ?? h.run.createdAt, text),
+    ]);
+    parts.push(`<h2>Deploy history <span class="muted">(newest ${HOST_HISTORY} at most)</span></h2>\n${table(['Pipeline', 'Run', 'Environment', 'Outcome', 'Commit', 'When'], rows, { classes: ['', '', '', '', 'msg', ''] })}`);
   }
   const heading = `host ${text(host)}`;
   return renderPage({ title: ctx.title, heading, crumbs: ` / ${text(host)}`, depth: DEPTH, body: parts.join('\n'), generatedAt: ctx.now });

@@ -1,16 +1,18 @@
-// Reading what the report needs from the state folder, and the one call the pipeline makes after
-// each change of state: updateReport = load + render + write.
+// Reading what the report needs from the state folder: the config's view of the pipelines, run
+// records with their log tails, and (for tests and small states) everything at once.
 
 import type { Config } from '../config/types.ts';
-import { listHostStates, readPipelineState, readRuns, readStepLog, statePaths } from '../state/store.ts';
+import { listHostStates, listRunNumbers, readPipelineState, readRun, readRuns, readStepLog } from '../state/store.ts';
 import type { StepLogText } from '../state/step-log.ts';
-import { renderReport } from './render.ts';
-import { logKey, type ReportConfig, type ReportInput, type ReportPipeline } from './types.ts';
-import { writeReport } from './write.ts';
+import type { RunRecord } from '../state/types.ts';
+import { logKey, type ReportConfig, type ReportInput, type ReportPipeline, type RunDetail } from './types.ts';
+
+/** Bytes of the end of each step log shown by default. */
+export const LOG_TAIL_BYTES = 64 * 1024;
 
 export interface LoadReportOptions {
   now?: Date;
-  /** Newest runs per pipeline that get a page (default 50). */
+  /** Newest runs per pipeline loaded by loadReportInput (default: all). */
   runsPerPipeline?: number;
   /** Bytes of the end of each step log shown (default 64 KiB). */
   logTailBytes?: number;
@@ -30,71 +32,46 @@ export function reportConfigOf(config: Config): ReportConfig {
   };
 }
 
+/** A run's record and the tails of its step logs. */
+export async function readRunDetail(stateDir: string, run: RunRecord, tailBytes = LOG_TAIL_BYTES): Promise<RunDetail> {
+  const logs = new Map<string, StepLogText>();
+  const steps = run.stages.flatMap((s) => s.steps);
+  await Promise.all(
+    steps.map(async (step) => {
+      const log = await readStepLog(stateDir, run.pipeline, run.number, step.id, { tailBytes });
+      if (log !== undefined) logs.set(step.id, log);
+    }),
+  );
+  return { run, logs };
+}
+
+/** Reads runs by number, `parallel` at a time, handing each to fn as it arrives. */
+export async function forEachRun(stateDir: string, pipeline: string, numbers: readonly number[], fn: (run: RunRecord) => Promise<void>, parallel = 32): Promise<void> {
+  for (let i = 0; i < numbers.length; i += parallel) {
+    const chunk = numbers.slice(i, i + parallel);
+    await Promise.all(chunk.map(async (n) => fn(await readRun(stateDir, pipeline, n))));
+  }
+}
+
+export { listHostStates, listRunNumbers, readPipelineState };
+
+/** Everything at once: fine for tests and small states; the update reads far less (update.ts). */
 export async function loadReportInput(stateDir: string, config: ReportConfig, opts: LoadReportOptions = {}): Promise<ReportInput> {
   const generatedAt = opts.now ?? new Date();
-  const runsPerPipeline = opts.runsPerPipeline ?? 50;
-  const tailBytes = opts.logTailBytes ?? 64 * 1024;
+  const tailBytes = opts.logTailBytes ?? LOG_TAIL_BYTES;
   const logs = new Map<string, StepLogText>();
   const pipelines: ReportPipeline[] = [];
   for (const p of config.pipelines) {
-    const [state, runs] = await Promise.all([readPipelineState(stateDir, p.name), readRuns(stateDir, p.name, { last: runsPerPipeline })]);
+    const [state, runs] = await Promise.all([
+      readPipelineState(stateDir, p.name),
+      readRuns(stateDir, p.name, opts.runsPerPipeline === undefined ? {} : { last: opts.runsPerPipeline }),
+    ]);
     pipelines.push({ ...p, state, runs });
-    const reads = runs.flatMap((run) =>
-      run.stages.flatMap((stage) =>
-        stage.steps.map(async (step) => {
-          const log = await readStepLog(stateDir, p.name, run.number, step.id, { tailBytes });
-          if (log !== undefined) logs.set(logKey(p.name, run.number, step.id), log);
-        }),
-      ),
-    );
-    await Promise.all(reads);
+    for (const run of runs) {
+      const detail = await readRunDetail(stateDir, run, tailBytes);
+      for (const [id, log] of detail.logs) logs.set(logKey(p.name, run.number, id), log);
+    }
   }
   const hosts = await listHostStates(stateDir);
   return { title: config.title, generatedAt, pipelines, hosts, logs, secrets: config.secrets };
-}
-
-interface Slot {
-  running?: Promise<void>;
-  queued?: Promise<void>;
-  next?: () => Promise<void>;
-}
-const slots = new Map<string, Slot>();
-
-/**
- * Rewrites STATE/www from the state. Calls that arrive while one is rendering coalesce into a
- * single follow-up render (which reads the state after all of them), so a burst of state changes
- * costs two renders, not one per change.
- */
-export function updateReport(stateDir: string, config: ReportConfig, opts: LoadReportOptions = {}): Promise<void> {
-  const job = async (): Promise<void> => {
-    const input = await loadReportInput(stateDir, config, opts);
-    await writeReport(statePaths(stateDir).www, renderReport(input));
-  };
-  let slot = slots.get(stateDir);
-  if (slot === undefined) {
-    slot = {};
-    slots.set(stateDir, slot);
-  }
-  const s = slot;
-  s.next = job; // the newest caller's config wins (a SIGHUP reload may have changed it)
-  if (s.queued !== undefined) return s.queued;
-  const start = (): Promise<void> => {
-    const run = s.next ?? job;
-    s.next = undefined;
-    const p = run().finally(() => {
-      if (s.running === p) s.running = undefined;
-      if (s.running === undefined && s.queued === undefined) slots.delete(stateDir);
-    });
-    s.running = p;
-    return p;
-  };
-  if (s.running === undefined) return start();
-  const queued = s.running
-    .catch(() => undefined)
-    .then(() => {
-      s.queued = undefined;
-      return start();
-    });
-  s.queued = queued;
-  return queued;
 }

@@ -1,40 +1,98 @@
-// The report as a pure function of the state: renderReport(input) → relative path → HTML.
-// No clock, no disk: the same input gives the same files, which is what the tests pin.
+// The report as a pure function of the state. No clock, no disk: the same input gives the same
+// files, which is what the tests pin. The pieces are separate so an update can render only the
+// files that depend on what changed (update.ts); renderReport renders them all.
 
-import { renderDashboard, renderPipelinePage } from './dashboard.ts';
-import { pagePath } from './format.ts';
-import { contextFor } from './fragments.ts';
+import { APP_CSS, APP_JS, FAVICON_SVG } from './assets.ts';
+import { environmentBadge, pipelineBadge } from './badges.ts';
+import { renderDashboard } from './dashboard.ts';
+import { renderFeed } from './feed.ts';
+import { key, pagePath } from './format.ts';
+import { contextFor, type RenderContext } from './fragments.ts';
 import { renderHostPage } from './host-page.ts';
+import { renderPipelinePages } from './pipeline-page.ts';
 import { renderRunPage } from './run-page.ts';
-import type { ReportInput } from './types.ts';
+import { renderStatusJson } from './status-json.ts';
+import { summarizeRun } from './summary.ts';
+import { logKey, type PipelineModel, type ReportInput, type ReportModel, type RunDetail } from './types.ts';
 
-/** Every host named by an environment or holding a state file, sorted. */
-export function reportHostNames(input: ReportInput): string[] {
-  const names = new Set<string>(input.hosts.map((h) => h.host));
-  for (const p of input.pipelines) for (const e of p.environments) for (const h of e.hosts) names.add(h);
-  return [...names].sort((a, b) => a.localeCompare(b));
+export { contextFor, reportHostNames } from './fragments.ts';
+
+/** Files every change rewrites: the dashboard, the feed, status.json and the static files. */
+export function renderSharedFiles(model: ReportModel, ctx: RenderContext): Map<string, string> {
+  return new Map([
+    [key(pagePath.index()), renderDashboard(model, ctx)],
+    [key(pagePath.feed()), renderFeed(model, ctx)],
+    [key(pagePath.status()), renderStatusJson(model, ctx)],
+    [key(pagePath.css()), APP_CSS],
+    [key(pagePath.js()), APP_JS],
+    [key(pagePath.favicon()), FAVICON_SVG],
+  ]);
 }
 
-export function renderReport(input: ReportInput): Map<string, string> {
-  const ctx = contextFor(input);
-  const hostNames = reportHostNames(input);
-  const key = (segments: string[]): string => segments.join('/');
-  // Page keys first, so pages link only to pages that exist.
-  ctx.pages.add(key(pagePath.index()));
-  for (const p of input.pipelines) {
-    ctx.pages.add(key(pagePath.pipeline(p.name)));
-    for (const r of p.runs) ctx.pages.add(key(pagePath.run(p.name, r.number)));
-  }
-  for (const h of hostNames) ctx.pages.add(key(pagePath.host(h)));
+/** One pipeline's history pages and badges. */
+export function renderPipelineFiles(p: PipelineModel, ctx: RenderContext): Map<string, string> {
+  const files = renderPipelinePages(p, ctx);
+  files.set(key(pagePath.pipelineBadge(p.name)), pipelineBadge(p, ctx));
+  for (const e of p.environments) files.set(key(pagePath.envBadge(p.name, e.name)), environmentBadge(p, e.name, ctx));
+  return files;
+}
 
+/** Host pages: all of them, or only those named. */
+export function renderHostFiles(model: ReportModel, ctx: RenderContext, only?: ReadonlySet<string>): Map<string, string> {
   const files = new Map<string, string>();
-  files.set(key(pagePath.index()), renderDashboard(input, ctx, hostNames));
-  for (const p of input.pipelines) {
-    files.set(key(pagePath.pipeline(p.name)), renderPipelinePage(p, ctx));
-    for (const run of p.runs) files.set(key(pagePath.run(p.name, run.number)), renderRunPage(run, input, ctx));
+  for (const host of ctx.hostNames) {
+    if (only !== undefined && !only.has(host)) continue;
+    files.set(key(pagePath.host(host)), renderHostPage(host, ctx.hosts.get(host), model, ctx));
   }
-  for (const host of hostNames) {
-    files.set(key(pagePath.host(host)), renderHostPage(host, ctx.hosts.get(host), input, ctx));
+  return files;
+}
+
+export function renderRunFile(detail: RunDetail, ctx: RenderContext): [string, string] {
+  return [key(pagePath.run(detail.run.pipeline, detail.run.number)), renderRunPage(detail, ctx)];
+}
+
+/** The hosts whose pages show something of this pipeline (its environments, its deploys). */
+export function hostsOfPipeline(p: PipelineModel, ctx: RenderContext): Set<string> {
+  const hosts = new Set<string>(p.environments.flatMap((e) => e.hosts));
+  for (const h of ctx.hostNames) if (ctx.hosts.get(h)?.pipelines[p.name] !== undefined) hosts.add(h);
+  return hosts;
+}
+
+export function modelOf(input: ReportInput): ReportModel {
+  return {
+    title: input.title,
+    generatedAt: input.generatedAt,
+    secrets: input.secrets,
+    hosts: input.hosts,
+    pipelines: input.pipelines.map(({ runs, ...p }) => ({ ...p, runs: runs.map(summarizeRun) })),
+  };
+}
+
+export function detailsOf(input: ReportInput): RunDetail[] {
+  return input.pipelines.flatMap((p) =>
+    p.runs.map((run) => {
+      const logs = new Map();
+      for (const stage of run.stages) {
+        for (const step of stage.steps) {
+          const log = input.logs.get(logKey(p.name, run.number, step.id));
+          if (log !== undefined) logs.set(step.id, log);
+        }
+      }
+      return { run, logs };
+    }),
+  );
+}
+
+/** Every file of the report from an everything-loaded input: path relative to www → content. */
+export function renderReport(input: ReportInput): Map<string, string> {
+  const model = modelOf(input);
+  const ctx = contextFor(model);
+  const files = renderSharedFiles(model, ctx);
+  for (const p of model.pipelines) for (const [k, v] of renderPipelineFiles(p, ctx)) files.set(k, v);
+  for (const [k, v] of renderHostFiles(model, ctx)) files.set(k, v);
+  for (const detail of detailsOf(input)) {
+    const [k, v] = renderRunFile(detail, ctx);
+    files.set(k, v);
   }
   return files;
 }

@@ -1,10 +1,15 @@
-// runs/NAME/N.html: one run in full: the commit, every stage and step, and each step's log.
+// runs/NAME/N.html: one run in full: the whole commit message, a link to the commit on its forge,
+// a timeline, every stage and step with its status and timings, and each step's log.
 
-import type { HostOutcome, RunRecord, StageRecord, StepRecord } from '../state/types.ts';
-import { cleanLog, durationBetween, pagePath, statusBadge, timeTag } from './format.ts';
+import type { HostOutcome, StageRecord, StepRecord } from '../state/types.ts';
+import { durationBetween, escapeHtml, pagePath, statusBadge, timeTag } from './format.ts';
+import { commitUrl } from './forge.ts';
 import { approveCallout, hostLink, link, runDuration, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
-import { logKey, type ReportInput } from './types.ts';
+import { renderStepLog } from './log-view.ts';
+import { summarizeRun } from './summary.ts';
+import { renderTimeline } from './timeline.ts';
+import type { RunDetail } from './types.ts';
 
 const DEPTH = 2;
 
@@ -13,29 +18,20 @@ function facts(pairs: Array<[string, string]>): string {
   return `<dl class="facts">${items.join('')}</dl>`;
 }
 
-function stepLog(run: RunRecord, step: StepRecord, input: ReportInput, ctx: RenderContext): string {
-  const log = input.logs.get(logKey(run.pipeline, run.number, step.id));
-  if (log === undefined) return '';
-  const shown = Buffer.byteLength(log.text);
-  const cut = log.truncated ? `<p class="muted">… ${log.size - shown} bytes truncated, showing the tail</p>\n` : '';
-  // Open where people look first: a failure, or a step still going.
-  const open = step.status === 'failed' || step.status === 'running' ? ' open' : '';
-  return `<details${open}><summary>Log (${log.size} bytes)</summary>
-${cut}<pre>${ctx.text(cleanLog(log.text))}</pre></details>`;
-}
-
-function stepBlock(run: RunRecord, step: StepRecord, input: ReportInput, ctx: RenderContext): string {
+function stepBlock(detail: RunDetail, step: StepRecord, ctx: RenderContext): string {
   const { text } = ctx;
   const meta = [
     step.host === undefined ? '' : `on ${hostLink(DEPTH, step.host, ctx)}`,
     step.exitCode === undefined ? '' : `exit code ${step.exitCode}`,
-    step.startedAt === undefined ? '' : `started ${timeTag(step.startedAt, ctx.now, text)}`,
+    step.startedAt === undefined ? '' : `started ${timeTag(step.startedAt, text)}`,
     text(durationBetween(step.startedAt, step.finishedAt)),
   ].filter((s) => s !== '');
+  // Shown for people; the path is relative to the state folder, wherever that is.
+  const where = `logs/${detail.run.pipeline}/${detail.run.number}/${step.id}.log`;
   return `<div class="step" id="step-${text(step.id)}">
 <p>${statusBadge(step.status, text)} <strong>${text(step.name)}</strong> <span class="muted">${meta.join(' · ')}</span></p>
 ${step.error === undefined ? '' : `<p class="error">${text(step.error)}</p>`}
-${stepLog(run, step, input, ctx)}
+${renderStepLog(step, detail.logs.get(step.id), ctx, where)}
 </div>`;
 }
 
@@ -51,40 +47,47 @@ function hostsTable(hosts: HostOutcome[], ctx: RenderContext): string {
   return table(['Host', 'Outcome', 'Release', 'Previous release', 'Error'], rows);
 }
 
-function stageBlock(run: RunRecord, stage: StageRecord, input: ReportInput, ctx: RenderContext): string {
+function stageBlock(detail: RunDetail, stage: StageRecord, ctx: RenderContext): string {
   const { text } = ctx;
   const timing = [
-    stage.startedAt === undefined ? '' : `started ${timeTag(stage.startedAt, ctx.now, text)}`,
+    stage.startedAt === undefined ? '' : `started ${timeTag(stage.startedAt, text)}`,
     text(durationBetween(stage.startedAt, stage.finishedAt)),
   ].filter((s) => s !== '');
-  return `<section class="card">
+  return `<section class="card" id="stage-${text(stage.name)}">
 <h3>${text(stage.name)} ${statusBadge(stage.status, text)} <span class="muted">${timing.join(' · ')}</span></h3>
 ${stage.error === undefined ? '' : `<p class="error">${text(stage.error)}</p>`}
 ${stage.hosts === undefined || stage.hosts.length === 0 ? '' : hostsTable(stage.hosts, ctx)}
-${stage.steps.length === 0 ? '<p class="muted">No steps.</p>' : stage.steps.map((s) => stepBlock(run, s, input, ctx)).join('\n')}
+${stage.steps.length === 0 ? '<p class="muted">No steps.</p>' : stage.steps.map((s) => stepBlock(detail, s, ctx)).join('\n')}
 </section>`;
 }
 
-export function renderRunPage(run: RunRecord, input: ReportInput, ctx: RenderContext): string {
+export function renderRunPage(detail: RunDetail, ctx: RenderContext): string {
   const { text } = ctx;
+  const { run } = detail;
   const c = run.commit;
-  const body = `${run.status === 'waiting' ? approveCallout(DEPTH, run, ctx) : ''}
+  const repo = ctx.pipelines.get(run.pipeline)?.repo;
+  const url = repo === undefined ? undefined : commitUrl(repo, c.id);
+  const commitCell = `<code>${text(c.id)}</code>${url === undefined ? '' : ` <a href="${escapeHtml(url)}" rel="noreferrer noopener">view on the forge</a>`}`;
+  const timeline = renderTimeline(run, ctx);
+  const body = `${run.status === 'waiting' ? approveCallout(DEPTH, summarizeRun(run), ctx) : ''}
 <p>${statusBadge(run.status, text)}${run.error === undefined ? '' : ` <span class="error">${text(run.error)}</span>`}</p>
 ${facts([
-  ['Commit', `<code>${text(c.id)}</code>`],
+  ['Commit', commitCell],
   ['Branch', `<code>${text(run.branch)}</code>`],
   ['Author', `${text(c.author.name)} <span class="muted">&lt;${text(c.author.email)}&gt;</span>`],
-  ['Committed', timeTag(c.time, ctx.now, text)],
+  ['Committed', timeTag(c.time, text)],
   ['Trigger', text(run.trigger)],
-  ['Queued', timeTag(run.createdAt, ctx.now, text)],
-  ['Started', timeTag(run.startedAt, ctx.now, text)],
-  ['Finished', timeTag(run.finishedAt, ctx.now, text)],
+  ['Queued', timeTag(run.createdAt, text)],
+  ['Started', timeTag(run.startedAt, text)],
+  ['Finished', timeTag(run.finishedAt, text)],
   ['Duration', text(runDuration(run))],
 ])}
+<h2>Commit message</h2>
 <pre class="message">${text(c.message)}</pre>
+${timeline === '' ? '' : `<h2>Timeline</h2>\n${timeline}`}
 <h2>Stages</h2>
-${run.stages.length === 0 ? '<p class="muted">No stage has started yet.</p>' : run.stages.map((s) => stageBlock(run, s, input, ctx)).join('\n')}`;
-  const crumbs = ` / ${link(DEPTH, pagePath.pipeline(run.pipeline), text(run.pipeline))} / #${run.number}`;
+${run.stages.length === 0 ? '<p class="muted">No stage has started yet.</p>' : run.stages.map((s) => stageBlock(detail, s, ctx)).join('\n')}`;
+  const crumbs = ` / ${ctx.pipelines.has(run.pipeline) ? link(DEPTH, pagePath.pipeline(run.pipeline), text(run.pipeline)) : text(run.pipeline)} / #${run.number}`;
   const heading = `${text(run.pipeline)} #${run.number}`;
   return renderPage({ title: ctx.title, heading, crumbs, depth: DEPTH, body, generatedAt: ctx.now });
 }

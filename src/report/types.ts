@@ -1,7 +1,10 @@
-// What the report is rendered from: the config's view of each pipeline plus the state. Rendering
-// is a pure function of this value (render.ts); loading it is the only part that reads files.
+// What the report is rendered from. Two levels, because a state can hold 10,000 runs:
+// - a ReportModel with a small RunSummary of every run (dashboard, lists, hosts, feed, badges);
+// - a RunDetail (the whole record plus its log tails) only while that run's page is rendered.
+// ReportInput is the everything-loaded form the tests and small states use (render.ts turns it
+// into a model). Rendering is a pure function of these values; only load*.ts reads files.
 
-import type { HostState, PipelineState, RunRecord } from '../state/types.ts';
+import type { HostState, PipelineState, RunRecord, RunStatus } from '../state/types.ts';
 import type { StepLogText } from '../state/step-log.ts';
 
 export interface ReportEnvironment {
@@ -23,6 +26,52 @@ export interface ReportConfig {
   pipelines: ReportPipelineConfig[];
 }
 
+/** What one host did in one deploy stage of a run. */
+export interface DeploySummary {
+  environment: string;
+  host: string;
+  status: string;
+  release?: string;
+}
+
+/** The part of a run every page but its own needs; small enough to keep 10,000 in memory. */
+export interface RunSummary {
+  pipeline: string;
+  number: number;
+  status: RunStatus;
+  commit: string;
+  subject: string;
+  author: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The environment a waiting run is held at. */
+  waitingAt?: string;
+  deploys: DeploySummary[];
+  error?: string;
+}
+
+export interface PipelineModel extends ReportPipelineConfig {
+  state: PipelineState;
+  /** Every run, newest first. */
+  runs: RunSummary[];
+}
+
+export interface ReportModel {
+  title: string;
+  generatedAt: Date;
+  pipelines: PipelineModel[];
+  hosts: HostState[];
+  /** Masked as *** in every text written (logs, messages, URLs): defence in depth. */
+  secrets: string[];
+}
+
+export interface RunDetail {
+  run: RunRecord;
+  /** By step id. */
+  logs: Map<string, StepLogText>;
+}
+
 export interface ReportPipeline extends ReportPipelineConfig {
   state: PipelineState;
   /** Newest first. */
@@ -36,7 +85,6 @@ export interface ReportInput {
   hosts: HostState[];
   /** Keyed `${pipeline}/${run}/${stepId}`. */
   logs: Map<string, StepLogText>;
-  /** Masked as *** in every text written (logs, messages, URLs): defence in depth. */
   secrets: string[];
 }
 

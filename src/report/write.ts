@@ -1,8 +1,13 @@
-// Putting a rendered report in place. All files go to a fresh folder beside www, then two renames
-// swap it in, so a reader (the HTTP server, a browser on file://) never sees half a report.
+// Putting rendered files in place, two ways, neither of which lets a reader (the HTTP server, a
+// browser on file://) see half a page:
+// - writeReport / openFolderSwap: a whole new report in a fresh folder beside www, swapped in with
+//   two renames (the full rewrite; files not in the new report disappear with the old folder);
+// - writeFilesInPlace: some files of the live folder, each written to a temp file and renamed
+//   over the old one (the incremental update).
+// Pages are not fsynced: the report is rebuilt from the state after any crash.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StateError } from '../errors.ts';
 import { fsyncDir, withFileQueue } from '../state/atomic.ts';
@@ -18,50 +23,137 @@ function isCode(err: unknown, ...codes: string[]): boolean {
   return codes.includes((err as NodeJS.ErrnoException).code ?? '');
 }
 
-export async function writeReport(wwwDir: string, files: Map<string, string>): Promise<void> {
-  for (const key of files.keys()) checkKey(key);
-  // One swap at a time per folder in this process; the state lock keeps other processes out.
-  return withFileQueue(wwwDir, () => swapIn(wwwDir, files));
+/** Runs fn with the report folder to itself (in this process; the state lock keeps others out). */
+export function withReportFolder<T>(wwwDir: string, fn: () => Promise<T>): Promise<T> {
+  return withFileQueue(wwwDir, fn);
 }
 
-async function swapIn(wwwDir: string, files: Map<string, string>): Promise<void> {
+export interface FolderSwap {
+  write(key: string, content: string): Promise<void>;
+  /** Swaps the new folder in; the old one is removed. */
+  commit(): Promise<void>;
+  /** Drops the new folder; the old report stays. */
+  abort(): Promise<void>;
+}
+
+/** A fresh folder to write a whole report into, file by file (a big report never sits in memory). */
+export async function openFolderSwap(wwwDir: string): Promise<FolderSwap> {
   const parent = dirname(wwwDir);
   // Names end in -<uuid>.tmp so a crash's leftovers are removed by sweepTempFiles at start.
   const fresh = `${wwwDir}.new-${randomUUID()}.tmp`;
   await mkdir(parent, { recursive: true });
   await mkdir(fresh);
-  const olds: string[] = [];
-  try {
-    // Pages are not fsynced one by one: the report is rebuilt from the state after any crash.
-    for (const [key, content] of files) {
-      const file = join(fresh, key);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, content, { flag: 'wx' });
-    }
-    for (let attempt = 0; ; attempt++) {
-      const old = `${wwwDir}.old-${randomUUID()}.tmp`;
-      try {
-        await rename(wwwDir, old);
-        olds.push(old);
-      } catch (err) {
-        if (!isCode(err, 'ENOENT')) throw err;
-      }
-      try {
-        await rename(fresh, wwwDir);
-        break;
-      } catch (err) {
-        // Another writer put a www back between our two renames: move it aside too.
-        if (!isCode(err, 'ENOTEMPTY', 'EEXIST') || attempt >= 4) throw err;
-      }
-    }
-    await fsyncDir(parent);
-  } catch (err) {
+  const made = new Set<string>([fresh]);
+  const fail = async (err: unknown): Promise<never> => {
     await rm(fresh, { recursive: true, force: true });
-    // Better the previous report than none.
-    const last = olds.pop();
-    if (last !== undefined) await rename(last, wwwDir).catch(() => olds.push(last));
     throw new StateError(`cannot write the report to ${wwwDir}: ${(err as Error).message}`, { cause: err });
+  };
+  return {
+    async write(key, content) {
+      checkKey(key);
+      const file = join(fresh, key);
+      const dir = dirname(file);
+      try {
+        if (!made.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          made.add(dir);
+        }
+        await writeNew(file, content);
+      } catch (err) {
+        await fail(err);
+      }
+    },
+    async commit() {
+      const olds: string[] = [];
+      try {
+        for (let attempt = 0; ; attempt++) {
+          const old = `${wwwDir}.old-${randomUUID()}.tmp`;
+          try {
+            await rename(wwwDir, old);
+            olds.push(old);
+          } catch (err) {
+            if (!isCode(err, 'ENOENT')) throw err;
+          }
+          try {
+            await rename(fresh, wwwDir);
+            break;
+          } catch (err) {
+            // Another writer put a www back between our two renames: move it aside too.
+            if (!isCode(err, 'ENOTEMPTY', 'EEXIST') || attempt >= 4) throw err;
+          }
+        }
+        await fsyncDir(parent);
+      } catch (err) {
+        // Better the previous report than none.
+        const last = olds.pop();
+        if (last !== undefined) await rename(last, wwwDir).catch(() => olds.push(last));
+        await fail(err);
+      } finally {
+        for (const old of olds) await rm(old, { recursive: true, force: true });
+      }
+    },
+    async abort() {
+      await rm(fresh, { recursive: true, force: true });
+    },
+  };
+}
+
+async function writeNew(file: string, content: string): Promise<void> {
+  const handle = await open(file, 'wx', 0o644);
+  try {
+    await handle.writeFile(content);
   } finally {
-    for (const old of olds) await rm(old, { recursive: true, force: true });
+    await handle.close();
+  }
+}
+
+/** Replaces the whole report folder with these files. */
+export async function writeReport(wwwDir: string, files: Map<string, string>): Promise<void> {
+  for (const key of files.keys()) checkKey(key);
+  return withReportFolder(wwwDir, async () => {
+    const swap = await openFolderSwap(wwwDir);
+    for (const [key, content] of files) await swap.write(key, content);
+    await swap.commit();
+  });
+}
+
+const PARALLEL_WRITES = 16;
+
+/**
+ * Writes files into the live report folder, each atomically (temp file, rename over), then removes
+ * `remove`. Call inside withReportFolder.
+ */
+export async function writeFilesInPlace(wwwDir: string, files: Map<string, string>, remove: readonly string[] = []): Promise<void> {
+  for (const key of [...files.keys(), ...remove]) checkKey(key);
+  const entries = [...files];
+  const made = new Set<string>();
+  const one = async ([key, content]: [string, string]): Promise<void> => {
+    const file = join(wwwDir, key);
+    const dir = dirname(file);
+    if (!made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      made.add(dir);
+    }
+    const temp = `${file}.${randomUUID()}.tmp`;
+    try {
+      await writeNew(temp, content);
+      await rename(temp, file);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw new StateError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  for (let i = 0; i < entries.length; i += PARALLEL_WRITES) await Promise.all(entries.slice(i, i + PARALLEL_WRITES).map(one));
+  for (const key of remove) await unlink(join(wwwDir, key)).catch((err: unknown) => (isCode(err, 'ENOENT') ? undefined : Promise.reject(err)));
+}
+
+/** Report-relative paths of the files in one folder of the report (none when it is absent). */
+export async function listReportFolder(wwwDir: string, folder: string): Promise<string[]> {
+  try {
+    const names = await readdir(join(wwwDir, folder), { withFileTypes: true });
+    return names.filter((e) => e.isFile() && !e.name.endsWith('.tmp')).map((e) => `${folder}/${e.name}`);
+  } catch (err) {
+    if (isCode(err, 'ENOENT', 'ENOTDIR')) return [];
+    throw err;
   }
 }

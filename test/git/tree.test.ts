@@ -75,6 +75,33 @@ describe('writeTree', () => {
     }
   });
 
+  it('reads packs made by native git gc, delta chains included', async () => {
+    // Many small edits to one big file: gc stores them as chains of deltas against each other.
+    const chains = await createRepo(server, 'chains', { 'a.txt': 'a' });
+    let body = Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(i % 70)}`).join('\n');
+    for (let i = 0; i < 12; i++) {
+      body = body.replace(`line ${i * 30} `, `line ${i * 30} edited ${i} `);
+      await chains.commit({ 'big.txt': `${body}\n`, [`n/${i}.txt`]: `${i}` }, `edit ${i}`);
+    }
+    await git(chains.bare, ['gc', '-q', '--aggressive']);
+    const dir = join(temp, 'from-native-pack');
+    await writeTree({ gitdir: chains.bare, sha: chains.head, dir });
+    assert.equal(await readFile(join(dir, 'big.txt'), 'utf8'), `${body}\n`);
+    await git(dir, ['init', '-q']);
+    await git(dir, ['add', '-A']);
+    assert.equal(await git(dir, ['write-tree']), await git(chains.bare, ['rev-parse', `${chains.head}^{tree}`]));
+    // An older commit resolves through the same chains.
+    const older = await git(chains.bare, ['rev-parse', `${chains.head}~6`]);
+    const olderDir = join(temp, 'from-native-pack-older');
+    await writeTree({ gitdir: chains.bare, sha: older, dir: olderDir });
+    assert.equal(await readFile(join(olderDir, 'big.txt'), 'utf8'), `${await git(chains.bare, ['show', `${older}:big.txt`])}\n`);
+    // Deltas that name their base by id (REF_DELTA) instead of by offset.
+    await git(chains.bare, ['-c', 'repack.useDeltaBaseOffset=false', 'repack', '-a', '-d', '-f', '-q']);
+    const refDir = join(temp, 'from-ref-delta-pack');
+    await writeTree({ gitdir: chains.bare, sha: older, dir: refDir });
+    assert.equal(await readFile(join(refDir, 'big.txt'), 'utf8'), await readFile(join(olderDir, 'big.txt'), 'utf8'));
+  });
+
   it('refuses a folder that is not empty', async () => {
     const dir = join(temp, 'busy');
     await mkdir(dir);

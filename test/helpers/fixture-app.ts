@@ -26,11 +26,22 @@ echo $! > "$pidfile"
 `,
   },
   'health.js': `
+// A commit can mark one host unhealthy on purpose: the file unhealthy-on names it.
+const fs = require('node:fs');
+if (fs.existsSync('unhealthy-on') && fs.readFileSync('unhealthy-on', 'utf8').trim() === process.env.SLIPWAY_HOST) {
+  console.log('unhealthy on purpose'); process.exit(1);
+}
 fetch('http://127.0.0.1:' + process.env.PORT + '/health')
   .then(async (r) => { const t = await r.text(); process.stdout.write(t); process.exit(r.ok && t.trim() === process.env.SLIPWAY_COMMIT ? 0 : 1); })
   .catch((e) => { console.error(String(e)); process.exit(1); });
 `,
   'test.sh': { mode: 0o755, content: '#!/bin/sh\necho "tests pass"\n' },
+  // A deploy step that holds still while $HOME/gate-on exists on the host, until the test
+  // creates $HOME/go: lets a test act (stop a host) at an exact point of a rollout.
+  'gate.sh': {
+    mode: 0o755,
+    content: '#!/bin/sh\n[ -e "$HOME/gate-on" ] || exit 0\ntouch "$HOME/at-gate"\nwhile [ ! -e "$HOME/go" ]; do sleep 0.1; done\nrm -f "$HOME/go" "$HOME/gate-on" "$HOME/at-gate"\n',
+  },
 };
 
 export async function freePort(): Promise<number> {

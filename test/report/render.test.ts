@@ -7,8 +7,9 @@ import type { ReportInput } from '../../src/report/types.ts';
 import { sampleRun } from '../state/helpers.ts';
 import { NOW, deployedRun, sampleInput, waitingRun } from './sample.ts';
 
+/** Every file that is markup (status.json is data: checked on its own). */
 function allOutput(files: Map<string, string>): string {
-  return [...files.values()].join('\n');
+  return [...files].filter(([k]) => !k.endsWith('.json')).map(([, v]) => v).join('\n');
 }
 
 function unescapeHtml(s: string): string {
@@ -18,8 +19,9 @@ function unescapeHtml(s: string): string {
 /** Every href of every page points at a page of the report, relatively. */
 function assertLinksResolve(files: Map<string, string>): void {
   for (const [page, html] of files) {
-    for (const m of html.matchAll(/href="([^"]*)"/g)) {
+    for (const m of html.matchAll(/(?:href|src)="([^"]*)"/g)) {
       const raw = unescapeHtml(m[1] ?? '');
+      if (/^https:\/\//.test(raw) && html.includes(`href="${m[1]}" rel="noreferrer noopener"`)) continue; // a forge's commit page
       assert.doesNotMatch(raw, /^([a-z]+:|\/)/i, `${page}: ${raw} is not relative`);
       const target = posix.normalize(posix.join(posix.dirname(page), raw.split('/').map(decodeURIComponent).join('/')));
       assert.ok(files.has(target), `${page}: link ${raw} -> ${target} has no page`);
@@ -30,28 +32,55 @@ function assertLinksResolve(files: Map<string, string>): void {
 describe('renderReport', () => {
   it('renders the dashboard, pipeline, run and host pages', () => {
     const files = renderReport(sampleInput());
-    assert.deepEqual([...files.keys()].sort(), ['hosts/web1.html', 'hosts/web2.html', 'index.html', 'pipelines/app.html', 'runs/app/1.html', 'runs/app/2.html', 'runs/app/3.html']);
+    assert.deepEqual([...files.keys()].sort(), [
+      'app.css',
+      'app.js',
+      'badges/app.svg',
+      'badges/app/production.svg',
+      'badges/app/staging.svg',
+      'favicon.svg',
+      'feed.xml',
+      'hosts/web1.html',
+      'hosts/web2.html',
+      'index.html',
+      'pipelines/app/deployed.html',
+      'pipelines/app/failed.html',
+      'pipelines/app/index.html',
+      'pipelines/app/waiting.html',
+      'runs/app/1.html',
+      'runs/app/2.html',
+      'runs/app/3.html',
+      'status.json',
+    ]);
     const index = files.get('index.html') ?? '';
     assert.match(index, /<span class="status s-waiting">waiting<\/span>/);
-    assert.match(index, /<time datetime="2024-05-01T10:00:02.000Z" title="2024-05-01T10:00:02.000Z">2 hours ago<\/time>/);
+    // Absolute text (true however long the page stays unrewritten); app.js makes it relative.
+    assert.match(index, /<time class="t" datetime="2024-05-01T10:00:02.000Z" title="2024-05-01T10:00:02.000Z">2024-05-01 10:00 UTC<\/time>/);
     assert.match(index, /3 min 20 s/);
-    assert.match(index, /<td><a href="hosts\/web1.html">web1<\/a><\/td><td><code>0123456<\/code> <span class="mono">20240501100100-0123456<\/span><\/td><td>matches<\/td>/);
+    assert.match(index, /<td><a href="hosts\/web1.html">web1<\/a><\/td><td><code>0123456<\/code> <span class="mono hide-narrow">20240501100100-0123456<\/span><\/td><td><time class="t" datetime="2024-05-01T10:03:00.000Z"[^>]*>2024-05-01 10:03 UTC<\/time><\/td><td><span class="ok">healthy<\/span> in <a href="runs\/app\/3.html">#3<\/a><\/td><td><span class="ok">matches<\/span><\/td>/);
     assertLinksResolve(files);
   });
 
-  it('every page is self-contained: CSP, no scripts, no external assets, responsive, light and dark', () => {
-    for (const [page, html] of renderReport(sampleInput())) {
+  it('every page is self-contained: CSP, only the report\'s own script and styles, no external assets, responsive', () => {
+    const files = renderReport(sampleInput());
+    for (const [page, html] of files) {
+      if (!page.endsWith('.html')) continue;
       assert.ok(html.startsWith('<!DOCTYPE html>'), page);
-      assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:">`), page);
+      assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">`), page);
       assert.ok(html.includes('<meta name="viewport" content="width=device-width, initial-scale=1">'), page);
-      assert.ok(html.includes('prefers-color-scheme:dark'), page);
-      assert.doesNotMatch(html, /<script|<link|<img|src=|@import|url\(/i, page);
+      const depth = page.split('/').length - 1;
+      const scripts = [...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]);
+      assert.deepEqual(scripts, [`<script src="${'../'.repeat(depth)}app.js" defer>`], page);
+      assert.ok(html.includes(`<link rel="stylesheet" href="${'../'.repeat(depth)}app.css">`), page);
+      assert.doesNotMatch(html, /<style|style=|\son[a-z]+=|@import|url\(|javascript:/i, page);
     }
+    assert.ok(files.get('app.css')?.includes('prefers-color-scheme:dark'));
+    assert.doesNotMatch(files.get('app.css') ?? '', /url\(|@import/);
   });
 
   it('a waiting run shows the exact approve command on the dashboard and its page', () => {
     const files = renderReport(sampleInput());
-    for (const page of ['index.html', 'pipelines/app.html', 'runs/app/3.html']) {
+    for (const page of ['index.html', 'pipelines/app/index.html', 'runs/app/3.html']) {
       assert.ok(files.get(page)?.includes('waits for approval to deploy to production. To approve, run: <code class="copy">slipway approve app 3</code>'), page);
     }
     assert.ok(!files.get('runs/app/2.html')?.includes('slipway approve'));
@@ -66,12 +95,12 @@ describe('renderReport', () => {
     assert.match(index, /<code>fedcba9<\/code>.*<span class="differs">differs from staging \(<code>0123456<\/code>\)<\/span>/);
   });
 
-  it('shows each step log, cleaned of colour codes, and says when only the tail is shown', () => {
+  it('shows each step log with its colours, and says when only the tail is shown', () => {
     const files = renderReport(sampleInput());
-    assert.match(files.get('runs/app/2.html') ?? '', /<pre>&gt; npm test\nok 12 tests\n<\/pre>/);
+    assert.match(files.get('runs/app/2.html') ?? '', /<pre>&gt; npm test\n<span class="a-f2">ok<\/span> 12 tests<\/pre>/);
     const failed = files.get('runs/app/1.html') ?? '';
-    assert.match(failed, /… 99975 bytes truncated, showing the tail<\/p>\n<pre>tail of the log\nnot ok 3\n<\/pre>/);
-    assert.match(failed, /<details open>/);
+    assert.match(failed, /The first 97.6 KB are not shown; the whole log is <span class="mono">logs\/app\/1\/test-1.log<\/span> in the state folder.<\/p>\n<pre>tail of the log\nnot ok 3<\/pre>/);
+    assert.match(failed, /<details class="log" id="log-test-1" open>/);
   });
 
   const payloads = [
@@ -101,6 +130,8 @@ describe('renderReport', () => {
       const files = renderReport(input);
       const out = allOutput(files);
       assert.ok(!out.includes(raw), `raw ${raw} appears`);
+      // status.json is JSON (strings stay whole) but never carries a raw < > or &.
+      assert.doesNotMatch(files.get('status.json') ?? '', /[<>&]/);
       const page = files.get('runs/app/2.html') ?? '';
       for (const where of [`main${escaped}`, `subject ${escaped}`, `body ${escaped}`, `Eve ${escaped}`, `line ${escaped}`, `step error ${escaped}`, `run error ${escaped}`, `npm ${escaped}`]) {
         assert.ok(page.includes(where), `run page lacks ${where}`);
@@ -127,13 +158,15 @@ describe('renderReport', () => {
       assert.ok(!out.includes(s) && !out.includes(escapeHtml(s)), `secret ${s} leaked`);
       assert.ok(out.includes('token *** rejected') && out.includes('using ***') && out.includes('m ***'));
     }
-    const index = renderReport(input).get('index.html') ?? '';
-    assert.ok(index.includes('https://***@git.example.com/acme/app.git'));
+    const files = renderReport(input);
+    assert.ok(files.get('pipelines/app/index.html')?.includes('https://***@git.example.com/acme/app.git'));
+    const status = files.get('status.json') ?? '';
+    for (const s of secrets) assert.ok(!status.includes(s) && !status.includes(JSON.stringify(s).slice(1, -1)), `secret ${s} in status.json`);
   });
 
   it('renders an empty state', () => {
     const files = renderReport({ title: 'Nothing', generatedAt: NOW, pipelines: [], hosts: [], logs: new Map(), secrets: [] });
-    assert.deepEqual([...files.keys()], ['index.html']);
+    assert.deepEqual([...files.keys()].sort(), ['app.css', 'app.js', 'favicon.svg', 'feed.xml', 'index.html', 'status.json']);
     assert.match(files.get('index.html') ?? '', /No pipelines are configured/);
   });
 
@@ -144,7 +177,8 @@ describe('renderReport', () => {
     p.runs = [];
     p.state = { version: 1, pipeline: 'app', nextRunNumber: 1, environments: {} };
     const files = renderReport(input);
-    assert.match(files.get('index.html') ?? '', /No runs yet. The first poll runs the head of <code>main<\/code>/);
+    assert.match(files.get('index.html') ?? '', /no runs yet<\/span><\/td><td><\/td><td class="msg"><span class="muted">first poll runs the head of <code>main<\/code>/);
+    assert.match(files.get('pipelines/app/index.html') ?? '', /No runs yet/);
     assert.match(files.get('hosts/web1.html') ?? '', /Nothing deployed here yet/);
     assertLinksResolve(files);
   });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadReportInput, updateReport } from '../../src/report/load.ts';
+import { loadReportInput } from '../../src/report/load.ts';
+import { updateReport } from '../../src/report/update-queue.ts';
 import type { ReportConfig } from '../../src/report/types.ts';
 import { writeReport } from '../../src/report/write.ts';
 import { statePaths, writeHostState, writePipelineState, writeRun } from '../../src/state/store.ts';
@@ -115,17 +116,29 @@ describe('loadReportInput and updateReport', () => {
       await updateReport(dir, config, { now: NOW });
       const www = statePaths(dir).www;
       assert.deepEqual(await listTree(www), [
+        'app.css',
+        'app.js',
+        'badges/app.svg',
+        'badges/app/production.svg',
+        'badges/app/staging.svg',
+        'badges/empty.svg',
+        'favicon.svg',
+      'feed.xml',
         'hosts/web1.html',
         'hosts/web2.html',
         'index.html',
-        'pipelines/app.html',
-        'pipelines/empty.html',
+        'pipelines/app/deployed.html',
+        'pipelines/app/index.html',
+        'pipelines/app/waiting.html',
+        'pipelines/empty/index.html',
         'runs/app/1.html',
         'runs/app/2.html',
         'runs/app/3.html',
+        'status.json',
       ]);
       const run = await readFile(join(www, 'runs/app/2.html'), 'utf8');
       assert.match(run, /token \*\*\* ok\nall 12 tests passed/);
+      assert.match(run, /Show 962 earlier lines/);
       assert.ok(!run.includes('s3cr3t-token'));
       assert.match(await readFile(join(www, 'index.html'), 'utf8'), /slipway approve app 3/);
     });
@@ -140,7 +153,7 @@ describe('loadReportInput and updateReport', () => {
       await Promise.all(updates);
       assert.ok((await listTree(statePaths(dir).www)).includes('runs/app/4.html'));
       await updateReport(dir, config, { now: NOW });
-      assert.deepEqual(await readdir(dir).then((n) => n.sort()), ['hosts', 'logs', 'pipelines', 'runs', 'www']);
+      assert.deepEqual(await readdir(dir).then((n) => n.sort()), ['cache', 'hosts', 'logs', 'pipelines', 'runs', 'www']);
     });
   });
 
@@ -149,7 +162,7 @@ describe('loadReportInput and updateReport', () => {
       await seedState(dir);
       await updateReport(dir, config, { now: NOW });
       await writeFile(statePaths(dir).runFile('app', 2), '{"version": 1');
-      await assert.rejects(updateReport(dir, config, { now: NOW }), { name: 'StateError', message: /runs\/app\/2\.json: not valid JSON/ });
+      await assert.rejects(updateReport(dir, config, { now: NOW, full: true }), { name: 'StateError', message: /runs\/app\/2\.json: not valid JSON/ });
       assert.match(await readFile(join(statePaths(dir).www, 'index.html'), 'utf8'), /slipway approve app 3/);
     });
   });

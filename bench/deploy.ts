@@ -1,0 +1,67 @@
+// Parallel fan-out: the deploy stage of one small release to 1 host against the same release to
+// 10 hosts at once (batch 10), each host a real OpenSSH sshd on 127.0.0.1. Timed from the run
+// records (the deploy stage's start and end), medians of 5 commits. Target: 10 hosts <= 1.5x 1 host.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGitServer } from '../test/helpers/git-server.ts';
+import { createRepo } from '../test/helpers/git-repo.ts';
+import { createTestKeys, startTestHost, type TestHost } from '../test/helpers/ssh-host.ts';
+import { runSlipway, writeConfigFolder } from '../test/helpers/slipway-cli.ts';
+import { median, row, type BenchRow } from './lib-git-measure.ts';
+
+async function stageMs(stateDir: string, pipeline: string, n: number): Promise<number> {
+  const run = JSON.parse(await readFile(join(stateDir, 'runs', pipeline, `${n}.json`), 'utf8'));
+  const stage = run.stages.find((s: { kind: string }) => s.kind === 'deploy');
+  if (run.status !== 'deployed') throw new Error(`${pipeline} #${n} ${run.status}: ${run.error}`);
+  return Date.parse(stage.finishedAt) - Date.parse(stage.startedAt);
+}
+
+export async function benchDeploy(): Promise<BenchRow[]> {
+  const work = await mkdtemp(join(tmpdir(), 'slipway-bench-deploy-'));
+  const server = await startGitServer();
+  const keys = await createTestKeys();
+  const hosts: TestHost[] = [];
+  try {
+    for (let i = 1; i <= 10; i++) hosts.push(await startTestHost(keys, { name: `h${i}` }));
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) files[`src/file${i}.js`] = `module.exports = ${i};\n`.repeat(20);
+    const repo = await createRepo(server, 'app', files, { message: 'v0' });
+    const configDir = join(work, 'config');
+    const stateDir = join(work, 'state');
+    const names = hosts.map((h) => h.name);
+    await writeConfigFolder(configDir, {
+      'slipway.yaml': `stateDir: ../state\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\n`,
+      'hosts.yaml': hosts.map((h) => `${h.name}: { address: 127.0.0.1, port: ${h.port}, user: ${h.user} }\n`).join(''),
+      'pipelines/one.yaml': `repo: ${repo.url}\ndeploy: { path: ~/one, steps: ["true"], restart: "true" }\nenvironments: [{ name: production, hosts: [h1] }]\n`,
+      'pipelines/ten.yaml': `repo: ${repo.url}\ndeploy: { path: ~/ten, steps: ["true"], restart: "true" }\nenvironments: [{ name: production, hosts: [${names.join(', ')}], batch: 10 }]\n`,
+      // The same with a step that waits 1 s, as remote work on a machine of its own does: here all
+      // ten "hosts" share this machine's 2 cores, so the CPU-bound pair above measures the box.
+      'pipelines/one-wait.yaml': `repo: ${repo.url}\ndeploy: { path: ~/onew, steps: ["sleep 1"], restart: "true" }\nenvironments: [{ name: production, hosts: [h1] }]\n`,
+      'pipelines/ten-wait.yaml': `repo: ${repo.url}\ndeploy: { path: ~/tenw, steps: ["sleep 1"], restart: "true" }\nenvironments: [{ name: production, hosts: [${names.join(', ')}], batch: 10 }]\n`,
+    });
+    const times: Record<string, number[]> = { one: [], ten: [], 'one-wait': [], 'ten-wait': [] };
+    for (let n = 1; n <= 5; n++) {
+      if (n > 1) await repo.commit({ 'CHANGES': `v${n}\n` }, `v${n}`);
+      for (const p of Object.keys(times)) {
+        const r = await runSlipway(['once', p, '--config', configDir]);
+        if (r.code !== 0) throw new Error(r.stdout + r.stderr);
+        times[p]!.push(await stageMs(stateDir, p, n));
+      }
+    }
+    return [
+      row('deploy stage: 10 hosts (batch 10) vs 1 host, CPU-bound on this 2-core box', median(times.ten!), median(times.one!), 'ms', 'all 10 sshd share 2 cores'),
+      row('deploy stage: 10 hosts vs 1, each with a 1 s remote step', median(times['ten-wait']!), median(times['one-wait']!), 'ms', 'target <= 1.5x (parallel fan-out)'),
+    ];
+  } finally {
+    for (const h of hosts) await h.stop();
+    await server.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { formatTable } = await import('./lib-git-measure.ts');
+  console.log(formatTable(await benchDeploy()));
+  process.exit(0);
+}

@@ -1,0 +1,106 @@
+// `slipway init [DIR]`: a commented starter config folder. Every file is checked before the first
+// one is written, and each is created with O_EXCL, so init never overwrites anything, not even a
+// file that appears while it runs.
+import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SlipwayError } from '../errors.ts';
+import { displayPath } from '../config/load.ts';
+import { starterFiles } from './init-templates.ts';
+import type { Output } from './output.ts';
+
+/** The shipped JSON Schemas: <package>/schema/, two folders up from src/commands/ and dist/commands/. */
+const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+
+export interface InitOptions {
+  /** The folder to write (DIR, else --config, else $SLIPWAY_CONFIG, else ./config). */
+  dir: string;
+  cwd?: string;
+  /** Where the schema files live; tests may point elsewhere. */
+  schemaDir?: string;
+}
+
+export async function initCommand(opts: InitOptions, output: Output): Promise<number> {
+  const cwd = opts.cwd ?? process.cwd();
+  const dir = resolve(cwd, opts.dir);
+  const shown = displayPath(dir, cwd);
+  const schemaRef = await schemaReference({ dir, cwd, schemaDir: opts.schemaDir ?? SCHEMA_DIR });
+  const files = starterFiles({ schemaRef });
+
+  const taken: string[] = [];
+  for (const rel of Object.keys(files)) {
+    if (await exists(join(dir, rel))) taken.push(displayPath(join(dir, rel), cwd));
+  }
+  if (taken.length > 0) {
+    throw new SlipwayError(
+      `${taken.join(', ')} already ${taken.length === 1 ? 'exists' : 'exist'}; init never overwrites a file: move ${taken.length === 1 ? 'it' : 'them'} away or choose another folder (slipway init DIR)`,
+    );
+  }
+  for (const [rel, text] of Object.entries(files)) {
+    const path = join(dir, rel);
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await writeFile(path, text, { flag: 'wx' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EEXIST' ? 'it appeared while init ran' : (code ?? (err as Error).message);
+      throw new SlipwayError(`cannot write ${displayPath(path, cwd)} (${why})`, { cause: err });
+    }
+    output.out(`wrote ${displayPath(path, cwd)}`);
+  }
+
+  const config = shown === 'config' ? '' : ` --config ${shown}`;
+  output.out('');
+  output.out('Next:');
+  output.out(`  1. Fill in the lines marked CHANGE ME in ${join(shown, 'hosts.yaml')} and ${join(shown, 'pipelines', 'example.yaml')}`);
+  output.out('     (your repository, your hosts, the deploy path and restart command).');
+  output.out('  2. Give slipway an SSH key and your hosts\' keys (see the comments in slipway.yaml):');
+  output.out('       ssh-keygen -t ed25519 -f ~/.ssh/id_ed25519   then add ~/.ssh/id_ed25519.pub to each host\'s deploy user');
+  output.out('       ssh-keyscan -H HOST >> ~/.ssh/known_hosts    then compare the fingerprint with the host\'s own');
+  output.out(`  3. Check and try it: slipway validate${config}, then slipway plan${config} and slipway once${config}.`);
+  return 0;
+}
+
+/**
+ * What the `$schema=` lines point at, from DIR. Relative when slipway is installed inside the
+ * project the config lives in (node_modules/slipway under the cwd), so the line works in every
+ * clone of the config repo; absolute otherwise (a global or npx install), which works on this
+ * machine only. Slashes either way: editors read it as a URI reference.
+ */
+async function schemaReference(where: { dir: string; cwd: string; schemaDir: string }): Promise<string> {
+  const schemaDir = await realpath(where.schemaDir).catch(() => where.schemaDir);
+  const cwd = await realpath(where.cwd).catch(() => where.cwd);
+  const dir = await realDir(where.dir);
+  const inside = (parent: string, child: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+  if (inside(cwd, schemaDir) && inside(cwd, dir)) {
+    const rel = relative(dir, schemaDir).split(sep).join('/');
+    return rel === '' ? '.' : rel;
+  }
+  return isAbsolute(schemaDir) ? schemaDir.split(sep).join('/') : schemaDir;
+}
+
+/** DIR may not exist yet: resolve the nearest existing parent and add the rest. */
+async function realDir(dir: string): Promise<string> {
+  let existing = dir;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(await realpath(existing), ...rest);
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) return dir;
+      rest.unshift(existing.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+      existing = parent;
+    }
+  }
+}
+
+/** lstat, not access: a dangling symlink is a name that is taken too. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

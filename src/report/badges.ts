@@ -1,0 +1,56 @@
+// Shields-style SVG badges: badges/NAME.svg (the last finished run) and badges/NAME/ENV.svg (what
+// the environment runs, red when its newest deploy failed). For a README or a wiki page.
+
+import { shortId } from './format.ts';
+import type { RenderContext } from './fragments.ts';
+import { lastEnded, SUCCESS } from './summary.ts';
+import type { PipelineModel } from './types.ts';
+
+const GREEN = '#4c1';
+const RED = '#e05d44';
+const GREY = '#9f9f9f';
+const BLUE = '#007ec6';
+
+/** Verdana 11px averages about 6.5 px a character; wide glyphs count double. */
+function textWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += /[\u1100-\uffff]/.test(ch) ? 11 : /[mwMW@]/.test(ch) ? 9 : /[il.,:;|'!]/.test(ch) ? 3.5 : 6.5;
+  return Math.round(w);
+}
+
+export function badgeSvg(label: string, value: string, colour: string, text: (s: string) => string): string {
+  const l = text(label);
+  const v = text(value);
+  const lw = textWidth(label) + 10;
+  const vw = textWidth(value) + 10;
+  const w = lw + vw;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="20" role="img" aria-label="${l}: ${v}">
+<title>${l}: ${v}</title>
+<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
+<clipPath id="r"><rect width="${w}" height="20" rx="3" fill="#fff"/></clipPath>
+<g clip-path="url(#r)"><rect width="${lw}" height="20" fill="#555"/><rect x="${lw}" width="${vw}" height="20" fill="${colour}"/><rect width="${w}" height="20" fill="url(#s)"/></g>
+<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">
+<text x="${lw / 2}" y="15" fill="#010101" fill-opacity=".3">${l}</text><text x="${lw / 2}" y="14">${l}</text>
+<text x="${lw + vw / 2}" y="15" fill="#010101" fill-opacity=".3">${v}</text><text x="${lw + vw / 2}" y="14">${v}</text>
+</g>
+</svg>
+`;
+}
+
+export function pipelineBadge(p: PipelineModel, ctx: RenderContext): string {
+  const run = lastEnded(p.runs);
+  if (run === undefined) {
+    const going = p.runs[0];
+    return badgeSvg(p.name, going === undefined ? 'no runs' : going.status, going === undefined ? GREY : BLUE, ctx.text);
+  }
+  return SUCCESS.has(run.status) ? badgeSvg(p.name, 'passing', GREEN, ctx.text) : badgeSvg(p.name, 'failing', RED, ctx.text);
+}
+
+export function environmentBadge(p: PipelineModel, env: string, ctx: RenderContext): string {
+  const state = p.state.environments[env];
+  const label = `${p.name} ${env}`;
+  const attempt = p.runs.find((r) => r.deploys.some((d) => d.environment === env && d.status !== 'pending' && d.status !== 'untouched'));
+  const failed = attempt?.deploys.some((d) => d.environment === env && (d.status === 'failed' || d.status === 'rolled-back')) === true;
+  if (state === undefined) return badgeSvg(label, failed ? 'deploy failed' : 'not deployed', failed ? RED : GREY, ctx.text);
+  return badgeSvg(label, failed ? `${shortId(state.commit)}, last deploy failed` : shortId(state.commit), failed ? RED : GREEN, ctx.text);
+}

@@ -1,0 +1,90 @@
+// What the last update knew, so the next one reads only what changed: per pipeline, its state and
+// the summary of every run. Ended runs are never rewritten (the state's contract), so their
+// summaries stay true; runs that had not ended are read again every time. Kept in memory for a
+// long-lived process and in STATE/cache/report/ for the next process (`slipway once` is one per
+// poll). It is derived data: anything odd in it and the update falls back to a full rewrite.
+
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../state/atomic.ts';
+import type { PipelineState } from '../state/types.ts';
+import { fileSegment } from './format.ts';
+import type { ReportConfig, RunSummary } from './types.ts';
+
+/** Bump when the pages change shape: the first update after an upgrade then rewrites them all. */
+const REPORT_FORMAT = 2;
+const CACHE_VERSION = 1;
+
+export interface PipelineCache {
+  state: PipelineState;
+  /** Newest first. */
+  runs: RunSummary[];
+}
+
+export interface ReportCache {
+  fingerprint: string;
+  pipelines: Map<string, PipelineCache>;
+}
+
+/** Changes when anything the pages are made from, other than the state, changes. */
+export function fingerprintOf(config: ReportConfig): string {
+  const secrets = createHash('sha256').update(JSON.stringify([...config.secrets].sort())).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ format: REPORT_FORMAT, title: config.title, pipelines: config.pipelines, secrets })).digest('hex');
+}
+
+export function cacheDir(stateDir: string): string {
+  return join(stateDir, 'cache', 'report');
+}
+
+const memory = new Map<string, ReportCache>();
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isPipelineCache(v: unknown, name: string): v is { version: number; pipeline: string } & PipelineCache {
+  const o = v as { version?: unknown; pipeline?: unknown; state?: { pipeline?: unknown }; runs?: unknown };
+  return typeof o === 'object' && o !== null && o.version === CACHE_VERSION && o.pipeline === name && o.state?.pipeline === name && Array.isArray(o.runs);
+}
+
+/** The cache for this config, from memory or disk; undefined when there is none that fits. */
+export async function readCache(stateDir: string, config: ReportConfig): Promise<ReportCache | undefined> {
+  const fingerprint = fingerprintOf(config);
+  const held = memory.get(stateDir);
+  if (held !== undefined && held.fingerprint === fingerprint) return held;
+  const dir = cacheDir(stateDir);
+  const meta = (await readJson(join(dir, 'meta.json'))) as { version?: unknown; fingerprint?: unknown } | undefined;
+  if (meta?.version !== CACHE_VERSION || meta.fingerprint !== fingerprint) return undefined;
+  const pipelines = new Map<string, PipelineCache>();
+  const values = await Promise.all(config.pipelines.map((p) => readJson(join(dir, 'pipelines', `${fileSegment(p.name)}.json`))));
+  for (const [i, p] of config.pipelines.entries()) {
+    const v = values[i];
+    if (!isPipelineCache(v, p.name)) return undefined;
+    pipelines.set(p.name, { state: v.state, runs: v.runs });
+  }
+  const cache = { fingerprint, pipelines };
+  memory.set(stateDir, cache);
+  return cache;
+}
+
+/** Saves the pipelines named (all when none are), then the meta file that makes the cache valid. */
+export async function writeCache(stateDir: string, cache: ReportCache, only?: ReadonlySet<string>): Promise<void> {
+  memory.set(stateDir, cache);
+  const dir = cacheDir(stateDir);
+  for (const [name, p] of cache.pipelines) {
+    if (only !== undefined && !only.has(name)) continue;
+    await writeFileAtomic(join(dir, 'pipelines', `${fileSegment(name)}.json`), JSON.stringify({ version: CACHE_VERSION, pipeline: name, ...p }));
+  }
+  if (only === undefined) await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify({ version: CACHE_VERSION, fingerprint: cache.fingerprint })}\n`);
+}
+
+/** Before a full rewrite: no update may trust the old cache if the rewrite dies half-way. */
+export async function dropCache(stateDir: string): Promise<void> {
+  memory.delete(stateDir);
+  await rm(join(cacheDir(stateDir), 'meta.json'), { force: true });
+}

@@ -1,0 +1,77 @@
+// status.json beside the pages: the dashboard as data, for scripts and other dashboards.
+// Its shape is versioned; paths in it are relative to the report folder.
+
+import { key, maskSecrets, pagePath, redactUrl } from './format.ts';
+import { approveCommand, hostDrift, type RenderContext } from './fragments.ts';
+import { historyStats, lastDeployOf } from './summary.ts';
+import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
+
+export const STATUS_VERSION = 1;
+
+function runRef(r: RunSummary): Record<string, unknown> {
+  return {
+    number: r.number,
+    status: r.status,
+    commit: r.commit,
+    subject: r.subject,
+    author: r.author,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt ?? null,
+    finishedAt: r.finishedAt ?? null,
+    page: key(pagePath.run(r.pipeline, r.number)),
+  };
+}
+
+function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, unknown> {
+  const stats = historyStats(p.runs);
+  return {
+    name: p.name,
+    repo: redactUrl(p.repo),
+    branch: p.branch,
+    page: key(pagePath.pipeline(p.name)),
+    badge: key(pagePath.pipelineBadge(p.name)),
+    runs: p.runs.length,
+    lastRun: p.runs[0] === undefined ? null : runRef(p.runs[0]),
+    successRate: stats.successRate ?? null,
+    medianDurationMs: stats.medianMs ?? null,
+    statsOver: stats.counted,
+    waiting: p.runs.filter((r) => r.status === 'waiting').map((r) => ({ run: r.number, environment: r.waitingAt ?? null, command: approveCommand(r) })),
+    environments: p.environments.map((e) => {
+      const desired = p.state.environments[e.name];
+      return {
+        name: e.name,
+        approval: e.approval,
+        commit: desired?.commit ?? null,
+        deployedAt: desired?.deployedAt ?? null,
+        run: desired?.run ?? null,
+        badge: key(pagePath.envBadge(p.name, e.name)),
+        hosts: e.hosts.map((host) => {
+          const current = ctx.hosts.get(host)?.pipelines[p.name]?.current;
+          const last = lastDeployOf(p.runs, e.name, host);
+          return {
+            host,
+            commit: current?.commit ?? null,
+            release: current?.release ?? null,
+            since: current?.deployedAt ?? null,
+            lastDeploy: last === undefined ? null : { run: last.run.number, status: last.deploy.status },
+            desired: hostDrift(desired?.commit, current?.commit),
+          };
+        }),
+      };
+    }),
+  };
+}
+
+export function renderStatusJson(model: ReportModel, ctx: RenderContext): string {
+  const value = {
+    version: STATUS_VERSION,
+    generatedAt: model.generatedAt.toISOString(),
+    title: model.title,
+    pipelines: model.pipelines.map((p) => pipelineStatus(p, ctx)),
+    hosts: ctx.hostNames.map((h) => ({ name: h, page: key(pagePath.host(h)) })),
+  };
+  // Secrets are masked in every string, as on the pages.
+  // < > & as \u escapes: the same value, and harmless if someone pastes it into a page.
+  const json = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? maskSecrets(v, ctx.secrets) : v), 2);
+  return `${json.replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+}

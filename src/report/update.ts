@@ -1,0 +1,194 @@
+// updateReport: the one call the pipeline makes after each change of state, and the full rewrite
+// of `slipway report`.
+// - Full: every page into a fresh folder, swapped in (write.ts); runs are read a few dozen at a
+//   time, so 10,000 runs never sit in memory at once.
+// - Incremental (the default once a report and its cache exist): the pipelines named in
+//   `changed` (all when none are named) are scanned for new runs and runs that had not ended;
+//   only the pages that depend on them are rewritten, each atomically in place: the dashboard,
+//   feed, status.json, those pipelines' history pages and badges, those runs' pages, and the
+//   pages of the hosts those pipelines deploy to.
+
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { statePaths } from '../state/store.ts';
+import { ENDED_STATUSES, type HostState } from '../state/types.ts';
+import { dropCache, fingerprintOf, readCache, writeCache, type PipelineCache, type ReportCache } from './cache.ts';
+import { fileSegment, key, pagePath } from './format.ts';
+import { contextFor } from './fragments.ts';
+import { forEachRun, listHostStates, listRunNumbers, LOG_TAIL_BYTES, readPipelineState, readRunDetail } from './load.ts';
+import { hostsOfPipeline, renderHostFiles, renderPipelineFiles, renderRunFile, renderSharedFiles } from './render.ts';
+import { summarizeRun } from './summary.ts';
+import type { PipelineModel, ReportConfig, ReportModel, RunDetail, RunSummary } from './types.ts';
+import { listReportFolder, openFolderSwap, withReportFolder, writeFilesInPlace } from './write.ts';
+
+/** What changed: a pipeline, and the run of it when one did. */
+export interface ReportChange {
+  pipeline: string;
+  run?: number;
+}
+
+export interface UpdateReportOptions {
+  now?: Date;
+  /** Bytes of the end of each step log shown (default 64 KiB). */
+  logTailBytes?: number;
+  /** Rewrite every page (`slipway report`). */
+  full?: boolean;
+  /** Only these pipelines changed; without it every pipeline is scanned (still incrementally). */
+  changed?: ReportChange | ReportChange[];
+}
+
+/** What an update did, for tests and the benchmark. */
+export interface UpdateResult {
+  mode: 'full' | 'incremental';
+  /** Files written. */
+  written: number;
+  /** Run records read. */
+  runsRead: number;
+}
+
+function byNewest(a: RunSummary, b: RunSummary): number {
+  return b.number - a.number;
+}
+
+function modelFrom(config: ReportConfig, pipelines: Map<string, PipelineCache>, hosts: HostState[], now: Date): ReportModel {
+  const models: PipelineModel[] = config.pipelines.map((p) => {
+    const c = pipelines.get(p.name);
+    return { ...p, state: c?.state ?? { version: 1, pipeline: p.name, nextRunNumber: 1, environments: {} }, runs: c?.runs ?? [] };
+  });
+  return { title: config.title, generatedAt: now, secrets: config.secrets, hosts, pipelines: models };
+}
+
+export async function fullRewrite(stateDir: string, config: ReportConfig, opts: UpdateReportOptions = {}): Promise<UpdateResult> {
+  const now = opts.now ?? new Date();
+  const tail = opts.logTailBytes ?? LOG_TAIL_BYTES;
+  const www = statePaths(stateDir).www;
+  await dropCache(stateDir);
+  const hosts = await listHostStates(stateDir);
+  const numbers = new Map<string, number[]>();
+  const pipelines = new Map<string, PipelineCache>();
+  for (const p of config.pipelines) {
+    numbers.set(p.name, await listRunNumbers(stateDir, p.name));
+    pipelines.set(p.name, { state: await readPipelineState(stateDir, p.name), runs: [] });
+  }
+  // Run pages need to know which pages exist, not the other runs: a model with numbers only.
+  const early = contextFor(modelFrom(config, pipelines, hosts, now));
+  for (const [name, ns] of numbers) early.runPages.set(name, new Set(ns));
+  let written = 0;
+  let runsRead = 0;
+  await withReportFolder(www, async () => {
+    const swap = await openFolderSwap(www);
+    try {
+      for (const p of config.pipelines) {
+        const summaries: RunSummary[] = [];
+        await forEachRun(stateDir, p.name, numbers.get(p.name) ?? [], async (run) => {
+          summaries.push(summarizeRun(run));
+          const [k, html] = renderRunFile(await readRunDetail(stateDir, run, tail), early);
+          await swap.write(k, html);
+          written++;
+          runsRead++;
+        });
+        pipelines.get(p.name)!.runs = summaries.sort(byNewest);
+      }
+      const model = modelFrom(config, pipelines, hosts, now);
+      const ctx = contextFor(model);
+      const rest = [renderSharedFiles(model, ctx), renderHostFiles(model, ctx), ...model.pipelines.map((p) => renderPipelineFiles(p, ctx))];
+      for (const files of rest) {
+        for (const [k, v] of files) {
+          await swap.write(k, v);
+          written++;
+        }
+      }
+    } catch (err) {
+      await swap.abort();
+      throw err;
+    }
+    await swap.commit();
+  });
+  await writeCache(stateDir, { fingerprint: fingerprintOf(config), pipelines });
+  return { mode: 'full', written, runsRead };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Rewrites what depends on the changed pipelines; a full rewrite when there is no usable cache. */
+export async function incrementalRewrite(stateDir: string, config: ReportConfig, opts: UpdateReportOptions = {}): Promise<UpdateResult> {
+  const www = statePaths(stateDir).www;
+  const cache = await readCache(stateDir, config);
+  if (cache === undefined || !(await exists(join(www, 'index.html')))) return fullRewrite(stateDir, config, opts);
+  const now = opts.now ?? new Date();
+  const tail = opts.logTailBytes ?? LOG_TAIL_BYTES;
+  const changes = opts.changed === undefined ? undefined : Array.isArray(opts.changed) ? opts.changed : [opts.changed];
+  const configured = new Set(config.pipelines.map((p) => p.name));
+  const scan = changes === undefined ? [...configured] : [...new Set(changes.map((c) => c.pipeline))].filter((n) => configured.has(n));
+  const forced = new Set((changes ?? []).filter((c) => c.run !== undefined).map((c) => `${c.pipeline}/${c.run}`));
+
+  const pipelines = new Map(cache.pipelines);
+  const dirty = new Set<string>();
+  const reread: Array<{ pipeline: string; numbers: number[] }> = [];
+  const removedRuns: string[] = [];
+  for (const name of scan) {
+    const before = pipelines.get(name) ?? { state: await readPipelineState(stateDir, name), runs: [] };
+    const [state, numbers] = await Promise.all([readPipelineState(stateDir, name), listRunNumbers(stateDir, name)]);
+    const known = new Map(before.runs.map((r) => [r.number, r]));
+    const onDisk = new Set(numbers);
+    const toRead = numbers.filter((n) => {
+      const r = known.get(n);
+      return r === undefined || !ENDED_STATUSES.includes(r.status) || forced.has(`${name}/${n}`);
+    });
+    for (const n of known.keys()) if (!onDisk.has(n)) removedRuns.push(key(pagePath.run(name, n)));
+    if (toRead.length > 0 || numbers.length !== known.size || JSON.stringify(state) !== JSON.stringify(before.state)) dirty.add(name);
+    pipelines.set(name, { state, runs: before.runs.filter((r) => onDisk.has(r.number)) });
+    if (toRead.length > 0) reread.push({ pipeline: name, numbers: toRead });
+  }
+  const hosts = await listHostStates(stateDir);
+
+  // Read the changed runs; their pages need the final model's context, so render after.
+  const details: RunDetail[] = [];
+  let runsRead = 0;
+  for (const { pipeline, numbers } of reread) {
+    const entry = pipelines.get(pipeline)!;
+    const fresh = new Map<number, RunSummary>();
+    await forEachRun(stateDir, pipeline, numbers, async (run) => {
+      fresh.set(run.number, summarizeRun(run));
+      details.push(await readRunDetail(stateDir, run, tail));
+      runsRead++;
+    });
+    const kept = entry.runs.filter((r) => !fresh.has(r.number));
+    entry.runs = [...kept, ...fresh.values()].sort(byNewest);
+  }
+
+  const model = modelFrom(config, pipelines, hosts, now);
+  const ctx = contextFor(model);
+  const files = renderSharedFiles(model, ctx);
+  const hostPages = new Set<string>();
+  const remove = [...removedRuns];
+  for (const p of model.pipelines) {
+    if (!dirty.has(p.name)) continue;
+    const pages = renderPipelineFiles(p, ctx);
+    for (const [k, v] of pages) files.set(k, v);
+    for (const h of hostsOfPipeline(p, ctx)) hostPages.add(h);
+    // A status filter can run out of runs (no more "running"): its old pages must go.
+    for (const old of await listReportFolder(www, `pipelines/${fileSegment(p.name)}`)) if (!pages.has(old)) remove.push(old);
+  }
+  // A host state changed without its pipeline being scanned (a rollback): its page too.
+  const previousHosts = memoryHosts.get(stateDir);
+  for (const h of hosts) if (previousHosts?.get(h.host) !== JSON.stringify(h)) hostPages.add(h.host);
+  for (const [k, v] of renderHostFiles(model, ctx, hostPages)) files.set(k, v);
+  for (const d of details) {
+    const [k, v] = renderRunFile(d, ctx);
+    files.set(k, v);
+  }
+  await withReportFolder(www, () => writeFilesInPlace(www, files, remove));
+  memoryHosts.set(stateDir, new Map(hosts.map((h) => [h.host, JSON.stringify(h)])));
+  const next: ReportCache = { fingerprint: cache.fingerprint, pipelines };
+  await writeCache(stateDir, next, dirty);
+  return { mode: 'incremental', written: files.size, runsRead };
+}
+
+/** Host states as the last update in this process saw them (none: every host page is rewritten once). */
+const memoryHosts = new Map<string, Map<string, string>>();

@@ -1,0 +1,31 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+// STATE/audit.jsonl: one JSON line per deploy, rollback and approval, appended and never
+// rewritten. An O_APPEND write of one short line lands whole, so concurrent writers cannot
+// interleave inside a line.
+
+export interface AuditEntry {
+  version: 1;
+  time: string;
+  action: 'deploy' | 'rollback' | 'approve';
+  pipeline: string;
+  environment: string;
+  run: number;
+  commit: string;
+  release?: string;
+  hosts: string[];
+  by: string;
+  result: 'ok' | 'failed' | 'rolled-back';
+  error?: string;
+}
+
+export function auditFile(stateDir: string): string {
+  return join(stateDir, 'audit.jsonl');
+}
+
+export async function appendAudit(stateDir: string, entry: AuditEntry): Promise<void> {
+  const file = auditFile(stateDir);
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(file, JSON.stringify(entry) + '\n', { flag: 'a' });
+}
