@@ -47,7 +47,7 @@ timeout: 2m
 deploy:
   path: /unused
   restart: ./restart.sh
-  healthCheck: { command: node health.js, timeout: 20s, interval: 200ms }
+  healthCheck: { command: node health.js, timeout: 6s, interval: 200ms }
   keepReleases: 3
 environments:
   - { name: staging, hosts: [web1], deploy: { path: ${paths().web1} } }
