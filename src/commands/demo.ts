@@ -70,7 +70,7 @@ timeout: 1m
 deploy:
   path: ~/app
   restart: ./restart.sh
-  healthCheck: { command: node health.js, timeout: 5s, interval: 250ms }
+  healthCheck: { command: node health.js, timeout: 3s, interval: 250ms }
   keepReleases: 3
 environments:
 ${world.hosts.map((h) => `  - { name: ${h.name}, hosts: [${h.name}] }\n`).join('')}`,
