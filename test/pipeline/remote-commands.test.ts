@@ -1,0 +1,94 @@
+// The exact scripts slipway runs on hosts (STYLE: "tests pin the exact command"), and proof that
+// hostile values stay data when a real sh runs them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, mkdir, writeFile, readlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import * as remote from '../../src/pipeline/remote-commands.ts';
+import { planBatches, decidePoll } from '../../src/pipeline/plan.ts';
+
+test('remotePath keeps ~ outside the quotes and quotes the rest', () => {
+  assert.equal(remote.remotePath('/srv/app', 'releases', 'x y'), "'/srv/app/releases/x y'");
+  assert.equal(remote.remotePath('~/app', 'current'), '"$HOME"/app/current');
+  assert.equal(remote.remotePath('~/my app', 'current'), `"$HOME"/'my app/current'`);
+  assert.equal(remote.remotePath('~', 'app'), `"$HOME"/app`);
+});
+
+test('releaseName is a UTC stamp and the short commit', () => {
+  assert.equal(remote.releaseName('0123456789abcdef0123456789abcdef01234567', new Date('2026-11-26T05:04:03.999Z')), '20261126050403-0123456');
+});
+
+test('the scripts are pinned exactly', () => {
+  assert.equal(remote.switchScript('/srv/app', '20261126050403-0123456'), "set -e; cd /srv/app; ln -sfn releases/20261126050403-0123456 .current.20261126050403-0123456.tmp; mv -T .current.20261126050403-0123456.tmp current");
+  assert.equal(remote.unlinkCurrentScript('~/app'), 'rm -f "$HOME"/app/current');
+  assert.equal(remote.healthUrlCommand('http://127.0.0.1:3001/health?a=1&b=2', 2.5), "curl -fsS -o /dev/null --max-time 3 'http://127.0.0.1:3001/health?a=1&b=2'");
+  assert.equal(remote.userCommandScript('/srv/app', 'r1', { SLIPWAY_ENV: 'prod', X: "it's" }, 'npm ci'), "cd /srv/app/releases/r1 && export SLIPWAY_ENV='prod' X='it'\\''s'; npm ci");
+  assert.equal(
+    remote.fetchScript({ path: '/srv/app', repo: 'https://git.example.com/a.git', branch: 'main', commit: 'c0ffee', withAuth: false }),
+    'set -e; export GIT_TERMINAL_PROMPT=0; mkdir -p /srv/app/releases /srv/app/shared; [ -d /srv/app/repo ] || git init -q --bare /srv/app/repo; ' +
+      'git --git-dir=/srv/app/repo fetch -q --no-tags https://git.example.com/a.git +refs/heads/main:refs/heads/main; ' +
+      "git --git-dir=/srv/app/repo cat-file -e 'c0ffee^{commit}' 2>/dev/null || git --git-dir=/srv/app/repo fetch -q --no-tags https://git.example.com/a.git c0ffee; " +
+      "git --git-dir=/srv/app/repo cat-file -e 'c0ffee^{commit}'",
+  );
+  assert.match(remote.fetchScript({ path: '/p', repo: 'https://h/r.git', branch: 'main', commit: 'c', withAuth: true }), /^set -e; IFS= read -r slipway_header; export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="\$slipway_header"; /);
+});
+
+test('expandVars fills $NAME and ${NAME} from the host variables only', () => {
+  assert.equal(remote.expandVars('http://127.0.0.1:$PORT/h?x=${PORT}&y=$OTHER', { PORT: '3001' }), 'http://127.0.0.1:3001/h?x=3001&y=$OTHER');
+});
+
+test('parseFacts reads current, its revision and every release with its commit', () => {
+  const a = 'a'.repeat(40);
+  const b = 'b'.repeat(40);
+  const facts = remote.parseFacts(`current=releases/r2\nrevision=${b}\nrelease=r2 ${b}\nrelease=r1 ${a}\nrelease=.r3.partial \n`);
+  assert.deepEqual(facts, { current: 'r2', revision: b, releases: ['r1', 'r2'], commits: { r1: a, r2: b } });
+  assert.equal(remote.previousRelease(facts), 'r1');
+  assert.deepEqual(remote.parseFacts('current=\nrevision=\n'), { releases: [], commits: {} });
+});
+
+test('planBatches and decidePoll', () => {
+  assert.deepEqual(planBatches([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(planBatches([1, 2, 3], undefined), [[1, 2, 3]]);
+  assert.deepEqual(decidePoll({ version: 1, pipeline: 'p', nextRunNumber: 1, environments: {}, lastSeenCommit: 'abc1234' }, 'abc1234'), { action: 'none', reason: 'no new commit (abc1234 already seen)' });
+  assert.deepEqual(decidePoll({ version: 1, pipeline: 'p', nextRunNumber: 1, environments: {} }, 'abc1234'), { action: 'run', commit: 'abc1234' });
+});
+
+test('on a real sh: facts, switch, lock, prune and revisions with hostile names execute nothing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-remote-'));
+  const marker = join(dir, 'pwned');
+  const path = join(dir, `app $(touch ${marker}) \`touch ${marker}\``);
+  const sh = (script: string) => execa('sh', ['-c', script], { reject: false });
+  try {
+    for (const [r, c] of [['20260101000000-aaaaaaa', 'a'], ['20260102000000-bbbbbbb', 'b'], ['20260103000000-ccccccc', 'c']] as const) {
+      await mkdir(join(path, 'releases', r), { recursive: true });
+      await writeFile(join(path, 'releases', r, 'REVISION'), c.repeat(40) + '\n');
+    }
+    assert.equal((await sh(remote.switchScript(path, '20260102000000-bbbbbbb'))).exitCode, 0);
+    assert.equal(await readlink(join(path, 'current')), 'releases/20260102000000-bbbbbbb');
+    const facts = remote.parseFacts((await sh(remote.factsScript(path))).stdout);
+    assert.equal(facts.current, '20260102000000-bbbbbbb');
+    assert.equal(facts.revision, 'b'.repeat(40));
+    assert.deepEqual(facts.releases, ['20260101000000-aaaaaaa', '20260102000000-bbbbbbb', '20260103000000-ccccccc']);
+
+    const info = `run=app#1 by=$(touch ${marker})`;
+    assert.equal((await sh(remote.lockScript(path, info, 1800))).exitCode, 0);
+    const held = await sh(remote.lockScript(path, 'someone else', 1800));
+    assert.equal(held.exitCode, remote.LOCK_HELD_EXIT);
+    assert.match(held.stdout, /held by run=app#1 by=\$\(touch .*\) \(\d+ s ago\)/);
+    assert.equal((await sh(remote.unlockScript(path, 'someone else'))).exitCode, 0);
+    assert.ok(existsSync(join(path, '.slipway-lock')), 'only the holder releases the lock');
+    await sh(remote.unlockScript(path, info));
+    assert.ok(!existsSync(join(path, '.slipway-lock')));
+
+    await sh(remote.revisionLogScript(path, `t r c by=$(touch ${marker})`));
+    assert.match(await readFile(join(path, 'revisions.log'), 'utf8'), /by=\$\(touch /);
+    assert.equal((await sh(remote.pruneScript(path, 1, ['20260102000000-bbbbbbb']))).exitCode, 0);
+    assert.deepEqual((await readdir(join(path, 'releases'))).sort(), ['20260102000000-bbbbbbb', '20260103000000-ccccccc']);
+    assert.ok(!existsSync(marker), 'nothing executed');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
