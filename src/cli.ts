@@ -15,13 +15,12 @@ commands:
   approve PIPELINE RUN   continue a run waiting at a manual gate
   deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
   rollback PIPELINE --env ENV   switch an environment back to its previous release
-  status [--json]    last runs and which commit each host runs
+  status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts)
   report             rewrite the HTML report
-  run                the daemon: polls at start and on each pipeline's cron
+  run [--log-level LEVEL] [--grace DURATION]   the daemon: polls, queues, webhooks, notifications
+  trigger PIPELINE [--commit SHA]   a run now (handed to a running daemon, else run here)
   demo               the whole loop on this machine, with embedded servers
   init [DIR]         write a commented starter config folder (default ./config)
-
-  trigger: not in this version yet.
 
 options: --config DIR (default ./config or $SLIPWAY_CONFIG), --help, --version
 exit codes: 0 ok, 1 a run failed or the config is invalid, 2 usage`;
@@ -50,8 +49,8 @@ const commands: Record<string, Command> = {
   },
   status: {
     help: 'status',
-    flags: { json: { type: 'boolean' } },
-    run: async (a) => (await import('./commands/status.ts')).statusCommand(a.configDir, a.flags.json === true, a.output),
+    flags: { json: { type: 'boolean' }, live: { type: 'boolean' } },
+    run: async (a) => (await import('./commands/status.ts')).statusCommand(a.configDir, { json: a.flags.json === true, live: a.flags.live === true }, a.output),
   },
   plan: {
     help: 'plan',
@@ -77,7 +76,14 @@ const commands: Record<string, Command> = {
   },
   run: {
     help: 'run',
-    run: async (a) => (await import('./daemon/daemon.ts')).runDaemon(a.configDir, a.output),
+    flags: { 'log-level': { type: 'string' }, grace: { type: 'string' } },
+    run: async (a) => (await import('./daemon/run-command.ts')).runCommand(a.configDir, a.flags, a.output),
+  },
+  trigger: {
+    help: 'trigger',
+    positionals: 'any',
+    flags: { commit: { type: 'string' } },
+    run: async (a) => (await import('./commands/trigger.ts')).triggerCommand(a.configDir, { pipeline: one(a.positionals), commit: a.flags.commit as string | undefined }, a.output),
   },
   init: {
     help: 'init',

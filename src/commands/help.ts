@@ -16,10 +16,12 @@ tests and deploys, waits, and exits: 0 when all went well or nothing was new,
 
 Opens the manual gate a run is waiting at: the run goes on and deploys to that
 environment (and the ones after it, up to the next manual gate).`,
-  status: `usage: slipway status [--json] [--config DIR]
+  status: `usage: slipway status [--json] [--live] [--config DIR]
 
-Pipelines, their last runs, and which commit each host of each environment runs
-(as recorded in the state folder).`,
+Pipelines, their last runs, and which commit each host of each environment runs.
+Without --live, as recorded in the state folder; with --live, as each host says
+right now (one SSH command per host: current release, its commit, a deploy lock
+and its holder), marked where it differs from what the environment should run.`,
   plan: `usage: slipway plan [--json] [--config DIR]
 
 What is configured: each pipeline's repo, branch, schedule, environments and
@@ -52,11 +54,33 @@ itself is the approval of a manual gate.`,
 Switches every host of the environment back to the release before its current
 one, restarts it and waits for the health check. If a host does not come back
 healthy, the hosts already switched go forward again.`,
-  run: `usage: slipway run [--config DIR]
+  run: `usage: slipway run [--log-level LEVEL] [--grace DURATION] [--config DIR]
 
-The daemon: polls every pipeline at start, then on its own cron schedule (poll:),
-and runs each new commit through test and deploy; at most \`concurrency\` pipelines
-work at once. SIGTERM or SIGINT: stop polling, let running work finish, exit 0.`,
+The daemon, meant to run under systemd (scripts/slipway.service). Polls every
+pipeline at start, then on its cron (poll:); a poll that fails is logged once
+per change of error and retried with backoff. New commits go through a queue:
+one run at a time per pipeline, at most \`concurrency\` at once; commits that
+pile up while a pipeline is busy coalesce to the newest (older: superseded).
+On start, runs left running by a crash become interrupted and their commit is
+queued again. Takes requests of slipway trigger/approve from STATE/inbox/.
+With server.listen: the report, POST /hooks/PIPELINE (GitHub, Gitea or GitLab
+signature for server.webhookSecret) and GET /healthz. notify: webhooks on
+failure, recovery, deployed, waiting. retention: prunes old runs.
+
+  --log-level LEVEL   error, warn, notice, info (default) or debug
+  --grace DURATION    after SIGTERM, how long running steps may finish (30s)
+
+Logs one line per event to stdout, prefixed <3>..<7> (journald priority) when
+stdout is not a terminal. SIGTERM/SIGINT: stop polling, let running steps
+finish within the grace period, then kill them (runs end interrupted, host
+locks released), exit 0. SIGHUP: reload the config (and configRepo); a config
+that fails validation is logged with its errors and the running one stays.`,
+  trigger: `usage: slipway trigger PIPELINE [--commit SHA] [--config DIR]
+
+A run now, of the branch head (or the given commit, full or abbreviated), even
+if that commit ran before. When slipway run holds the state folder the request
+goes to it through STATE/inbox/ and is taken within a second; otherwise the run
+happens in this process, as with once (exit 1 when it fails).`,
 };
 
 export function helpFor(command: string): string {

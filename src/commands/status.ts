@@ -4,6 +4,19 @@ import { readPipelineState, readRuns, readHostState } from '../state/store.ts';
 import { readRemoteHead } from '../git/remote.ts';
 import { maskSecrets } from '../exec/mask.ts';
 import { firstLine, shortSha, type Output } from './output.ts';
+import { SshPool } from '../ssh/pool.ts';
+import { factsScript, parseFacts } from '../pipeline/remote-commands.ts';
+
+function poolFor(config: Config): SshPool {
+  return new SshPool({
+    hosts: config.hosts,
+    connect: {
+      ...(config.settings.ssh.identity ? { identity: config.settings.ssh.identity } : {}),
+      ...(config.settings.ssh.knownHosts ? { knownHosts: config.settings.ssh.knownHosts } : {}),
+      connectTimeoutMs: config.settings.ssh.connectTimeoutMs,
+    },
+  });
+}
 
 interface EnvView {
   name: string;
@@ -11,7 +24,15 @@ interface EnvView {
   commit?: string;
   release?: string;
   deployedAt?: string;
-  hosts: Array<{ host: string; address: string; release?: string; commit?: string; differs: boolean }>;
+  hosts: Array<{ host: string; address: string; release?: string; commit?: string; differs: boolean; live?: LiveFacts }>;
+}
+
+/** What the host itself says right now (status --live): one SSH command per host and pipeline. */
+interface LiveFacts {
+  release?: string;
+  commit?: string;
+  lock?: { holder: string; ageSeconds: number };
+  error?: string;
 }
 
 interface PipelineView {
@@ -27,7 +48,22 @@ interface PipelineView {
   wouldRun?: boolean;
 }
 
-async function gather(config: Config, withRemote: boolean): Promise<PipelineView[]> {
+async function readLive(pool: SshPool, host: string, path: string, secrets: string[]): Promise<LiveFacts> {
+  try {
+    const conn = await pool.get(host);
+    const res = await conn.exec(factsScript(path), { timeoutMs: 30_000 });
+    const facts = parseFacts(res.stdout);
+    return {
+      ...(facts.current ? { release: facts.current } : {}),
+      ...(facts.revision ? { commit: facts.revision } : {}),
+      ...(facts.lock ? { lock: { holder: maskSecrets(facts.lock.holder, secrets), ageSeconds: facts.lock.ageSeconds } } : {}),
+    };
+  } catch (e) {
+    return { error: maskSecrets(e instanceof Error ? e.message : String(e), secrets) };
+  }
+}
+
+async function gather(config: Config, withRemote: boolean, pool?: SshPool): Promise<PipelineView[]> {
   const stateDir = config.settings.stateDir;
   const views: PipelineView[] = [];
   for (const p of config.pipelines) {
@@ -39,7 +75,9 @@ async function gather(config: Config, withRemote: boolean): Promise<PipelineView
       const hosts = [];
       for (const h of e.hosts) {
         const cur = (await readHostState(stateDir, h)).pipelines[p.name]?.current;
-        hosts.push({ host: h, address: config.hosts[h]?.address ?? '?', release: cur?.release, commit: cur?.commit, differs: (cur?.commit ?? '') !== (desired?.commit ?? '') });
+        const live = pool ? await readLive(pool, h, e.deploy.path, config.secrets) : undefined;
+        const runs = live && !live.error ? live.commit : cur?.commit;
+        hosts.push({ host: h, address: config.hosts[h]?.address ?? '?', release: live && !live.error ? live.release : cur?.release, commit: runs, differs: (runs ?? '') !== (desired?.commit ?? ''), ...(live ? { live } : {}) });
       }
       environments.push({ name: e.name, approval: e.approval, commit: desired?.commit, release: desired?.release, deployedAt: desired?.deployedAt, hosts });
     }
@@ -58,9 +96,16 @@ async function gather(config: Config, withRemote: boolean): Promise<PipelineView
   return views;
 }
 
-export async function statusCommand(configDir: string, json: boolean, output: Output): Promise<number> {
+export async function statusCommand(configDir: string, opts: { json: boolean; live: boolean }, output: Output): Promise<number> {
   const config = await loadConfig(configDir);
-  const views = await gather(config, false);
+  const pool = opts.live ? poolFor(config) : undefined;
+  let views: PipelineView[];
+  try {
+    views = await gather(config, false, pool);
+  } finally {
+    await pool?.closeAll();
+  }
+  const json = opts.json;
   if (json) {
     output.out(JSON.stringify({ version: 1, pipelines: views }, null, 2));
     return 0;
@@ -96,7 +141,9 @@ function printEnvs(v: PipelineView, output: Output): void {
   for (const e of v.environments) {
     output.out(`  ${e.name}${e.approval === 'manual' ? ' (manual approval)' : ''}: ${e.commit ? `${shortSha(e.commit)} (${e.release}, since ${e.deployedAt})` : 'nothing deployed yet'}`);
     for (const h of e.hosts) {
-      output.out(`    ${h.host} ${h.address}: ${h.release ? `${shortSha(h.commit)} ${h.release}` : '-'}${h.differs ? '  (differs from the environment)' : ''}`);
+      const lock = h.live?.lock ? `  [deploy lock held by ${h.live.lock.holder}, ${h.live.lock.ageSeconds} s]` : '';
+      const unreachable = h.live?.error ? `  (live: ${h.live.error}; showing the recorded state)` : '';
+      output.out(`    ${h.host} ${h.address}: ${h.release ? `${shortSha(h.commit)} ${h.release}` : '-'}${h.differs ? '  (differs from the environment)' : ''}${lock}${unreachable}`);
     }
   }
 }

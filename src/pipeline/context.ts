@@ -13,4 +13,6 @@ export interface RunContext {
   report: (changed?: ReportChange) => Promise<void>;
   /** Who acts, for audit lines: "slipway@host (pid N)" or the approving user. */
   actor: string;
+  /** Aborted when the daemon gives up waiting on shutdown: what fails from then on is `interrupted`. */
+  signal?: AbortSignal;
 }

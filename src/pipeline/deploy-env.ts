@@ -127,6 +127,11 @@ async function recordHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
         current: { release, commit: rec.run.commit.id, deployedAt: now, run: rec.run.number },
         ...(previous ? { previous } : {}),
       };
+    } else if (d.switched && d.outcome.status === 'failed') {
+      // Switched, and the rollback failed too: what runs there is unknown until someone looks
+      // (status --live asks the host), so no `current` is claimed.
+      const { current: _unknown, ...rest } = before;
+      hs.pipelines[pipeline.name] = { ...rest, releases: initial.releases };
     } else {
       // Rolled back or untouched: the host runs what it ran before; the failed release is gone.
       hs.pipelines[pipeline.name] = {

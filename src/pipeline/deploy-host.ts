@@ -41,7 +41,11 @@ export async function connectHost(input: HostDeployInput, d: HostDeploy): Promis
   const r = await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'connect'), name: `${d.host.name}: connect`, host: d.host.name }, async (log) => {
     d.conn = await ctx.pool.get(d.host.name);
     const res = await remoteExec(d.conn, remote.factsScript(env.deploy.path), log, { timeoutMs: env.deploy.commandTimeoutMs });
-    if (res.ok) d.facts = d.initial = remote.parseFacts(res.stdout ?? '');
+    if (!res.ok) return res;
+    d.facts = d.initial = remote.parseFacts(res.stdout ?? '');
+    if (d.facts.foreignCurrent !== undefined) {
+      return { ok: false, error: `current points to ${JSON.stringify(d.facts.foreignCurrent)}, not a release folder of ${env.deploy.path}; move it aside or link it into releases/ before deploying` };
+    }
     return res;
   });
   return r.ok;
@@ -104,11 +108,19 @@ async function uploadTree(conn: SshConnection, input: HostDeployInput, log: Step
   // Piped at once: when a child exits, Node resumes (and so discards) any of its output streams
   // nobody reads yet, and a small tree is written before the SSH channel has opened.
   const body = tar.stdout.pipe(new PassThrough());
-  const res = await remoteExec(conn, remote.uploadScript(input.env.deploy.path, input.release, input.rec.run.commit.id), log, {
-    timeoutMs: input.env.deploy.commandTimeoutMs,
-    stdin: body,
-  });
+  let res: StepOutcome;
+  try {
+    res = await remoteExec(conn, remote.uploadScript(input.env.deploy.path, input.release, input.rec.run.commit.id), log, {
+      timeoutMs: input.env.deploy.commandTimeoutMs,
+      stdin: body,
+    });
+  } finally {
+    // A host that failed before reading everything leaves tar blocked on a full pipe: end it.
+    if (tar.exitCode === null) tar.kill('SIGKILL');
+    body.resume();
+  }
   const tarCode = await tarDone;
+  if (!res.ok) return res;
   if (tarCode !== 0) return { ok: false, error: `local tar failed (${tarCode}): ${tarErr.trim()}` };
   return res;
 }
@@ -137,22 +149,24 @@ async function activateHost(input: HostDeployInput, d: HostDeploy, conn: SshConn
   const { ctx, pipeline, env, release } = input;
   const spec = env.deploy;
   const commit = input.rec.run.commit.id;
-  const step = (what: string, name: string, script: string) =>
+  const step = (what: string, name: string, cmd: { script: string; stdin?: Buffer }) =>
     runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, (log) =>
-      remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs }),
+      remoteExec(conn, cmd.script, log, { timeoutMs: spec.commandTimeoutMs, ...(cmd.stdin ? { stdin: cmd.stdin } : {}) }),
     );
 
   const vars = commandEnv(input, d);
   for (const [i, command] of spec.steps.entries()) {
-    const r = await step(`step-${i + 1}`, command, remote.userCommandScript(spec.path, release, vars, command));
+    const r = await step(`step-${i + 1}`, command, remote.userCommand(spec.path, release, vars, command));
     if (!r.ok) return fail(d, `step "${command}": ${r.error}`);
   }
   const audit = `${input.rec.now()} ${release} ${commit} run=${pipeline.name}#${input.rec.run.number} by=${ctx.actor}`;
-  const switched = await step('switch', 'switch current', `${remote.switchScript(spec.path, release)}; ${remote.revisionLogScript(spec.path, audit)}`);
-  if (!switched.ok) return fail(d, `switch: ${switched.error}`);
+  // Counted as switched before the step: if it fails after the rename (a timeout, a lost
+  // connection, an unwritable revisions.log), the rollback must still switch back.
   d.switched = true;
+  const switched = await step('switch', 'switch current', { script: `${remote.switchScript(spec.path, release)}; ${remote.revisionLogScript(spec.path, audit)}` });
+  if (!switched.ok) return fail(d, `switch: ${switched.error}`);
   if (spec.restart) {
-    const restarted = await step('restart', 'restart', remote.userCommandScript(spec.path, release, vars, spec.restart));
+    const restarted = await step('restart', 'restart', remote.userCommand(spec.path, release, vars, spec.restart));
     if (!restarted.ok) return fail(d, `restart: ${restarted.error}`);
   }
   if (spec.healthCheck) {
@@ -179,11 +193,11 @@ export async function waitHealthy(conn: SshConnection, env: EnvironmentConfig, r
   if (!hc) return { ok: true };
   const deadline = Date.now() + hc.timeoutMs;
   const commands = [hc.command, hc.url ? remote.healthUrlCommand(remote.expandVars(hc.url, vars), hc.intervalMs / 1000 + 5) : undefined].filter((c): c is string => !!c);
-  const script = remote.userCommandScript(env.deploy.path, release, vars, commands.join(' && '));
+  const check = remote.userCommand(env.deploy.path, release, vars, commands.join(' && '));
   for (let attempt = 1; ; attempt++) {
     const left = deadline - Date.now();
     log.write(`health check of ${release}, attempt ${attempt}:\n`);
-    const res = await remoteExec(conn, script, log, { timeoutMs: Math.max(1000, left) });
+    const res = await remoteExec(conn, check.script, log, { timeoutMs: Math.max(1000, left), stdin: check.stdin });
     if (res.ok) return { ok: true, exitCode: 0 };
     if (Date.now() + hc.intervalMs > deadline) {
       return { ok: false, ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}), error: `unhealthy after ${attempt} attempts in ${formatMs(hc.timeoutMs)}: ${res.error}` };
@@ -209,7 +223,8 @@ export async function rollbackHost(input: HostDeployInput, d: HostDeploy): Promi
       if (!res.ok) return res;
       if (previous && spec.restart) {
         const vars = { ...commandEnv(input, d), SLIPWAY_RELEASE: previous, SLIPWAY_COMMIT: d.initial?.revision ?? '' };
-        const restarted = await run(remote.userCommandScript(spec.path, previous, vars, spec.restart));
+        const restart = remote.userCommand(spec.path, previous, vars, spec.restart);
+        const restarted = await remoteExec(conn, restart.script, log, { timeoutMs: spec.commandTimeoutMs, stdin: restart.stdin });
         if (!restarted.ok) return { ...restarted, error: `restart of ${previous} failed: ${restarted.error}` };
         // A rollback is done when the old release serves again, not when its restart returned.
         const healthy = await waitHealthy(conn, env, previous, vars, log);

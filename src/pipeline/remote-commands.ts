@@ -26,7 +26,9 @@ export function factsScript(path: string): string {
     `cur=$(readlink ${remotePath(path, 'current')} 2>/dev/null || true)`,
     `printf 'current=%s\\n' "$cur"`,
     `printf 'revision=%s\\n' "$(cat ${remotePath(path, 'current', 'REVISION')} 2>/dev/null || true)"`,
-    `for r in ${releases}/*/; do [ -d "$r" ] && printf 'release=%s %s\\n' "$(basename "$r")" "$(cat "$r/REVISION" 2>/dev/null || true)"; done; true`,
+    `for r in ${releases}/*/; do [ -d "$r" ] && printf 'release=%s %s\\n' "$(basename "$r")" "$(cat "$r/REVISION" 2>/dev/null || true)"; done`,
+    `lock=${remotePath(path, '.slipway-lock')}`,
+    `[ -d "$lock" ] && printf 'lock=%s %s\\n' "$(( $(date +%s) - $(stat -c %Y "$lock") ))" "$(head -n 1 "$lock/info" 2>/dev/null)"; true`,
   ].join('; ');
 }
 
@@ -39,17 +41,29 @@ export interface HostFacts {
   releases: string[];
   /** Release name -> the commit in its REVISION file. */
   commits: Record<string, string>;
+  /** A deploy lock on this path: its holder and age. */
+  lock?: { ageSeconds: number; holder: string };
+  /** `current` points somewhere that is not a release folder of this path. */
+  foreignCurrent?: string;
 }
 
 export function parseFacts(stdout: string): HostFacts {
   const facts: HostFacts = { releases: [], commits: {} };
   for (const line of stdout.split('\n')) {
     if (line.startsWith('current=')) {
+      // Ours are relative (releases/NAME); an absolute one into this path's releases/ (made by
+      // Capistrano or by hand) counts too. Anything else is a link we do not understand.
       const link = line.slice('current='.length);
-      if (link.startsWith('releases/')) facts.current = link.slice('releases/'.length);
+      const m = /(?:^|\/)releases\/([^/]+)\/?$/.exec(link);
+      if (m?.[1]) facts.current = m[1];
+      else if (link !== '') facts.foreignCurrent = link;
     } else if (line.startsWith('revision=')) {
       const rev = line.slice('revision='.length).trim();
       if (/^[0-9a-f]{40}$/.test(rev)) facts.revision = rev;
+    } else if (line.startsWith('lock=')) {
+      const m = /^lock=(\d+) (.*)$/.exec(line);
+      // The holder text comes from the host: no control characters reach a terminal or page.
+      if (m) facts.lock = { ageSeconds: Number(m[1]), holder: (m[2] ?? '').replace(/[\x00-\x1f\x7f]/g, '?') };
     } else if (line.startsWith('release=')) {
       const [name = '', rev = ''] = line.slice('release='.length).split(' ');
       if (!name || name.startsWith('.')) continue;
@@ -140,7 +154,7 @@ export function pruneScript(path: string, keep: number, protect: string[]): stri
   const grep = protect.length ? ` | grep -v -x ${protect.map((p) => `-e ${quoteArg(p)}`).join(' ')}` : '';
   return (
     `cd ${remotePath(path, 'releases')} && ` +
-    `ls -1 | grep -v '^\\.' | sort | head -n -${Math.max(0, Math.floor(keep))}${grep} | xargs -r rm -rf --`
+    `ls -1 | grep -v '^\\.' | sort | head -n -${Math.max(0, Math.floor(keep))}${grep} | xargs -r -d '\\n' rm -rf --`
   );
 }
 
@@ -149,9 +163,19 @@ export function revisionLogScript(path: string, line: string): string {
   return `printf '%s\\n' ${quoteArg(line)} >> ${remotePath(path, 'revisions.log')}`;
 }
 
-/** A user command (step, restart, health check) in the release folder with the slipway variables exported. */
-export function userCommandScript(path: string, release: string, env: Record<string, string>, command: string): string {
-  return `cd ${remotePath(path, 'releases', release)} && ${exportEnv(env)}${command}`;
+/**
+ * A user command (step, restart, health check) in the release folder with the host's and
+ * slipway's variables. The variables arrive as one export line on stdin, never in the command
+ * line, because host `env` may hold secrets and a command line is visible to every user of the
+ * host (ps). Running it also refreshes the deploy lock's age: a long deploy is not "stale".
+ */
+export function userCommand(path: string, release: string, env: Record<string, string>, command: string): { script: string; stdin: Buffer } {
+  return {
+    script:
+      `touch ${remotePath(path, '.slipway-lock')} 2>/dev/null; cd ${remotePath(path, 'releases', release)} || exit 1; ` +
+      `IFS= read -r slipway_env; eval "$slipway_env"; unset slipway_env; ${command}`,
+    stdin: Buffer.from(`${exportEnv(env)}\n`),
+  };
 }
 
 /** $NAME and ${NAME} in a health URL, from the host's variables; anything else stays literal. */

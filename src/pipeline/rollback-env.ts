@@ -43,9 +43,16 @@ export async function rollbackEnvironment(ctx: RunContext, rec: RunRecorder, pip
       const spec = env.deploy;
       const audit = `${rec.now()} ${release} ${vars.SLIPWAY_COMMIT} rollback=${pipeline.name}#${rec.run.number} by=${ctx.actor}`;
       const switched = await remoteExec(conn, `${remote.switchScript(spec.path, release)}; ${remote.revisionLogScript(spec.path, audit)}`, log, { timeoutMs: spec.commandTimeoutMs });
-      if (!switched.ok || !spec.restart) return switched.ok ? waitHealthy(conn, env, release, vars, log) : switched;
-      const restarted = await remoteExec(conn, remote.userCommandScript(spec.path, release, vars, spec.restart), log, { timeoutMs: spec.commandTimeoutMs });
-      return restarted.ok ? waitHealthy(conn, env, release, vars, log) : restarted;
+      if (!switched.ok) return { ...switched, error: `switch: ${switched.error}` };
+      if (!spec.restart) {
+        const healthy = await waitHealthy(conn, env, release, vars, log);
+        return healthy.ok ? healthy : { ...healthy, error: `health check: ${healthy.error}` };
+      }
+      const restart = remote.userCommand(spec.path, release, vars, spec.restart);
+      const restarted = await remoteExec(conn, restart.script, log, { timeoutMs: spec.commandTimeoutMs, stdin: restart.stdin });
+      if (!restarted.ok) return { ...restarted, error: `restart: ${restarted.error}` };
+      const healthy = await waitHealthy(conn, env, release, vars, log);
+      return healthy.ok ? healthy : { ...healthy, error: `health check: ${healthy.error}` };
     });
     if (!r.ok) d.outcome.error = r.error ?? 'failed';
     return r.ok;
@@ -54,7 +61,9 @@ export async function rollbackEnvironment(ctx: RunContext, rec: RunRecorder, pip
   const done: HostDeploy[] = [];
   if (ok) {
     for (const batch of planBatches(deploys, env.batch)) {
-      const results = await Promise.all(batch.map(async (d) => ((await switchTo(d, targets.get(d)!, 'rollback')) ? done.push(d) > 0 : false)));
+      // A host counts as switched from the moment its switch starts: if its restart or health
+      // check fails, it goes forward again with the others.
+      const results = await Promise.all(batch.map((d) => (done.push(d), switchTo(d, targets.get(d)!, 'rollback'))));
       if (!results.every(Boolean)) {
         ok = false;
         break;

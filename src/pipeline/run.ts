@@ -55,11 +55,15 @@ export async function executeRun(ctx: RunContext, pipeline: PipelineConfig, run:
   run.status = 'running';
   run.startedAt ??= rec.now();
   await rec.save();
+  // After the daemon's shutdown grace its steps are killed: that failure is an interruption.
+  const finish = (r: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> =>
+    ctx.signal?.aborted && status === 'failed' ? finishRun(r, 'interrupted', `interrupted: slipway stopped during the run (${error})`) : finishRun(r, status, error);
 
   const tested = rec.stage('test')?.status === 'passed' || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
   if (!tested) return finish(rec, 'failed', 'tests failed');
 
   for (const env of pipeline.environments) {
+    if (ctx.signal?.aborted) return finish(rec, 'failed', `before deploying to ${env.name}`);
     if (opts.environments && !opts.environments.includes(env.name)) continue;
     const name = `deploy:${env.name}`;
     const existing = rec.stage(name);
@@ -99,7 +103,7 @@ async function recordTested(rec: RunRecorder, testedIn: number): Promise<boolean
   return true;
 }
 
-async function finish(rec: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> {
+async function finishRun(rec: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> {
   rec.run.status = status;
   rec.run.finishedAt = rec.now();
   if (error) rec.run.error = rec.mask(error);
@@ -120,6 +124,7 @@ export async function executeRollback(ctx: RunContext, pipeline: PipelineConfig,
   run.startedAt ??= rec.now();
   const stage = rec.addStage({ name: `rollback:${environment}`, kind: 'deploy', environment, status: 'pending', steps: [] });
   await rec.save();
+  const finish = finishRun;
   if (!env) return finish(rec, 'failed', `no environment ${environment}`);
   const ok = await rollbackEnvironment(ctx, rec, pipeline, env, stage);
   return ok ? finish(rec, 'deployed') : finish(rec, 'failed', `rollback of ${environment} failed${stage.error ? `: ${stage.error}` : ''}`);

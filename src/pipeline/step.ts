@@ -22,11 +22,13 @@ export async function runStep(
   spec: { id: string; name: string; host?: string },
   body: (log: StepLog) => Promise<StepOutcome>,
 ): Promise<StepOutcome> {
-  const step: StepRecord = rec.addStep(stage, spec.host ? { id: spec.id, name: spec.name, host: spec.host } : { id: spec.id, name: spec.name });
+  // A step's name is often its command, and a command may carry a ${env:..} secret.
+  const name = rec.mask(spec.name);
+  const step: StepRecord = rec.addStep(stage, spec.host ? { id: spec.id, name, host: spec.host } : { id: spec.id, name });
   step.status = 'running';
   step.startedAt = rec.now();
   await rec.save();
-  const label = `${rec.run.pipeline} #${rec.run.number} ${spec.name}`;
+  const label = `${rec.run.pipeline} #${rec.run.number} ${name}`;
   ctx.progress(`${label} …`);
   const started = Date.now();
   const log = await openStepLog(statePaths(rec.stateDir).stepLog(rec.run.pipeline, rec.run.number, step.id), ctx.config.secrets);

@@ -42,6 +42,7 @@ before(async () => {
   for (const name of ['web1', 'web2', 'web3']) hosts.push(await startTestHost(keys, { name }));
   ports = [await freePort(), await freePort(), await freePort()];
   silent = await startSilentTcpServer();
+  await mkdir(join(hosts[0]!.root, 'sw', 'revisions.log'), { recursive: true });
   configDir = join(work, 'config');
   stateDir = join(work, 'state');
   const hc = '{ command: node health.js, timeout: 10s, interval: 200ms }';
@@ -53,6 +54,8 @@ before(async () => {
     'pipelines/app.yaml': `repo: ${repo.url}\ntest: [./test.sh]\ndeploy: { path: ~/app, steps: [./gate.sh], restart: ./restart.sh, healthCheck: ${hc}, keepReleases: 3 }\nenvironments:\n  - { name: production, hosts: [web1, web2, web3] }\n`,
     'pipelines/hang.yaml': `repo: ${repo.url}\ntest: []\ndeploy: { path: ~/hang, steps: ["sleep 317"], commandTimeout: 2s }\nenvironments: [{ name: production, hosts: [web1] }]\n`,
     'pipelines/silent.yaml': `repo: ${repo.url}\ntest: []\ndeploy: { path: ~/silent }\nenvironments: [{ name: production, hosts: [web1, ghost] }]\n`,
+    // revisions.log is a folder here, so the switch step fails after its rename has happened.
+    'pipelines/sw.yaml': `repo: ${repo.url}\ntest: []\ndeploy: { path: ~/sw }\nenvironments: [{ name: production, hosts: [web1] }]\n`,
     'pipelines/upl.yaml': `repo: ${repo.url}\ntest: []\ndeploy: { path: ~/upl, source: upload }\nenvironments: [{ name: production, hosts: [web3] }]\n`,
   });
 });
@@ -84,6 +87,14 @@ test('a first deploy reaches all three hosts; side pipelines: upload mode, a hun
   assert.match(step.error, /timed out after 2s; the command was killed on the host/);
   await waitFor(async () => (await execa('pgrep', ['-f', 'sleep 317'], { reject: false })).exitCode !== 0, { timeoutMs: 15_000, what: 'the hung command to be gone from the host' });
   assert.deepEqual(await readdir(join(hosts[0]!.root, 'hang', 'releases')), [], 'the failed release folder is removed');
+
+  // A switch that fails after its rename is still undone: no `current` left pointing at a
+  // release folder that the rollback removed.
+  const sw = await readJson(join(stateDir, 'runs', 'sw', '1.json'));
+  assert.equal(sw.status, 'failed');
+  assert.match(sw.error, /web1: switch: /);
+  assert.ok(!existsSync(join(hosts[0]!.root, 'sw', 'current')), 'no dangling current');
+  assert.deepEqual(await readdir(join(hosts[0]!.root, 'sw', 'releases')), []);
 
   // A host that accepts TCP but never speaks SSH: bounded by connectTimeout, named, and the
   // other host of that environment is never touched.

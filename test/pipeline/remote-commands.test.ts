@@ -25,7 +25,10 @@ test('the scripts are pinned exactly', () => {
   assert.equal(remote.switchScript('/srv/app', '20261126050403-0123456'), "set -e; cd /srv/app; ln -sfn releases/20261126050403-0123456 .current.20261126050403-0123456.tmp; mv -T .current.20261126050403-0123456.tmp current");
   assert.equal(remote.unlinkCurrentScript('~/app'), 'rm -f "$HOME"/app/current');
   assert.equal(remote.healthUrlCommand('http://127.0.0.1:3001/health?a=1&b=2', 2.5), "curl -fsS -o /dev/null --max-time 3 'http://127.0.0.1:3001/health?a=1&b=2'");
-  assert.equal(remote.userCommandScript('/srv/app', 'r1', { SLIPWAY_ENV: 'prod', X: "it's" }, 'npm ci'), "cd /srv/app/releases/r1 && export SLIPWAY_ENV='prod' X='it'\\''s'; npm ci");
+  assert.deepEqual(remote.userCommand('/srv/app', 'r1', { SLIPWAY_ENV: 'prod', X: "it's" }, 'npm ci'), {
+    script: 'touch /srv/app/.slipway-lock 2>/dev/null; cd /srv/app/releases/r1 || exit 1; IFS= read -r slipway_env; eval "$slipway_env"; unset slipway_env; npm ci',
+    stdin: Buffer.from("export SLIPWAY_ENV='prod' X='it'\\''s'; \n"),
+  });
   assert.equal(
     remote.fetchScript({ path: '/srv/app', repo: 'https://git.example.com/a.git', branch: 'main', commit: 'c0ffee', withAuth: false }),
     'set -e; export GIT_TERMINAL_PROMPT=0; mkdir -p /srv/app/releases /srv/app/shared; [ -d /srv/app/repo ] || git init -q --bare /srv/app/repo; ' +
@@ -75,6 +78,8 @@ test('on a real sh: facts, switch, lock, prune and revisions with hostile names 
 
     const info = `run=app#1 by=$(touch ${marker})`;
     assert.equal((await sh(remote.lockScript(path, info, 1800))).exitCode, 0);
+    const locked = remote.parseFacts((await sh(remote.factsScript(path))).stdout).lock;
+    assert.equal(locked?.holder, info, 'host facts show the lock and its holder');
     const held = await sh(remote.lockScript(path, 'someone else', 1800));
     assert.equal(held.exitCode, remote.LOCK_HELD_EXIT);
     assert.match(held.stdout, /held by run=app#1 by=\$\(touch .*\) \(\d+ s ago\)/);
@@ -87,6 +92,11 @@ test('on a real sh: facts, switch, lock, prune and revisions with hostile names 
     assert.match(await readFile(join(path, 'revisions.log'), 'utf8'), /by=\$\(touch /);
     assert.equal((await sh(remote.pruneScript(path, 1, ['20260102000000-bbbbbbb']))).exitCode, 0);
     assert.deepEqual((await readdir(join(path, 'releases'))).sort(), ['20260102000000-bbbbbbb', '20260103000000-ccccccc']);
+    // A user command gets its variables from stdin, hostile values included, and runs in the release.
+    const cmd = remote.userCommand(path, '20260103000000-ccccccc', { SECRET: `s3cr3t $(touch ${marker})`, N: "it's" }, 'printf "%s|%s|%s" "$SECRET" "$N" "$(basename "$PWD")"');
+    const ran = await execa('sh', ['-c', cmd.script], { input: cmd.stdin, reject: false });
+    assert.equal(ran.stdout, `s3cr3t $(touch ${marker})|it's|20260103000000-ccccccc`);
+    assert.ok(!cmd.script.includes('s3cr3t'), 'the value is not on the command line');
     assert.ok(!existsSync(marker), 'nothing executed');
   } finally {
     await rm(dir, { recursive: true, force: true });
