@@ -15,14 +15,8 @@ export function escapeHtml(s: string): string {
   return HTML_SPECIAL.test(s) ? s.replace(HTML_SPECIAL, (c) => HTML_ENTITY[c] ?? c) : s;
 }
 
-/** Replaces every occurrence of every secret with ***, longest first so overlaps mask whole. */
-export function maskSecrets(s: string, secrets: readonly string[]): string {
-  let out = s;
-  for (const secret of [...secrets].filter((x) => x !== '').sort((a, b) => b.length - a.length)) {
-    out = out.replaceAll(secret, '***');
-  }
-  return out;
-}
+// One masking rule for logs, state and pages (secrets shorter than 3 characters are ignored there).
+export { maskSecrets } from '../exec/mask.ts';
 
 /** A masked, escaped piece of text, bound to one report's secrets. */
 export type Text = (s: string | number | undefined) => string;
