@@ -13,8 +13,8 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
 }
 
 function sortedSecrets(secrets: readonly string[]): string[] {
-  // One- and two-character "secrets" would mask ordinary text everywhere; config rules keep
-  // them out, and here they are ignored rather than shredding every log.
+  // One- and two-character "secrets" would mask ordinary text everywhere (every "a" of a log):
+  // they are not masked at all. No real token is that short.
   return [...new Set(secrets)].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
 }
 
