@@ -1,5 +1,5 @@
-import { UsageError } from '../errors.ts';
-import { readRun } from '../state/store.ts';
+import { SlipwayError, UsageError } from '../errors.ts';
+import { readPipelineState, readRun } from '../state/store.ts';
 import { executeRun, waitingEnvironment } from '../pipeline/run.ts';
 import { openRuntime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
@@ -15,6 +15,11 @@ export async function approveCommand(configDir: string, args: string[], output: 
     const environment = waitingEnvironment(run);
     if (run.status !== 'waiting' || !environment) {
       throw new UsageError(`${name} #${number} is ${run.status}, not waiting for approval`);
+    }
+    // Approving a stale run would take the environment backwards past a newer deploy.
+    const current = (await readPipelineState(rt.config.settings.stateDir, name)).environments[environment];
+    if (current && current.run > run.number) {
+      throw new SlipwayError(`${environment} already runs ${current.commit.slice(0, 7)} from the newer run #${current.run}; approving #${number} would take it backwards (to do that on purpose: slipway deploy ${name} --env ${environment} --commit ${run.commit.id.slice(0, 7)})`);
     }
     output.out(`${name} #${number}: approved by ${rt.ctx.actor}; deploying to ${environment}`);
     const done = await executeRun(rt.ctx, pipeline!, run, { approve: { environment, by: rt.ctx.actor } });

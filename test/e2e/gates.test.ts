@@ -124,3 +124,15 @@ test('approve continues a waiting run and deploys it', async () => {
   assert.equal(again.code, 2);
   assert.match(again.stderr, /gated #1 is deployed, not waiting for approval/);
 });
+
+test('approving a waiting run older than what the environment runs is refused', async () => {
+  await gatedRepo.commit({ 'CHANGES': 'a\n' }, 'gated a');
+  assert.equal((await runSlipway(['once', 'gated', '--config', configDir])).code, 0);
+  const b = await gatedRepo.commit({ 'CHANGES': 'b\n' }, 'gated b');
+  assert.equal((await runSlipway(['once', 'gated', '--config', configDir])).code, 0);
+  assert.equal((await runSlipway(['approve', 'gated', '3', '--config', configDir])).code, 0);
+  const stale = await runSlipway(['approve', 'gated', '2', '--config', configDir]);
+  assert.equal(stale.code, 1);
+  assert.match(stale.stderr, /production already runs [0-9a-f]{7} from the newer run #3; approving #2 would take it backwards/);
+  assert.equal((await readFile(join(deployPath('gated'), 'current', 'REVISION'), 'utf8')).trim(), b);
+});
