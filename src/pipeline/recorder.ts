@@ -24,7 +24,10 @@ export class RunRecorder {
 
   async save(): Promise<void> {
     await writeRun(this.stateDir, this.run);
-    await this.opts.onChange({ pipeline: this.run.pipeline, run: this.run.number });
+    // Not awaited: a deploy must not wait for the report at every step (ten hosts in parallel
+    // queued behind ~100 ms renders). Renders fold into one another, never reject, and the
+    // runtime awaits a last one before it exits.
+    void this.opts.onChange({ pipeline: this.run.pipeline, run: this.run.number });
   }
 
   stage(name: string): StageRecord | undefined {
