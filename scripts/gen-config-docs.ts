@@ -207,8 +207,6 @@ export function renderConfigDocs(): string {
     '- YAML 1.2: `yes` is a string, and so is `"3001"`; write numbers without quotes where an integer is expected, and quote them where a string is (host `env` values).',
     '- Editors: the JSON Schemas in `schema/` (shipped with the package) describe these files; `slipway init` writes a `# yaml-language-server: $schema=…` line at the top of each starter file.',
     '',
-    'Keys that are accepted but not acted on yet: `server` and `notify` (the daemon\'s HTTP server, webhooks and notifications), `retention` and `configRepo` in `slipway.yaml`. They are validated so that a config written for a later version fails loudly on a typo, not silently.',
-    '',
   ];
   for (const section of FILES) lines.push(...renderSection(section));
   return `${lines.join('\n').trimEnd()}\n`;

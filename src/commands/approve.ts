@@ -1,3 +1,6 @@
+import { hostname, userInfo } from 'node:os';
+import { loadConfig } from '../config/load.ts';
+import { handToDaemon } from '../daemon/inbox-client.ts';
 import { SlipwayError, UsageError } from '../errors.ts';
 import { readPipelineState, readRun } from '../state/store.ts';
 import { executeRun, waitingEnvironment } from '../pipeline/run.ts';
@@ -8,6 +11,13 @@ import type { Output } from './output.ts';
 export async function approveCommand(configDir: string, args: string[], output: Output): Promise<number> {
   const [name, number] = args;
   if (!name || !number || args.length !== 2 || !/^[1-9][0-9]*$/.test(number)) throw new UsageError('approve takes PIPELINE and RUN (a run number)');
+  // A running daemon owns the state folder: the approval goes to it through STATE/inbox/.
+  const config = await loadConfig(configDir);
+  const daemon = await handToDaemon(config.settings.stateDir, { kind: 'approve', pipeline: name, run: Number(number), by: `${userInfo().username}@${hostname()}` });
+  if (daemon) {
+    output.out(`${name} #${number}: approval handed to the running daemon (pid ${daemon.pid})`);
+    return 0;
+  }
   const rt = await openRuntime(configDir, 'approve', output);
   try {
     const [pipeline] = selectPipelines(rt.config.pipelines, [name]);

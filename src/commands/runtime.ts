@@ -24,29 +24,13 @@ export async function openRuntime(configDir: string, command: string, output: Ou
   const lock = await acquireStateLock(config.settings.stateDir, { command });
   try {
     await sweepStateFolder(config.settings.stateDir);
-    const pool = new SshPool({
-      hosts: config.hosts,
-      connect: {
-        ...(config.settings.ssh.identity ? { identity: config.settings.ssh.identity } : {}),
-        ...(config.settings.ssh.knownHosts ? { knownHosts: config.settings.ssh.knownHosts } : {}),
-        connectTimeoutMs: config.settings.ssh.connectTimeoutMs,
-      },
-    });
-    const report = createReportTrigger(config, { onError: (e) => output.err(`slipway: report not written: ${e instanceof Error ? e.message : String(e)}`) });
-    const ctx: RunContext = {
-      config,
-      pool,
-      now: () => new Date(),
-      progress: (line) => output.out(line),
-      report,
-      actor: `${safeUser()}@${hostname()}`,
-    };
+    const { ctx, pool } = createRunContext(config, output);
     return {
       config,
       ctx,
       close: async () => {
         await pool.closeAll();
-        await report();
+        await ctx.report();
         await lock.release();
       },
     };
@@ -54,6 +38,29 @@ export async function openRuntime(configDir: string, command: string, output: Ou
     await lock.release();
     throw e;
   }
+}
+
+/** A run context for a config: its own SSH pool and report trigger (the daemon makes one per config it loads). */
+export function createRunContext(config: Config, output: Output, opts: { progress?: (line: string) => void; signal?: AbortSignal } = {}): { ctx: RunContext; pool: SshPool } {
+  const pool = new SshPool({
+    hosts: config.hosts,
+    connect: {
+      ...(config.settings.ssh.identity ? { identity: config.settings.ssh.identity } : {}),
+      ...(config.settings.ssh.knownHosts ? { knownHosts: config.settings.ssh.knownHosts } : {}),
+      connectTimeoutMs: config.settings.ssh.connectTimeoutMs,
+    },
+  });
+  const report = createReportTrigger(config, { onError: (e) => output.err(`slipway: report not written: ${e instanceof Error ? e.message : String(e)}`) });
+  const ctx: RunContext = {
+    config,
+    pool,
+    now: () => new Date(),
+    progress: opts.progress ?? ((line) => output.out(line)),
+    report,
+    actor: `${safeUser()}@${hostname()}`,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  return { ctx, pool };
 }
 
 function safeUser(): string {

@@ -1,7 +1,7 @@
 // Validated raw values (schema defaults already filled in) → the Config the rest of slipway reads:
 // durations in milliseconds, local paths absolute, each environment's deploy merged over the
 // pipeline's. Pure: everything fallible has been checked before this runs.
-import type { DeploySpec, HealthCheck, HostConfig, PipelineConfig, Settings } from './types.ts';
+import type { DeploySpec, HealthCheck, HostConfig, PipelineConfig, Retention, Settings } from './types.ts';
 import { parseDuration } from './duration.ts';
 import { resolveLocalPath } from './local-path.ts';
 
@@ -40,6 +40,7 @@ export interface RawPipeline {
   test: string[];
   deploy: RawDeploy & { path: string };
   environments: RawEnvironment[];
+  retention?: Retention;
 }
 
 export interface RawSettings {
@@ -49,6 +50,8 @@ export interface RawSettings {
   report: { title: string };
   server?: { listen: string; webhookSecret?: string };
   notify: Array<{ webhook: string; on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'> }>;
+  retention?: Retention;
+  configRepo?: { repo: string; branch: string; poll: string; auth?: { token: string; username: string } };
 }
 
 export interface RawHost {
@@ -89,6 +92,11 @@ export function resolveSettings(raw: RawSettings, where: Locality): Settings {
   };
   if (raw.ssh.identity !== undefined) settings.ssh.identity = local(raw.ssh.identity);
   if (raw.ssh.knownHosts !== undefined) settings.ssh.knownHosts = local(raw.ssh.knownHosts);
+  if (raw.retention) settings.retention = { ...raw.retention };
+  if (raw.configRepo) {
+    const { repo, branch, poll, auth } = raw.configRepo;
+    settings.configRepo = { repo, branch, poll, ...(auth ? { auth: { username: auth.username, token: auth.token } } : {}) };
+  }
   if (raw.server) {
     settings.server = { listen: raw.server.listen };
     if (raw.server.webhookSecret !== undefined) settings.server.webhookSecret = raw.server.webhookSecret;
@@ -135,6 +143,8 @@ export function resolvePipeline(
     }),
   };
   if (raw.auth) pipeline.auth = { username: raw.auth.username, token: raw.auth.token };
+  const retention = { ...settings.retention, ...raw.retention };
+  if (retention.runs !== undefined || retention.days !== undefined) pipeline.retention = retention;
   return pipeline;
 }
 

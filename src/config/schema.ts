@@ -70,6 +70,13 @@ const authSchema = object('Credentials for the git server; omit for public repos
   },
 }, { required: ['token'] });
 
+function retentionSchema(description: string): Schema {
+  return object(description, {
+    runs: { type: 'integer', minimum: 1, description: 'Newest runs kept per pipeline.', examples: [200] },
+    days: { type: 'integer', minimum: 1, description: 'Runs that ended more than this many days ago are removed.', examples: [90] },
+  });
+}
+
 function deployProperties(withDefaults: boolean): Record<string, Schema> {
   const d = (schema: Schema, fallback: unknown): Schema =>
     withDefaults ? { ...schema, default: fallback } : schema;
@@ -164,15 +171,13 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
       },
     }, { required: ['webhook'] }),
   },
-  retention: object('How much history to keep in the state folder; omit to keep everything.', {
-    runs: { type: 'integer', minimum: 1, description: 'Newest runs kept per pipeline.', examples: [200] },
-    days: { type: 'integer', minimum: 1, description: 'Runs older than this many days are removed.', examples: [90] },
-  }),
-  configRepo: object('A git repository holding this config folder, pulled before each poll; omit to read the folder as it is.', {
+  retention: retentionSchema('How much run history `slipway run` keeps in the state folder (run files and their logs); omit to keep everything. A pipeline may override it.'),
+  configRepo: object('A git repository holding the config folder (GitOps for slipway itself): `slipway run` polls it, writes a new commit\'s files to STATE/config-repo/ and reloads from there when they pass validation; a bad config is logged with its located errors and the running one stays. The state folder stays the one of this local slipway.yaml.', {
     repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Repository URL (http:// or https://).', examples: ['https://git.example.com/acme/deploy-config.git'] },
     branch: { type: 'string', pattern: BRANCH_PATTERN, default: 'main', description: 'Branch to follow.' },
+    poll: { type: 'string', default: '* * * * *', description: 'Cron expression of when to look for a new commit.', examples: ['*/5 * * * *'] },
     auth: authSchema,
-  }, { required: ['repo'] }),
+}, { required: ['repo'] }),
 });
 
 export const hostSchema: Schema = object('One host slipway deploys to over SSH.', {
@@ -216,6 +221,7 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
   auth: authSchema,
   timeout: duration('Bound of the whole test stage.', '10m'),
   test: { ...commandList('Commands run in a fresh checkout of the commit; all must succeed before a deploy.'), default: [], examples: [['npm ci', 'npm test']] },
+  retention: retentionSchema('This pipeline\'s own run history limits, instead of those of slipway.yaml (each key falls back to it).'),
   deploy: object('How a tested commit reaches the hosts.', deployProperties(true), { required: ['path'] }),
   environments: {
     type: 'array',

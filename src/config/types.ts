@@ -18,6 +18,21 @@ export interface NotifyTarget {
   on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'>;
 }
 
+export interface Retention {
+  /** Newest runs kept per pipeline. */
+  runs?: number;
+  /** Runs that ended more than this many days ago are removed. */
+  days?: number;
+}
+
+export interface ConfigRepo {
+  repo: string;
+  branch: string;
+  /** Cron expression of when `slipway run` looks for a new commit. */
+  poll: string;
+  auth?: { username: string; token: string };
+}
+
 export interface Settings {
   /** Absolute path of the state folder. */
   stateDir: string;
@@ -26,6 +41,8 @@ export interface Settings {
   report: { title: string };
   server?: { listen: string; webhookSecret?: string };
   notify: NotifyTarget[];
+  retention?: Retention;
+  configRepo?: ConfigRepo;
 }
 
 export interface HostConfig {
@@ -88,6 +105,8 @@ export interface PipelineConfig {
   test: string[];
   deploy: DeploySpec;
   environments: EnvironmentConfig[];
+  /** slipway.yaml's retention with this pipeline's keys over it; undefined keeps everything. */
+  retention?: Retention;
 }
 
 export interface Config {

@@ -1,76 +1,233 @@
-import cron, { type ScheduledTask } from 'node-cron';
-import type { PipelineConfig } from '../config/types.ts';
-import { pollPipeline } from '../pipeline/poll.ts';
-import { executeRun } from '../pipeline/run.ts';
-import { openRuntime } from '../commands/runtime.ts';
+import type { Config, PipelineConfig } from '../config/types.ts';
+import { ConfigError } from '../errors.ts';
+import { acquireStateLock } from '../state/lock.ts';
+import { statePaths, sweepStateFolder } from '../state/store.ts';
+import { recoverPipeline, sweepWorkspaces } from '../pipeline/recover.ts';
+import { detectNewCommit } from '../pipeline/poll.ts';
+import { killRunningCommands } from '../exec/run-local.ts';
 import type { Output } from '../commands/output.ts';
+import { createLogger, type LogLevel, type Logger } from './log.ts';
+import { RunQueue } from './queue.ts';
+import { Poller } from './poller.ts';
+import { Schedules } from './schedule.ts';
+import { ConfigGeneration } from './generation.ts';
+import { executeJob } from './execute.ts';
+import { applyConfigCommit, fetchConfigRepo, loadLastConfigRepo, loadLocalConfig, type LoadedConfig } from './config-source.ts';
+import { startInboxWatch } from './inbox-watch.ts';
+import { startServer, type RunningServer } from './server.ts';
+import { onSignals } from './signals.ts';
 
-// The daemon, first version: a poll of every pipeline at start, then one per its cron; a
-// pipeline never polls while its previous poll or run is still busy (node-cron drops such ticks
-// rather than queueing them); at most `concurrency` pipelines work at once; SIGTERM/SIGINT stop
-// the schedules, let running work finish and exit 0. Queue coalescing, inbox, webhooks, reload
-// and crash recovery come with the daemon issue.
+// `slipway run`: polls every pipeline at start and on its cron, runs new commits through a queue
+// (per-pipeline serial, global concurrency, coalescing to the newest commit), takes requests from
+// STATE/inbox, serves the report and webhooks, notifies, prunes. SIGTERM: stop taking work, let
+// runs finish within the grace period, then kill what remains (`interrupted`) and exit 0.
+// SIGHUP: reload the config; a config that fails validation is logged and the old one stays.
 
-export async function runDaemon(configDir: string, output: Output, opts: { stop?: Promise<void> } = {}): Promise<number> {
-  const rt = await openRuntime(configDir, 'run', output);
-  const { ctx, config } = rt;
-  const busy = new Map<string, Promise<void>>();
-  const lastError = new Map<string, string>();
-  let slots = config.settings.concurrency;
-  const waiting: Array<() => void> = [];
-  const acquire = async (): Promise<void> => {
-    if (slots > 0) {
-      slots--;
-      return;
-    }
-    await new Promise<void>((resolve) => waiting.push(resolve));
-  };
-  const release = (): void => {
-    const next = waiting.shift();
-    if (next) next();
-    else slots++;
-  };
+export interface DaemonOptions {
+  logLevel?: LogLevel;
+  /** How long running steps get to finish after SIGTERM before they are killed. */
+  graceMs?: number;
+  /** Tests stop the daemon with this instead of a signal. */
+  stop?: Promise<void>;
+}
 
-  const work = async (p: PipelineConfig): Promise<void> => {
-    await acquire();
-    try {
-      const polled = await pollPipeline(ctx, p);
-      if (lastError.has(p.name)) output.out(`${p.name}: polling works again`);
-      lastError.delete(p.name);
-      if (polled.run) {
-        output.out(`${p.name} #${polled.run.number}: new commit ${polled.run.commit.id.slice(0, 7)}`);
-        const run = await executeRun(ctx, p, polled.run);
-        output.out(`${p.name} #${run.number}: ${run.status}${run.error ? ` (${run.error})` : ''}`);
+const CONFIG_REPO = '.config-repo';
+/** After the grace period: how long killed runs get to record themselves and release host locks. */
+const CLEANUP_MS = 15_000;
+
+export async function runDaemon(configDir: string, output: Output, opts: DaemonOptions = {}): Promise<number> {
+  const log = createLogger({ level: opts.logLevel ?? 'info', journald: process.stdout.isTTY !== true, write: (t) => process.stdout.write(t) });
+  const local = await loadLocalConfig(configDir);
+  log.setSecrets(local.secrets);
+  const stateDir = local.settings.stateDir;
+  const lock = await acquireStateLock(stateDir, { command: 'run' });
+  const abort = new AbortController();
+  const generations: ConfigGeneration[] = [];
+  let server: RunningServer | undefined;
+  try {
+    const swept = (await sweepStateFolder(stateDir)) + (await sweepWorkspaces(stateDir));
+    if (swept > 0) log.info(`swept ${swept} temp file(s) and workspace(s) left by an earlier crash`);
+
+    let localConfig = local;
+    let configCommit: string | undefined;
+    let rejectedCommit: string | undefined;
+    const makeGeneration = (loaded: LoadedConfig): ConfigGeneration => {
+      const gen = new ConfigGeneration(loaded.config, loaded.origin, { output, log, signal: abort.signal });
+      log.setSecrets(loaded.config.secrets);
+      generations.push(gen);
+      return gen;
+    };
+    let gen = makeGeneration(await firstConfig(local, log, (c) => (configCommit = c)));
+    const verdicts = new Map<string, 'good' | 'bad' | undefined>();
+
+    const queue = new RunQueue({
+      concurrency: gen.config.settings.concurrency,
+      execute: (d) => {
+        const g = gen;
+        return g.use(() => executeJob(g, d, { log, verdicts }));
+      },
+    });
+    const poller = new Poller({
+      detect: (p) => detectNewCommit(gen.ctx, p),
+      onCommit: (p, commit, reason) => queue.add(p.name, { kind: 'commit', commit, trigger: reason === 'webhook' ? 'webhook' : 'poll' }),
+      log,
+    });
+    const schedules = new Schedules();
+    const tick = (name: string): void => {
+      if (name === CONFIG_REPO) return void pollConfigRepo();
+      const p = gen.pipeline(name);
+      if (p) poller.poll(p, 'cron');
+    };
+    const syncSchedules = (config: Config): Promise<void> => {
+      const wanted = new Map(config.pipelines.map((p) => [p.name, p.poll] as const));
+      if (config.settings.configRepo) wanted.set(CONFIG_REPO, config.settings.configRepo.poll);
+      return schedules.sync(wanted, tick);
+    };
+
+    const swap = async (loaded: LoadedConfig, why: string): Promise<void> => {
+      if (loaded.config.settings.stateDir !== stateDir) {
+        log.error(`config not reloaded (${why}): stateDir changed to ${loaded.config.settings.stateDir}; a running daemon keeps ${stateDir} (restart to move it)`);
+        return;
       }
-    } catch (e) {
-      // Said once per change of error, not every minute while a server is down.
-      const message = e instanceof Error ? e.message : String(e);
-      if (lastError.get(p.name) !== message) output.err(`${p.name}: poll failed: ${message}`);
-      lastError.set(p.name, message);
-    } finally {
-      release();
+      const old = gen;
+      gen = makeGeneration(loaded);
+      old.retire();
+      queue.setConcurrency(gen.config.settings.concurrency);
+      for (const p of old.config.pipelines) if (!gen.pipeline(p.name)) poller.forget(p.name);
+      await syncSchedules(gen.config);
+      server = await startServer(server, gen.config, serverHooks(), log);
+      log.notice(`config reloaded (${why}) from ${loaded.origin}: ${describe(gen.config)}`);
+      // New pipelines poll at once, as at start.
+      for (const p of gen.config.pipelines) if (!old.pipeline(p.name)) poller.poll(p, 'reload');
+    };
+
+    const reload = async (): Promise<void> => {
+      try {
+        const fresh = await loadLocalConfig(configDir);
+        localConfig = fresh;
+        let loaded: LoadedConfig = { config: fresh, origin: 'local' };
+        if (fresh.settings.configRepo) {
+          const head = await fetchConfigRepo(fresh.settings.configRepo, stateDir, undefined);
+          loaded = head ? await applyConfigCommit(fresh, head) : loaded;
+          configCommit = loaded.commit;
+        }
+        await swap(loaded, 'SIGHUP');
+      } catch (e) {
+        logRejected(log, 'SIGHUP', e);
+      }
+    };
+
+    let configPolling = false;
+    const pollConfigRepo = async (): Promise<void> => {
+      const repo = localConfig.settings.configRepo;
+      if (!repo || configPolling) return;
+      configPolling = true;
+      try {
+        const head = await fetchConfigRepo(repo, stateDir, configCommit);
+        if (!head || head === rejectedCommit) return;
+        try {
+          const loaded = await applyConfigCommit(localConfig, head);
+          configCommit = head;
+          await swap(loaded, `config repo commit ${head.slice(0, 7)}`);
+        } catch (e) {
+          rejectedCommit = head;
+          logRejected(log, `config repo commit ${head.slice(0, 7)}`, e);
+        }
+      } catch (e) {
+        log.warn(`config repo: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        configPolling = false;
+      }
+    };
+
+    const serverHooks = () => ({
+      www: () => statePaths(stateDir).www,
+      pipeline: (name: string) => gen.pipeline(name),
+      poll: (p: PipelineConfig) => poller.poll(p, 'webhook'),
+      health: () => ({ pid: process.pid, pipelines: gen.config.pipelines.length, running: queue.activeCount, config: gen.origin, failingPolls: poller.failing() }),
+    });
+
+    // Crash recovery before the first poll, so a recovered commit is not also found new.
+    for (const p of gen.config.pipelines) {
+      const r = await recoverPipeline(gen.ctx, p);
+      if (r.interrupted.length) log.warn(`${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by an earlier stop or crash: interrupted`);
+      if (r.superseded.length) log.info(`${p.name}: queued run(s) #${r.superseded.join(', #')} superseded`);
+      if (r.queued) queue.add(p.name, { kind: 'queued', run: r.queued });
+      else if (r.rerun) queue.add(p.name, { kind: 'commit', commit: r.rerun, trigger: 'recovery' });
     }
-  };
-  const tick = (p: PipelineConfig): void => {
-    if (busy.has(p.name)) return;
-    const job = work(p).finally(() => busy.delete(p.name));
-    busy.set(p.name, job);
-  };
 
-  const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  const tasks: ScheduledTask[] = config.pipelines.map((p) => cron.schedule(p.poll, () => tick(p), { name: p.name, logger: quiet }));
-  output.out(`slipway run: ${config.pipelines.length} pipeline(s), state ${config.settings.stateDir}, pid ${process.pid}`);
-  for (const p of config.pipelines) tick(p);
+    await syncSchedules(gen.config);
+    server = await startServer(undefined, gen.config, serverHooks(), log);
+    const inbox = startInboxWatch({ stateDir, log, generation: () => gen, queue, poller });
+    log.notice(`slipway run: ${describe(gen.config)} from ${gen.origin}, state ${stateDir}, pid ${process.pid}${server ? `, http://${server.address}` : ''}`);
+    for (const p of gen.config.pipelines) poller.poll(p, 'start');
 
-  await (opts.stop ??
-    new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    }));
-  output.out('slipway run: stopping; letting running work finish');
-  for (const t of tasks) await t.destroy();
-  await Promise.all(busy.values());
-  await rt.close();
-  output.out('slipway run: stopped');
-  return 0;
+    const signals = onSignals({ reload: () => void reload() });
+    await Promise.race([signals.stopped, ...(opts.stop ? [opts.stop] : [])]);
+    signals.dispose();
+
+    const graceMs = opts.graceMs ?? 30_000;
+    const { pending } = queue.stop();
+    log.notice(`slipway run: stopping (${signals.which ?? 'stop'}); ${queue.activeCount} run(s) get ${Math.round(graceMs / 1000)} s to finish${pending ? `, ${pending} queued one(s) stay queued for the next start` : ''}`);
+    await schedules.stopAll();
+    await inbox.stop();
+    await server?.close();
+    server = undefined;
+    const finished = await Promise.race([queue.drain().then(() => true), delay(graceMs).then(() => false)]);
+    if (!finished) {
+      abort.abort();
+      const killed = killRunningCommands('SIGKILL');
+      log.warn(`slipway run: grace period over; killed ${killed} local command(s), dropping SSH connections; unfinished runs become interrupted`);
+      await Promise.all(generations.map((g) => g.dropConnections()));
+      const recorded = await Promise.race([queue.drain().then(() => true), delay(CLEANUP_MS).then(() => false)]);
+      if (!recorded) log.error('slipway run: runs did not record their end in time; the next start marks them interrupted');
+    }
+    await Promise.race([poller.drain(), delay(5000)]);
+    await gen.flushReport();
+    log.notice('slipway run: stopped');
+    return 0;
+  } finally {
+    await server?.close();
+    await Promise.all(generations.map((g) => g.close()));
+    await lock.release();
+  }
+}
+
+/** The config to start with: the config repo's newest commit when there is one, else its last good copy, else the local folder. */
+async function firstConfig(local: Config, log: Logger, setCommit: (c: string) => void): Promise<LoadedConfig> {
+  const repo = local.settings.configRepo;
+  if (!repo) return { config: local, origin: 'local' };
+  try {
+    const head = await fetchConfigRepo(repo, local.settings.stateDir, undefined);
+    if (head) {
+      const loaded = await applyConfigCommit(local, head);
+      setCommit(head);
+      return loaded;
+    }
+  } catch (e) {
+    logRejected(log, 'config repo at start', e);
+  }
+  const last = await loadLastConfigRepo(local).catch(() => undefined);
+  if (last) return last;
+  log.warn('config repo: no usable copy yet; running the local config folder');
+  return { config: local, origin: 'local' };
+}
+
+function logRejected(log: Logger, why: string, e: unknown): void {
+  if (e instanceof ConfigError) {
+    log.error(`config rejected (${why}); the running config stays:`);
+    for (const line of e.message.split('\n')) log.error(`  ${line}`);
+  } else {
+    log.error(`config not reloaded (${why}): ${e instanceof Error ? e.message : String(e)}; the running config stays`);
+  }
+}
+
+/** Resolves after ms without keeping the process alive: a bound raced against work, not a wait. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function describe(config: Config): string {
+  const n = config.pipelines.length;
+  return `${n} pipeline${n === 1 ? '' : 's'}, concurrency ${config.settings.concurrency}`;
 }

@@ -6,6 +6,17 @@ import { execa } from 'execa';
 // grace period, and a final SIGKILL sweep after every exit so background jobs a step left behind
 // do not outlive it.
 
+// Process groups of the commands running now. The daemon's SIGTERM grace ends by killing them all:
+// the one place that knows every local process slipway started, without threading a signal
+// through every stage.
+const runningGroups = new Set<number>();
+
+/** Kill every running command's process group (daemon shutdown after its grace period). */
+export function killRunningCommands(signal: NodeJS.Signals = 'SIGKILL'): number {
+  for (const pid of runningGroups) killGroup(pid, signal);
+  return runningGroups.size;
+}
+
 export interface LocalCommand {
   /** A shell command (run with sh -c), as written in the config. */
   command: string;
@@ -37,6 +48,7 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
     reject: false,
     stripFinalNewline: false,
   });
+  if (child.pid) runningGroups.add(child.pid);
   child.all?.setEncoding('utf8');
   child.all?.on('data', (text: string) => cmd.onOutput(text));
 
@@ -50,6 +62,7 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
   }, Math.max(0, cmd.deadline - Date.now()));
 
   const result = await child;
+  if (child.pid) runningGroups.delete(child.pid);
   clearTimeout(termTimer);
   if (killTimer) clearTimeout(killTimer);
   killGroup(child.pid, 'SIGKILL');

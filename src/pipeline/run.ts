@@ -51,6 +51,24 @@ export interface ExecuteOptions {
  * took healthy). Stops `waiting` at a manual gate; an approval resumes at that environment.
  */
 export async function executeRun(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, opts: ExecuteOptions = {}): Promise<RunRecord> {
+  return endOnError(ctx, run, () => executeRunStages(ctx, pipeline, run, opts));
+}
+
+/**
+ * An unexpected error (a state file that cannot be written, a mirror that cannot be read) must not
+ * leave a run `running` for ever: it ends `failed` with the error, and the caller carries on.
+ */
+async function endOnError(ctx: RunContext, run: RunRecord, body: () => Promise<RunRecord>): Promise<RunRecord> {
+  try {
+    return await body();
+  } catch (e) {
+    if (run.status !== 'running' && run.status !== 'queued') throw e;
+    const rec = new RunRecorder(ctx.config.settings.stateDir, run, { secrets: ctx.config.secrets, now: ctx.now, onChange: ctx.report });
+    return finishRun(rec, ctx.signal?.aborted ? 'interrupted' : 'failed', `slipway error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, opts: ExecuteOptions): Promise<RunRecord> {
   const rec = new RunRecorder(ctx.config.settings.stateDir, run, { secrets: ctx.config.secrets, now: ctx.now, onChange: ctx.report });
   run.status = 'running';
   run.startedAt ??= rec.now();
@@ -118,6 +136,10 @@ export function waitingEnvironment(run: RunRecord): string | undefined {
 
 /** A `slipway rollback` run: one stage that switches the environment back to its previous release. */
 export async function executeRollback(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, environment: string): Promise<RunRecord> {
+  return endOnError(ctx, run, () => executeRollbackStage(ctx, pipeline, run, environment));
+}
+
+async function executeRollbackStage(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, environment: string): Promise<RunRecord> {
   const env = pipeline.environments.find((e) => e.name === environment);
   const rec = new RunRecorder(ctx.config.settings.stateDir, run, { secrets: ctx.config.secrets, now: ctx.now, onChange: ctx.report });
   run.status = 'running';

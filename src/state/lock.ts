@@ -103,6 +103,13 @@ async function removeStaleLock(lockPath: string, staleContent: string, ourLockFi
   }
 }
 
+/** The live holder of the state lock, if any (`trigger` asks whether a daemon runs). */
+export async function readLockHolder(stateDir: string): Promise<LockInfo | undefined> {
+  const text = await readFile(join(stateDir, 'lock'), 'utf8').catch(() => undefined);
+  const holder = text === undefined ? undefined : parseLock(text);
+  return holder && isHolderAlive(holder) ? holder : undefined;
+}
+
 function parseLock(text: string): LockInfo | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockInfo>;

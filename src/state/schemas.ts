@@ -140,11 +140,28 @@ export const hostSchema = {
   },
 };
 
+/** STATE/inbox/*.json: a request from `trigger` or `approve` to the running daemon. */
+export const inboxSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'kind', 'pipeline', 'by', 'createdAt'],
+  properties: {
+    version,
+    kind: { enum: ['trigger', 'approve'] },
+    pipeline: nonEmpty,
+    commit: { type: 'string', pattern: '^[0-9a-f]{4,40}$' },
+    run: count,
+    by: nonEmpty,
+    createdAt: time,
+  },
+};
+
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validators = {
   run: ajv.compile(runSchema),
   pipeline: ajv.compile(pipelineSchema),
   host: ajv.compile(hostSchema),
+  inbox: ajv.compile(inboxSchema),
 } satisfies Record<string, ValidateFunction>;
 
 export type StateKind = keyof typeof validators;

@@ -86,6 +86,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
         concurrency: 3,
         ssh: { identity: key, knownHosts: `${folder.dir}/known_hosts`, connectTimeoutMs: 5_000, commandTimeoutMs: 600_000 },
         report: { title: 'ACME deploys' },
+        retention: { runs: 50, days: 30 },
         server: { listen: '127.0.0.1:8080', webhookSecret: 'hook-456' },
         notify: [
           { webhook: 'https://hooks.example/T000', on: ['failure', 'recovery', 'deployed'] },
@@ -104,6 +105,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           repo: 'http://git.internal/api.git',
           branch: 'main',
           poll: '* * * * *',
+          retention: { runs: 50, days: 30 },
           timeoutMs: 600_000,
           test: [],
           deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
@@ -120,6 +122,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           repo: 'https://git.example.com/acme/app.git',
           branch: 'release',
           poll: '*/5 * * * *',
+          retention: { runs: 50, days: 30 },
           auth: { username: 'x-access-token', token: 'tok-123' },
           timeoutMs: 5_400_000,
           test: ['npm ci', 'npm test'],

@@ -1,0 +1,53 @@
+import { hostname, userInfo } from 'node:os';
+import { UsageError } from '../errors.ts';
+import { loadConfig } from '../config/load.ts';
+import { statePaths } from '../state/store.ts';
+import { fetchMirror } from '../git/mirror.ts';
+import { readCommitInfo, resolveCommit } from '../git/commit.ts';
+import { createRun, executeRun } from '../pipeline/run.ts';
+import { handToDaemon } from '../daemon/inbox-client.ts';
+import { openRuntime } from './runtime.ts';
+import { selectPipelines } from './once.ts';
+import type { Output } from './output.ts';
+
+/**
+ * `slipway trigger PIPELINE [--commit SHA]`: a run now, of the branch head or the given commit.
+ * With `slipway run` holding the state folder, a request file in STATE/inbox/ (the daemon takes
+ * it within a second and queues the run); otherwise the run happens here, as `once` would.
+ */
+export async function triggerCommand(configDir: string, args: { pipeline?: string; commit?: string }, output: Output): Promise<number> {
+  if (!args.pipeline) throw new UsageError('trigger takes a PIPELINE');
+  if (args.commit !== undefined && !/^[0-9a-f]{4,40}$/i.test(args.commit)) throw new UsageError(`--commit ${JSON.stringify(args.commit)} is not a commit id (4 to 40 hex digits)`);
+  const commitArg = args.commit?.toLowerCase();
+  const config = await loadConfig(configDir);
+  const [pipeline] = selectPipelines(config.pipelines, [args.pipeline]);
+  const by = `${user()}@${hostname()}`;
+  const daemon = await handToDaemon(config.settings.stateDir, { kind: 'trigger', pipeline: pipeline!.name, by, ...(commitArg ? { commit: commitArg } : {}) });
+  if (daemon) {
+    output.out(`${pipeline!.name}: trigger handed to the running daemon (pid ${daemon.pid}); follow it in its log or the report`);
+    return 0;
+  }
+  const rt = await openRuntime(configDir, 'trigger', output);
+  try {
+    const p = rt.config.pipelines.find((x) => x.name === pipeline!.name)!;
+    const gitdir = statePaths(rt.config.settings.stateDir).git(p.name);
+    const remote = { url: p.repo, branch: p.branch, ...(p.auth ? { auth: p.auth } : {}) };
+    const { head } = await fetchMirror({ remote, gitdir });
+    const sha = commitArg ? await resolveCommit(gitdir, commitArg) : head;
+    const run = await createRun(rt.ctx, p, await readCommitInfo(gitdir, sha), 'trigger');
+    output.out(`${p.name} #${run.number}: triggered by ${by} at ${sha.slice(0, 7)}`);
+    const done = await executeRun(rt.ctx, p, run);
+    output.out(`${p.name} #${done.number}: ${output.status(done.status)}${done.error ? ` (${done.error})` : ''}`);
+    return done.status === 'failed' ? 1 : 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+function user(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,132 @@
+// The daemon's run queue. One run at a time per pipeline, at most `concurrency` at once. While a
+// pipeline is busy, new commits pile up in one slot per pipeline and coalesce: only the newest
+// runs, the ones it replaced are handed back as `superseded` (the executor records them when it
+// takes the winner, so all of a pipeline's state writes stay serial). Approvals of a waiting run
+// never coalesce and go first.
+import type { RunRecord } from '../state/types.ts';
+
+export type Job =
+  /** A commit to run: from a poll, a webhook, `trigger`, or a run interrupted by a crash. */
+  | { kind: 'commit'; commit: string; trigger: string }
+  /** A run already recorded `queued` (left so by a stop or a crash). */
+  | { kind: 'queued'; run: RunRecord }
+  /** Continue run N, waiting at a manual gate. */
+  | { kind: 'approve'; run: number; by: string };
+
+export interface Dispatch {
+  pipeline: string;
+  job: Job;
+  /** Commit jobs this one replaced while it waited, oldest first. */
+  superseded: Job[];
+}
+
+interface Slot {
+  approvals: Job[];
+  next?: Job;
+  superseded: Job[];
+  active: boolean;
+}
+
+export class RunQueue {
+  private readonly slots = new Map<string, Slot>();
+  private readonly order: string[] = [];
+  private running = 0;
+  private stopped = false;
+  private readonly active = new Set<Promise<void>>();
+
+  constructor(private opts: { concurrency: number; execute: (d: Dispatch) => Promise<void> }) {}
+
+  setConcurrency(n: number): void {
+    this.opts = { ...this.opts, concurrency: n };
+    this.pump();
+  }
+
+  add(pipeline: string, job: Job): void {
+    const slot = this.slot(pipeline);
+    if (job.kind === 'approve') {
+      if (!slot.approvals.some((j) => j.kind === 'approve' && j.run === job.run)) slot.approvals.push(job);
+    } else {
+      // The same commit asked for twice (a poll and a webhook) is one job, not a supersession.
+      if (slot.next && commitOf(slot.next) !== commitOf(job)) slot.superseded.push(slot.next);
+      slot.next = job;
+    }
+    if (!this.order.includes(pipeline)) this.order.push(pipeline);
+    this.pump();
+  }
+
+  /** Is a run of this pipeline running or waiting its turn? */
+  busy(pipeline: string): boolean {
+    const slot = this.slots.get(pipeline);
+    return !!slot && (slot.active || !!slot.next || slot.approvals.length > 0);
+  }
+
+  /** Take no new jobs off the queue (shutdown); what waits stays recorded `queued` on disk. */
+  stop(): { pending: number } {
+    this.stopped = true;
+    let pending = 0;
+    for (const slot of this.slots.values()) pending += (slot.next ? 1 : 0) + slot.approvals.length;
+    return { pending };
+  }
+
+  /** Resolves when every job started so far has ended. */
+  async drain(): Promise<void> {
+    while (this.active.size > 0) await Promise.all([...this.active]);
+  }
+
+  get activeCount(): number {
+    return this.running;
+  }
+
+  private slot(pipeline: string): Slot {
+    let slot = this.slots.get(pipeline);
+    if (!slot) {
+      slot = { approvals: [], superseded: [], active: false };
+      this.slots.set(pipeline, slot);
+    }
+    return slot;
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    for (let i = 0; i < this.order.length && this.running < this.opts.concurrency; ) {
+      const pipeline = this.order[i]!;
+      const slot = this.slots.get(pipeline)!;
+      if (slot.active) {
+        i++;
+        continue;
+      }
+      const job = slot.approvals.shift() ?? slot.next;
+      if (!job) {
+        this.order.splice(i, 1);
+        continue;
+      }
+      let superseded: Job[] = [];
+      if (job === slot.next) {
+        slot.next = undefined;
+        superseded = slot.superseded;
+        slot.superseded = [];
+      }
+      slot.active = true;
+      this.running++;
+      const done = this.opts
+        .execute({ pipeline, job, superseded })
+        .catch(() => undefined)
+        .finally(() => {
+          slot.active = false;
+          this.running--;
+          // Round robin: a pipeline that just had its turn waits behind the others.
+          const at = this.order.indexOf(pipeline);
+          if (at >= 0) this.order.push(...this.order.splice(at, 1));
+          this.active.delete(done);
+          this.pump();
+        });
+      this.active.add(done);
+    }
+  }
+}
+
+function commitOf(job: Job): string | undefined {
+  if (job.kind === 'commit') return job.commit;
+  if (job.kind === 'queued') return job.run.commit.id;
+  return undefined;
+}

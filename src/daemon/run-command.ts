@@ -1,0 +1,15 @@
+// `slipway run` flags → daemon options.
+import { UsageError } from '../errors.ts';
+import { parseDuration } from '../config/duration.ts';
+import type { Output } from '../commands/output.ts';
+import { LOG_LEVELS, parseLogLevel } from './log.ts';
+import { runDaemon } from './daemon.ts';
+
+export async function runCommand(configDir: string, flags: Record<string, unknown>, output: Output): Promise<number> {
+  const level = parseLogLevel(flags['log-level'] as string | undefined);
+  if (!level) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const grace = flags.grace as string | undefined;
+  const graceMs = grace === undefined ? 30_000 : parseDuration(grace);
+  if (graceMs === undefined) throw new UsageError(`--grace ${JSON.stringify(grace)} is not a duration like 30s or 2m`);
+  return runDaemon(configDir, output, { logLevel: level, graceMs });
+}
