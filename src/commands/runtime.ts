@@ -1,5 +1,4 @@
-import { hostname } from 'node:os';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { Config } from '../config/types.ts';
 import { loadConfig } from '../config/load.ts';
 import { acquireStateLock } from '../state/lock.ts';
@@ -42,14 +41,7 @@ export async function openRuntime(configDir: string, command: string, output: Ou
 
 /** A run context for a config: its own SSH pool and report trigger (the daemon makes one per config it loads). */
 export function createRunContext(config: Config, output: Output, opts: { progress?: (line: string) => void; signal?: AbortSignal } = {}): { ctx: RunContext; pool: SshPool } {
-  const pool = new SshPool({
-    hosts: config.hosts,
-    connect: {
-      ...(config.settings.ssh.identity ? { identity: config.settings.ssh.identity } : {}),
-      ...(config.settings.ssh.knownHosts ? { knownHosts: config.settings.ssh.knownHosts } : {}),
-      connectTimeoutMs: config.settings.ssh.connectTimeoutMs,
-    },
-  });
+  const pool = createPool(config);
   const report = createReportTrigger(config, { onError: (e) => output.err(`slipway: report not written: ${e instanceof Error ? e.message : String(e)}`) });
   const ctx: RunContext = {
     config,
@@ -61,6 +53,18 @@ export function createRunContext(config: Config, output: Output, opts: { progres
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
   return { ctx, pool };
+}
+
+/** One reused SSH connection per host of this config, with its keys and timeouts. */
+export function createPool(config: Config): SshPool {
+  return new SshPool({
+    hosts: config.hosts,
+    connect: {
+      ...(config.settings.ssh.identity ? { identity: config.settings.ssh.identity } : {}),
+      ...(config.settings.ssh.knownHosts ? { knownHosts: config.settings.ssh.knownHosts } : {}),
+      connectTimeoutMs: config.settings.ssh.connectTimeoutMs,
+    },
+  });
 }
 
 function safeUser(): string {

@@ -4,19 +4,9 @@ import { readPipelineState, readRuns, readHostState } from '../state/store.ts';
 import { readRemoteHead } from '../git/remote.ts';
 import { maskSecrets } from '../exec/mask.ts';
 import { firstLine, shortSha, type Output } from './output.ts';
-import { SshPool } from '../ssh/pool.ts';
+import type { SshPool } from '../ssh/pool.ts';
+import { createPool } from './runtime.ts';
 import { factsScript, parseFacts } from '../pipeline/remote-commands.ts';
-
-function poolFor(config: Config): SshPool {
-  return new SshPool({
-    hosts: config.hosts,
-    connect: {
-      ...(config.settings.ssh.identity ? { identity: config.settings.ssh.identity } : {}),
-      ...(config.settings.ssh.knownHosts ? { knownHosts: config.settings.ssh.knownHosts } : {}),
-      connectTimeoutMs: config.settings.ssh.connectTimeoutMs,
-    },
-  });
-}
 
 interface EnvView {
   name: string;
@@ -98,7 +88,7 @@ async function gather(config: Config, withRemote: boolean, pool?: SshPool): Prom
 
 export async function statusCommand(configDir: string, opts: { json: boolean; live: boolean }, output: Output): Promise<number> {
   const config = await loadConfig(configDir);
-  const pool = opts.live ? poolFor(config) : undefined;
+  const pool = opts.live ? createPool(config) : undefined;
   let views: PipelineView[];
   try {
     views = await gather(config, false, pool);

@@ -104,6 +104,11 @@ test('once tests the branch head and deploys it to both environments', async () 
   const status = await runSlipway(['status', '--config', configDir]);
   assert.equal(status.code, 0);
   assert.match(status.stdout, new RegExp(`web2 127\\.0\\.0\\.1: ${repo.head.slice(0, 7)}`));
+  // --live asks the hosts themselves (one SSH command each) and agrees with the state.
+  const live = await runSlipway(['status', '--live', '--config', configDir]);
+  assert.equal(live.code, 0, live.stderr);
+  assert.match(live.stdout, new RegExp(`web1 127\\.0\\.0\\.1: ${repo.head.slice(0, 7)} \\d{14}-${repo.head.slice(0, 7)}\\n`));
+  assert.doesNotMatch(live.stdout, /differs|live:/);
 });
 
 test('a second once with no new commit does nothing and says so', async () => {
