@@ -76,6 +76,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   const context: SecretContext = { env, configDir, home };
   const issues: ConfigIssue[] = [];
   const secrets: string[] = [];
+  const secretFiles: string[] = [];
   /** A file that cannot be read is an issue like any other, located at its first line. */
   const load = async (absolute: string, validate: ValidateFunction, optional: boolean): Promise<LoadedFile> => {
     const text = await readConfigText(absolute, optional);
@@ -87,6 +88,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
     const file = await loadFile({ file: show(absolute), text, validate, context });
     issues.push(...file.issues);
     for (const secret of file.secrets) if (!secrets.includes(secret)) secrets.push(secret);
+    for (const path of file.secretFiles) if (!secretFiles.includes(path)) secretFiles.push(path);
     return file;
   };
 
@@ -128,6 +130,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
     hosts: resolveHosts(hosts.data as Record<string, RawHost>, where),
     pipelines: resolvedPipelines,
     secrets,
+    secretFiles,
   };
 }
 
@@ -162,9 +165,9 @@ async function loadFile(input: {
   text: string;
   validate: ValidateFunction;
   context: SecretContext;
-}): Promise<LoadedFile & { issues: ConfigIssue[]; secrets: string[] }> {
+}): Promise<LoadedFile & { issues: ConfigIssue[]; secrets: string[]; secretFiles: string[] }> {
   const { source, issues } = parseYamlSource(input.file, input.text);
-  if (issues.length > 0) return { source, data: undefined, valid: false, issues, secrets: [] };
+  if (issues.length > 0) return { source, data: undefined, valid: false, issues, secrets: [], secretFiles: [] };
   const raw = source.doc.toJS() ?? {};
   const substituted = await substituteSecrets(raw, input.context);
   const secretIssues = substituted.problems.map((problem) => {
@@ -179,7 +182,7 @@ async function loadFile(input: {
   const fromSchema = schemaOk ? [] : schemaIssues(input.validate.errors ?? [], source, data)
     .filter((issue) => !taken.has(`${issue.line}:${issue.col}`));
   const all = [...secretIssues, ...fromSchema];
-  return { source, data, valid: all.length === 0, issues: all, secrets: substituted.secrets };
+  return { source, data, valid: all.length === 0, issues: all, secrets: substituted.secrets, secretFiles: substituted.files };
 }
 
 function hostNames(hosts: LoadedFile): string[] | undefined {

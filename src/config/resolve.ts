@@ -37,6 +37,7 @@ export interface RawPipeline {
   poll: string;
   auth?: { token: string; username: string };
   timeout: string;
+  network: boolean;
   test: string[];
   deploy: RawDeploy & { path: string };
   environments: RawEnvironment[];
@@ -46,6 +47,7 @@ export interface RawPipeline {
 export interface RawSettings {
   stateDir: string;
   concurrency: number;
+  sandbox: 'auto' | 'bwrap' | 'none';
   ssh: { identity?: string; knownHosts?: string; connectTimeout: string; commandTimeout: string };
   report: { title: string };
   server?: { listen: string; webhookSecret?: string };
@@ -83,6 +85,7 @@ export function resolveSettings(raw: RawSettings, where: Locality): Settings {
   const settings: Settings = {
     stateDir: local(raw.stateDir),
     concurrency: raw.concurrency,
+    sandbox: raw.sandbox,
     ssh: {
       connectTimeoutMs: ms(raw.ssh.connectTimeout),
       commandTimeoutMs: ms(raw.ssh.commandTimeout),
@@ -129,6 +132,7 @@ export function resolvePipeline(
     branch: raw.branch,
     poll: raw.poll,
     timeoutMs: ms(raw.timeout),
+    network: raw.network,
     test: [...raw.test],
     deploy: resolveDeploy(base, settings),
     environments: raw.environments.map((environment) => {
