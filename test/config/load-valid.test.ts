@@ -165,6 +165,7 @@ test('an empty config folder is valid: every default, no hosts, no pipelines', a
     assert.deepEqual(config.settings, {
       stateDir: `${folder.root}/state`,
       concurrency: 2,
+      sandbox: 'auto',
       ssh: { connectTimeoutMs: 10_000, commandTimeoutMs: 600_000 },
       report: { title: 'slipway' },
       notify: [],
