@@ -19,6 +19,7 @@ import { hostsSchema, pipelineSchema, settingsSchema } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
 import { describeFsCode, substituteSecrets } from './secrets.ts';
 import { maskSecrets } from '../exec/mask.ts';
+import { userinfoSecrets } from './repo-url.ts';
 import type { SecretContext } from './secrets.ts';
 import type { Config, PipelineConfig } from './types.ts';
 
@@ -120,6 +121,10 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   }
 
   issues.push(...(await checkKeyFiles(keyFileRefs(settings, hosts), configDir, home)));
+  // Credentials written into a repo URL are secrets like ${env:} ones (masked everywhere).
+  for (const url of [field(field(settings.data, 'configRepo'), 'repo'), ...pipelines.map((p) => field(p.file.data, 'repo'))]) {
+    if (typeof url === 'string') for (const secret of userinfoSecrets(url)) if (secret.length > 0 && !secrets.includes(secret)) secrets.push(secret);
+  }
   if (issues.length > 0) throw new ConfigError(tidy(issues, secrets));
 
   const where = { configDir, home };
