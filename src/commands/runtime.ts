@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import { acquireStateLock } from '../state/lock.ts';
 import { sweepStateFolder } from '../state/store.ts';
 import { setStateSecrets } from '../state/secret-mask.ts';
+import { terminalText } from '../terminal-text.ts';
 import { SshPool } from '../ssh/pool.ts';
 import type { RunContext } from '../pipeline/context.ts';
 import { createReportTrigger } from '../pipeline/report-trigger.ts';
@@ -49,7 +50,7 @@ export function createRunContext(config: Config, output: Output, opts: { progres
     config,
     pool,
     now: () => new Date(),
-    progress: opts.progress ?? ((line) => output.out(line)),
+    progress: opts.progress ?? ((line) => output.out(terminalText(line))),
     report,
     actor: `${safeUser()}@${hostname()}`,
     ...(opts.signal ? { signal: opts.signal } : {}),

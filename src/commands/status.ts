@@ -4,6 +4,7 @@ import { readPipelineState, readRuns, readHostState } from '../state/store.ts';
 import { readRemoteHead } from '../git/remote.ts';
 import { maskSecrets } from '../exec/mask.ts';
 import { firstLine, shortSha, type Output } from './output.ts';
+import { terminalLine } from '../terminal-text.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import { createPool } from './runtime.ts';
 import { factsScript, parseFacts } from '../pipeline/remote-commands.ts';
@@ -102,7 +103,7 @@ export async function statusCommand(configDir: string, opts: { json: boolean; li
   }
   if (views.length === 0) output.out('no pipelines configured');
   for (const v of views) {
-    const run = v.lastRun ? `last run #${v.lastRun.number} ${output.status(v.lastRun.status)} ${shortSha(v.lastRun.commit)} ${v.lastRun.message}` : 'no runs yet';
+    const run = v.lastRun ? `last run #${v.lastRun.number} ${output.status(v.lastRun.status)} ${shortSha(v.lastRun.commit)} ${terminalLine(v.lastRun.message)}` : 'no runs yet';
     output.out(`${v.name}  ${run}`);
     printEnvs(v, output);
   }
