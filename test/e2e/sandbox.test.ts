@@ -28,7 +28,7 @@ let work: string;
 let etc: string;
 let listener: Server;
 let port: number;
-const results = new Map<'bwrap' | 'none', { code: number; out: string; state: string }>();
+const results = new Map<'bwrap' | 'none', { code: number; out: string; state: string; validate: { stdout: string; stderr: string } }>();
 
 function hostileScript(state: string, config: string): string {
   const attempt = (name: string, command: string) =>
@@ -87,8 +87,9 @@ before(async () => {
   const folders = await Promise.all(kinds.map(setUp));
   await Promise.all(kinds.map(async (kind, i) => {
     const { config, state } = folders[i]!;
+    const validate = await runSlipway(['validate', '--config', config], { env: { HOSTILE_MARK: MARK_VALUE } });
     const r = await runSlipway(['once', '--config', config], { env: { HOSTILE_MARK: MARK_VALUE } });
-    results.set(kind, { code: r.code, out: r.stdout + r.stderr, state });
+    results.set(kind, { code: r.code, out: r.stdout + r.stderr, state, validate });
   }));
 });
 
@@ -148,3 +149,12 @@ async function pgrep(pattern: string): Promise<boolean> {
     return false;
   }
 }
+
+test('validate names the sandbox in force; none is a warning on stderr', () => {
+  const bwrap = results.get('bwrap')!.validate;
+  assert.equal(bwrap.stdout, 'config OK: 2 pipelines, 1 host\nsandbox: bwrap (test commands see only their workspace, a private /tmp and a per-pipeline HOME)');
+  assert.equal(bwrap.stderr, '');
+  const none = results.get('none')!.validate;
+  assert.equal(none.stdout, 'config OK: 2 pipelines, 1 host');
+  assert.equal(none.stderr, 'warning: sandbox: none: test commands run as this user and can read the SSH identity, secret files and the state folder; set sandbox: auto and install bubblewrap (docs/securing.md)');
+});
