@@ -120,7 +120,7 @@ export async function planCommand(configDir: string, json: boolean, output: Outp
   if (views.length === 0) output.out('no pipelines configured');
   for (const v of views) {
     output.out(`${v.name}: ${v.repo} branch ${v.branch}, polled "${v.poll}"`);
-    if (v.remoteError) output.out(`  remote: cannot read the branch head: ${v.remoteError}`);
+    if (v.remoteError) output.out(`  remote: cannot read the branch head: ${terminalLine(v.remoteError)}`);
     else if (v.wouldRun) output.out(`  remote: ${shortSha(v.remoteHead)} is new: a run would test it and deploy it to ${v.environments.map((e) => e.name).join(' → ') || 'no environment'}`);
     else output.out(`  remote: ${shortSha(v.remoteHead)}, already seen: nothing to do`);
     printEnvs(v, output);

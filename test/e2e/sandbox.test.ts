@@ -74,7 +74,8 @@ async function setUp(kind: 'bwrap' | 'none'): Promise<{ config: string; state: s
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'slipway-sandbox-'));
-  etc = `/etc/slipway-sandbox-test-${process.pid}`;
+  // Root (CI, this machine) can put them under /etc, a folder the sandbox shows read-only.
+  etc = process.getuid?.() === 0 ? `/etc/slipway-sandbox-test-${process.pid}` : join(work, 'etc');
   await mkdir(etc, { recursive: true });
   await writeFile(join(etc, 'token'), 'file-secret-value\n');
   await writeFile(join(work, 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n');
