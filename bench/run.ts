@@ -7,6 +7,7 @@ const parts: Record<string, () => Promise<BenchRow[]>> = {
   ssh: async () => (await import('./ssh.ts')).benchSsh(),
   deploy: async () => (await import('./deploy.ts')).benchDeploy(),
   report: async () => (await import('./report.ts')).benchReport(),
+  sandbox: async () => (await import('./sandbox.ts')).benchSandbox(),
   daemon: async () => (await import('./daemon-rss.ts')).benchDaemonRss(),
   'daemon-long': async () => (await import('./daemon.ts')).benchDaemon(),
 };

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, LockHeld, SlipwayError, UsageError } from './errors.ts';
 import { createOutput, type Output } from './commands/output.ts';
 import { configDirFrom } from './commands/config-dir.ts';
+import { terminalLine, terminalText } from './terminal-text.ts';
 // Commands are imported when used: `slipway --help` should not load git, ssh and the schema compiler.
 const VERSION = '0.1.0';
 
@@ -141,7 +142,8 @@ export async function main(argv: string[], output: Output = createOutput()): Pro
 /** The one catch: typed errors become plain messages and exit codes; anything else is a bug. */
 function reportError(e: unknown, command: string, output: Output): number {
   if (e instanceof ConfigError) {
-    for (const issue of e.message.split('\n')) output.err(issue);
+    // Messages quote config values and repo or host text: no control character reaches the terminal.
+    for (const issue of e.message.split('\n')) output.err(terminalLine(issue));
     return 1;
   }
   if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
@@ -149,7 +151,7 @@ function reportError(e: unknown, command: string, output: Output): number {
     return 2;
   }
   if (e instanceof LockHeld || e instanceof SlipwayError) {
-    output.err(`slipway ${command}: ${e.message}`);
+    output.err(`slipway ${command}: ${terminalText(e.message)}`);
     return 1;
   }
   // Not one of ours: a bug. The stack helps us, not the user, so it is shown only on request.

@@ -4,8 +4,10 @@ const HELP: Record<string, string> = {
   validate: `usage: slipway validate [--config DIR]
 
 Checks the whole config folder: every file, every key, every cross-reference.
-Prints "config OK: …" to stdout, or every problem at once to stderr as
-FILE:LINE:COL: message, and exits 1.`,
+Prints "config OK: …" and the test sandbox in force ("sandbox: bwrap …") to
+stdout, or every problem at once to stderr as FILE:LINE:COL: message, and exits
+1. Test commands that would run unisolated (sandbox: none, or auto without
+/usr/bin/bwrap) are a warning on stderr.`,
   once: `usage: slipway once [PIPELINE...] [--config DIR]
 
 Polls each pipeline (or the ones named) once, runs every new commit through its

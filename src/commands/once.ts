@@ -4,6 +4,7 @@ import { executeRun } from '../pipeline/run.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { openRuntime } from './runtime.ts';
 import type { Output } from './output.ts';
+import { terminalLine } from '../terminal-text.ts';
 
 export async function onceCommand(configDir: string, names: string[], output: Output): Promise<number> {
   const rt = await openRuntime(configDir, 'once', output);
@@ -22,7 +23,7 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       try {
         polled = await pollPipeline(rt.ctx, p);
       } catch (e) {
-        output.err(`${p.name}: poll failed: ${e instanceof Error ? e.message : String(e)}`);
+        output.err(`${p.name}: poll failed: ${terminalLine(e instanceof Error ? e.message : String(e))}`);
         return false;
       }
       if (!polled.run) {
@@ -31,7 +32,7 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       }
       output.out(`${p.name} #${polled.run.number}: new commit ${polled.run.commit.id.slice(0, 7)}`);
       const run = await executeRun(rt.ctx, p, polled.run);
-      output.out(`${p.name} #${run.number}: ${output.status(run.status)}${run.error ? ` (${run.error})` : ''}`);
+      output.out(`${p.name} #${run.number}: ${output.status(run.status)}${run.error ? ` (${terminalLine(run.error)})` : ''}`);
       return run.status !== 'failed';
     };
     await Promise.all(Array.from({ length: Math.min(rt.config.settings.concurrency, pipelines.length) }, worker));

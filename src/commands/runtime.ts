@@ -3,6 +3,8 @@ import type { Config } from '../config/types.ts';
 import { loadConfig } from '../config/load.ts';
 import { acquireStateLock } from '../state/lock.ts';
 import { sweepStateFolder } from '../state/store.ts';
+import { setStateSecrets } from '../state/secret-mask.ts';
+import { terminalText } from '../terminal-text.ts';
 import { SshPool } from '../ssh/pool.ts';
 import type { RunContext } from '../pipeline/context.ts';
 import { createReportTrigger } from '../pipeline/report-trigger.ts';
@@ -42,12 +44,13 @@ export async function openRuntime(configDir: string, command: string, output: Ou
 /** A run context for a config: its own SSH pool and report trigger (the daemon makes one per config it loads). */
 export function createRunContext(config: Config, output: Output, opts: { progress?: (line: string) => void; signal?: AbortSignal } = {}): { ctx: RunContext; pool: SshPool } {
   const pool = createPool(config);
+  setStateSecrets(config.settings.stateDir, config.secrets);
   const report = createReportTrigger(config, { onError: (e) => output.err(`slipway: report not written: ${e instanceof Error ? e.message : String(e)}`) });
   const ctx: RunContext = {
     config,
     pool,
     now: () => new Date(),
-    progress: opts.progress ?? ((line) => output.out(line)),
+    progress: opts.progress ?? ((line) => output.out(terminalText(line))),
     report,
     actor: `${safeUser()}@${hostname()}`,
     ...(opts.signal ? { signal: opts.signal } : {}),

@@ -4,6 +4,7 @@ import { readPipelineState, readRuns, readHostState } from '../state/store.ts';
 import { readRemoteHead } from '../git/remote.ts';
 import { maskSecrets } from '../exec/mask.ts';
 import { firstLine, shortSha, type Output } from './output.ts';
+import { terminalLine } from '../terminal-text.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import { createPool } from './runtime.ts';
 import { factsScript, parseFacts } from '../pipeline/remote-commands.ts';
@@ -102,7 +103,7 @@ export async function statusCommand(configDir: string, opts: { json: boolean; li
   }
   if (views.length === 0) output.out('no pipelines configured');
   for (const v of views) {
-    const run = v.lastRun ? `last run #${v.lastRun.number} ${output.status(v.lastRun.status)} ${shortSha(v.lastRun.commit)} ${v.lastRun.message}` : 'no runs yet';
+    const run = v.lastRun ? `last run #${v.lastRun.number} ${output.status(v.lastRun.status)} ${shortSha(v.lastRun.commit)} ${terminalLine(v.lastRun.message)}` : 'no runs yet';
     output.out(`${v.name}  ${run}`);
     printEnvs(v, output);
   }
@@ -119,7 +120,7 @@ export async function planCommand(configDir: string, json: boolean, output: Outp
   if (views.length === 0) output.out('no pipelines configured');
   for (const v of views) {
     output.out(`${v.name}: ${v.repo} branch ${v.branch}, polled "${v.poll}"`);
-    if (v.remoteError) output.out(`  remote: cannot read the branch head: ${v.remoteError}`);
+    if (v.remoteError) output.out(`  remote: cannot read the branch head: ${terminalLine(v.remoteError)}`);
     else if (v.wouldRun) output.out(`  remote: ${shortSha(v.remoteHead)} is new: a run would test it and deploy it to ${v.environments.map((e) => e.name).join(' → ') || 'no environment'}`);
     else output.out(`  remote: ${shortSha(v.remoteHead)}, already seen: nothing to do`);
     printEnvs(v, output);

@@ -5,6 +5,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Ajv } from 'ajv';
+import { visit } from 'yaml';
 import type { ValidateFunction } from 'ajv';
 import { ConfigError } from '../errors.ts';
 import type { ConfigIssue } from '../errors.ts';
@@ -17,6 +18,8 @@ import type { HostInventory, KeyFileRef } from './rules.ts';
 import { hostsSchema, pipelineSchema, settingsSchema } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
 import { describeFsCode, substituteSecrets } from './secrets.ts';
+import { maskSecrets } from '../exec/mask.ts';
+import { userinfoSecrets } from './repo-url.ts';
 import type { SecretContext } from './secrets.ts';
 import type { Config, PipelineConfig } from './types.ts';
 
@@ -76,6 +79,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   const context: SecretContext = { env, configDir, home };
   const issues: ConfigIssue[] = [];
   const secrets: string[] = [];
+  const secretFiles: string[] = [];
   /** A file that cannot be read is an issue like any other, located at its first line. */
   const load = async (absolute: string, validate: ValidateFunction, optional: boolean): Promise<LoadedFile> => {
     const text = await readConfigText(absolute, optional);
@@ -87,6 +91,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
     const file = await loadFile({ file: show(absolute), text, validate, context });
     issues.push(...file.issues);
     for (const secret of file.secrets) if (!secrets.includes(secret)) secrets.push(secret);
+    for (const path of file.secretFiles) if (!secretFiles.includes(path)) secretFiles.push(path);
     return file;
   };
 
@@ -116,6 +121,10 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   }
 
   issues.push(...(await checkKeyFiles(keyFileRefs(settings, hosts), configDir, home)));
+  // Credentials written into a repo URL are secrets like ${env:} ones (masked everywhere).
+  for (const url of [field(field(settings.data, 'configRepo'), 'repo'), ...pipelines.map((p) => field(p.file.data, 'repo'))]) {
+    if (typeof url === 'string') for (const secret of userinfoSecrets(url)) if (secret.length > 0 && !secrets.includes(secret)) secrets.push(secret);
+  }
   if (issues.length > 0) throw new ConfigError(tidy(issues, secrets));
 
   const where = { configDir, home };
@@ -128,6 +137,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
     hosts: resolveHosts(hosts.data as Record<string, RawHost>, where),
     pipelines: resolvedPipelines,
     secrets,
+    secretFiles,
   };
 }
 
@@ -162,10 +172,13 @@ async function loadFile(input: {
   text: string;
   validate: ValidateFunction;
   context: SecretContext;
-}): Promise<LoadedFile & { issues: ConfigIssue[]; secrets: string[] }> {
+}): Promise<LoadedFile & { issues: ConfigIssue[]; secrets: string[]; secretFiles: string[] }> {
   const { source, issues } = parseYamlSource(input.file, input.text);
-  if (issues.length > 0) return { source, data: undefined, valid: false, issues, secrets: [] };
-  const raw = source.doc.toJS() ?? {};
+  if (issues.length > 0) return { source, data: undefined, valid: false, issues, secrets: [], secretFiles: [] };
+  const raw = toValue(source);
+  if (typeof raw === 'object' && raw !== null && 'aliasBomb' in raw && raw.aliasBomb instanceof AliasBomb) {
+    return { source, data: undefined, valid: false, issues: [raw.aliasBomb.issue], secrets: [], secretFiles: [] };
+  }
   const substituted = await substituteSecrets(raw, input.context);
   const secretIssues = substituted.problems.map((problem) => {
     const { line, col } = locate(source, problem.path);
@@ -176,10 +189,34 @@ async function loadFile(input: {
   const schemaOk = input.validate(data);
   // A failed reference keeps its text, which the schema may refuse too; the secret's message says more.
   const taken = new Set(secretIssues.map((issue) => `${issue.line}:${issue.col}`));
-  const fromSchema = schemaOk ? [] : schemaIssues(input.validate.errors ?? [], source, data)
+  const fromSchema = schemaOk ? [] : schemaIssues(input.validate.errors ?? [], source, data, substituted.secrets)
     .filter((issue) => !taken.has(`${issue.line}:${issue.col}`));
   const all = [...secretIssues, ...fromSchema];
-  return { source, data, valid: all.length === 0, issues: all, secrets: substituted.secrets };
+  return { source, data, valid: all.length === 0, issues: all, secrets: substituted.secrets, secretFiles: substituted.files };
+}
+
+class AliasBomb {
+  constructor(readonly issue: ConfigIssue) {}
+}
+
+/**
+ * The file as a plain value. yaml refuses to expand a document whose aliases would multiply it
+ * (its maxAliasCount guard against "billion laughs"): a located issue at the first alias, not an
+ * internal error.
+ */
+function toValue(source: YamlSource): unknown {
+  try {
+    return source.doc.toJS() ?? {};
+  } catch (error) {
+    if (!(error instanceof ReferenceError) || !/alias/i.test(error.message)) throw error;
+    let offset = 0;
+    visit(source.doc, { Alias: (_key, node) => {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    } });
+    const { line, col } = source.lineCounter.linePos(offset);
+    return { aliasBomb: new AliasBomb({ file: source.file, line, col, message: 'YAML: too many aliases (an alias bomb?); expand the repeated parts or use fewer aliases' }) };
+  }
 }
 
 function hostNames(hosts: LoadedFile): string[] | undefined {
@@ -239,8 +276,8 @@ function tidy(issues: ConfigIssue[], secrets: string[]): ConfigIssue[] {
   const seen = new Set<string>();
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
-    let message = issue.message;
-    for (const secret of secrets) message = message.split(secret).join('***');
+    // Every form a message may quote a secret in (raw, JSON-escaped, URL-encoded): maskForms.
+    const message = maskSecrets(issue.message, secrets);
     const key = `${issue.file}\0${issue.line}\0${issue.col}\0${message}`;
     if (seen.has(key)) continue;
     seen.add(key);

@@ -4,6 +4,7 @@
 import type { DeploySpec, HealthCheck, HostConfig, PipelineConfig, Retention, Settings } from './types.ts';
 import { parseDuration } from './duration.ts';
 import { resolveLocalPath } from './local-path.ts';
+import { splitRepoUrl } from './repo-url.ts';
 
 export interface RawHealthCheck {
   command?: string;
@@ -37,6 +38,7 @@ export interface RawPipeline {
   poll: string;
   auth?: { token: string; username: string };
   timeout: string;
+  network: boolean;
   test: string[];
   deploy: RawDeploy & { path: string };
   environments: RawEnvironment[];
@@ -46,6 +48,7 @@ export interface RawPipeline {
 export interface RawSettings {
   stateDir: string;
   concurrency: number;
+  sandbox: 'auto' | 'bwrap' | 'none';
   ssh: { identity?: string; knownHosts?: string; connectTimeout: string; commandTimeout: string };
   report: { title: string };
   server?: { listen: string; webhookSecret?: string };
@@ -83,6 +86,7 @@ export function resolveSettings(raw: RawSettings, where: Locality): Settings {
   const settings: Settings = {
     stateDir: local(raw.stateDir),
     concurrency: raw.concurrency,
+    sandbox: raw.sandbox,
     ssh: {
       connectTimeoutMs: ms(raw.ssh.connectTimeout),
       commandTimeoutMs: ms(raw.ssh.commandTimeout),
@@ -94,8 +98,10 @@ export function resolveSettings(raw: RawSettings, where: Locality): Settings {
   if (raw.ssh.knownHosts !== undefined) settings.ssh.knownHosts = local(raw.ssh.knownHosts);
   if (raw.retention) settings.retention = { ...raw.retention };
   if (raw.configRepo) {
-    const { repo, branch, poll, auth } = raw.configRepo;
-    settings.configRepo = { repo, branch, poll, ...(auth ? { auth: { username: auth.username, token: auth.token } } : {}) };
+    const { branch, poll } = raw.configRepo;
+    const repo = splitRepoUrl(raw.configRepo.repo);
+    const auth = raw.configRepo.auth ?? repo.auth;
+    settings.configRepo = { repo: repo.url, branch, poll, ...(auth ? { auth: { username: auth.username, token: auth.token } } : {}) };
   }
   if (raw.server) {
     settings.server = { listen: raw.server.listen };
@@ -122,13 +128,15 @@ export function resolvePipeline(
   settings: Settings,
 ): PipelineConfig {
   const base = raw.deploy;
+  const repo = splitRepoUrl(raw.repo);
   const pipeline: PipelineConfig = {
     name: identity.name,
     file: identity.file,
-    repo: raw.repo,
+    repo: repo.url,
     branch: raw.branch,
     poll: raw.poll,
     timeoutMs: ms(raw.timeout),
+    network: raw.network,
     test: [...raw.test],
     deploy: resolveDeploy(base, settings),
     environments: raw.environments.map((environment) => {
@@ -142,7 +150,9 @@ export function resolvePipeline(
       return resolved;
     }),
   };
+  // auth: wins over credentials in the URL; either way the URL itself carries none.
   if (raw.auth) pipeline.auth = { username: raw.auth.username, token: raw.auth.token };
+  else if (repo.auth) pipeline.auth = repo.auth;
   const retention = { ...settings.retention, ...raw.retention };
   if (retention.runs !== undefined || retention.days !== undefined) pipeline.retention = retention;
   return pipeline;

@@ -7,6 +7,7 @@ import { formatPath, locate } from './locate.ts';
 import type { Anchor, JsonPath, YamlSource } from './locate.ts';
 import { PATTERN_HINTS } from './schema.ts';
 import { suggest } from './suggest.ts';
+import { maskSecrets } from '../exec/mask.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -35,10 +36,11 @@ const TYPE_NAMES: Record<string, string> = {
   null: 'nothing',
 };
 
-export function schemaIssues(errors: ErrorObject[], source: YamlSource, data: unknown): ConfigIssue[] {
+/** `secrets`: values brought in by ${env:}/${file:}; masked before a value is cut or quoted. */
+export function schemaIssues(errors: ErrorObject[], source: YamlSource, data: unknown, secrets: readonly string[] = []): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const error of collapse(errors)) {
-    const described = describe(error, data);
+    const described = describe(error, data, secrets);
     if (!described) continue;
     const { line, col } = locate(source, described.path, described.anchor);
     const where = formatPath(described.label ?? described.path);
@@ -68,7 +70,8 @@ interface Described {
   text: string;
 }
 
-function describe(error: ErrorObject, data: unknown): Described | undefined {
+function describe(error: ErrorObject, data: unknown, secrets: readonly string[]): Described | undefined {
+  const show = (value: unknown): string => showValue(value, secrets);
   const path = toPath(error.instancePath, data);
   const parentSchema = (error.parentSchema ?? {}) as Schema;
   const params = error.params as Record<string, unknown>;
@@ -90,7 +93,7 @@ function describe(error: ErrorObject, data: unknown): Described | undefined {
       return { path, anchor: 'value', label: [...path, key], text: `missing required key; ${REQUIRED_HINTS[key] ?? `add ${key}:`}` };
     }
     case 'type':
-      return { path, anchor: 'value', text: typeMessage(String(params.type), error.data, parentSchema) };
+      return { path, anchor: 'value', text: typeMessage(String(params.type), error.data, parentSchema, show) };
     case 'pattern': {
       const hint = PATTERN_HINTS[String(params.pattern)];
       const expected = hint?.expected ?? `text matching ${String(params.pattern)}`;
@@ -117,7 +120,7 @@ function describe(error: ErrorObject, data: unknown): Described | undefined {
   }
 }
 
-function typeMessage(expectedType: string, value: unknown, schema: Schema): string {
+function typeMessage(expectedType: string, value: unknown, schema: Schema, show: (value: unknown) => string): string {
   if (schema.pattern === DURATION_PATTERN) {
     const fix = typeof value === 'number' ? `; write it with a unit, like ${value}s` : '';
     return `expected a duration like 30s, 10m or 1h, got ${show(value)}${fix}`;
@@ -129,20 +132,25 @@ function typeMessage(expectedType: string, value: unknown, schema: Schema): stri
   } else if (expectedType === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
     fix = '; put it in quotes';
   } else if (expectedType === 'array' && typeof value === 'string') {
-    fix = `; write a list, like [${JSON.stringify(value)}]`;
+    fix = `; write a list, like [${show(value).replace(/^string /, '')}]`;
   } else if (value === null) {
     fix = '; fill it in or remove the key';
   }
   return `expected ${expected}, got ${show(value)}${fix}`;
 }
 
-/** A value as the user wrote it, typed, and short enough for one line. */
-function show(value: unknown): string {
+/**
+ * A value as the user wrote it, typed, and short enough for one line. Secrets are masked and a
+ * URL's userinfo is replaced *before* the value is cut and quoted: cut or JSON-escaped first, a
+ * secret no longer matches itself and its first 57 characters used to be printed.
+ */
+function showValue(value: unknown, secrets: readonly string[]): string {
   if (value === null || value === undefined) return 'an empty value';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'string') {
-    const text = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    const safe = maskSecrets(value, secrets).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+    const text = safe.length > 60 ? `${safe.slice(0, 57)}...` : safe;
     return `string ${JSON.stringify(text)}`;
   }
   return `${typeof value} ${String(value)}`;

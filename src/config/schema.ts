@@ -129,6 +129,12 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
     description: 'State folder (runs, logs, report); relative paths are relative to the config folder.',
   },
   concurrency: { type: 'integer', minimum: 1, default: 2, description: 'Runs at once.' },
+  sandbox: {
+    type: 'string',
+    enum: ['auto', 'bwrap', 'none'],
+    default: 'auto',
+    description: 'How test commands are isolated: bwrap runs them under bubblewrap (only their workspace, a private /tmp and a per-pipeline HOME; no state folder, config, SSH keys or secret files); auto is bwrap when /usr/bin/bwrap exists, else none; none runs them as slipway\'s own user, which validate and run warn about. See docs/securing.md.',
+  },
   ssh: object('How slipway connects to hosts.', {
     identity: {
       type: 'string',
@@ -220,6 +226,11 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
   poll: { type: 'string', default: '* * * * *', description: 'Cron expression (5 fields, or 6 with seconds) of when to look for new commits.', examples: ['*/5 * * * *'] },
   auth: authSchema,
   timeout: duration('Bound of the whole test stage.', '10m'),
+  network: {
+    type: 'boolean',
+    default: true,
+    description: 'Whether test commands may use the network; false gives them only a private loopback (with sandbox: bwrap).',
+  },
   test: { ...commandList('Commands run in a fresh checkout of the commit; all must succeed before a deploy.'), default: [], examples: [['npm ci', 'npm test']] },
   retention: retentionSchema('This pipeline\'s own run history limits, instead of those of slipway.yaml (each key falls back to it).'),
   deploy: object('How a tested commit reaches the hosts.', deployProperties(true), { required: ['path'] }),

@@ -21,15 +21,18 @@ export interface SecretProblem {
 export interface Substituted {
   value: unknown;
   secrets: string[];
+  /** Absolute paths of the ${file:..} files read (a sandbox hides them). */
+  files: string[];
   problems: SecretProblem[];
 }
 
 /** A copy of `value` with every reference in its strings replaced. */
 export async function substituteSecrets(value: unknown, context: SecretContext): Promise<Substituted> {
   const secrets: string[] = [];
+  const files: string[] = [];
   const problems: SecretProblem[] = [];
   const walk = async (node: unknown, path: JsonPath): Promise<unknown> => {
-    if (typeof node === 'string') return substituteString(node, path, context, { secrets, problems });
+    if (typeof node === 'string') return substituteString(node, path, context, { secrets, files, problems });
     if (Array.isArray(node)) {
       const out: unknown[] = [];
       for (const [index, item] of node.entries()) out.push(await walk(item, [...path, index]));
@@ -43,19 +46,23 @@ export async function substituteSecrets(value: unknown, context: SecretContext):
     return node;
   };
   const result = await walk(value, []);
-  return { value: result, secrets, problems };
+  return { value: result, secrets, files, problems };
 }
 
 async function substituteString(
   text: string,
   path: JsonPath,
   context: SecretContext,
-  found: { secrets: string[]; problems: SecretProblem[] },
+  found: { secrets: string[]; files: string[]; problems: SecretProblem[] },
 ): Promise<string> {
   const references = [...text.matchAll(REFERENCE)];
   if (references.length === 0) return text;
   const values: string[] = [];
   for (const [reference, kind, name] of references) {
+    if (kind === 'file') {
+      const absolute = resolveLocalPath(name ?? '', context.configDir, context.home);
+      if (!found.files.includes(absolute)) found.files.push(absolute);
+    }
     const value = kind === 'env' ? readEnv(name ?? '', context) : await readSecretFile(name ?? '', context);
     if (typeof value === 'object') {
       found.problems.push({ path, message: value.problem });

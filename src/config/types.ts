@@ -37,6 +37,8 @@ export interface Settings {
   /** Absolute path of the state folder. */
   stateDir: string;
   concurrency: number;
+  /** How test commands are isolated (src/exec/sandbox.ts decides what `auto` means here). */
+  sandbox: 'auto' | 'bwrap' | 'none';
   ssh: SshSettings;
   report: { title: string };
   server?: { listen: string; webhookSecret?: string };
@@ -102,6 +104,8 @@ export interface PipelineConfig {
   auth?: { username: string; token: string };
   /** Bound of the whole test stage. */
   timeoutMs: number;
+  /** Test commands may use the network (false: a private loopback only, under bwrap). */
+  network: boolean;
   test: string[];
   deploy: DeploySpec;
   environments: EnvironmentConfig[];
@@ -118,4 +122,6 @@ export interface Config {
   pipelines: PipelineConfig[];
   /** Every value that came from ${env:..} or ${file:..}: mask these wherever text is written. */
   secrets: string[];
+  /** Absolute paths of the ${file:..} files read: hidden from sandboxed test commands. */
+  secretFiles: string[];
 }

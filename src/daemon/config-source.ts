@@ -87,5 +87,5 @@ function overLocal(local: Config, fromRepo: Config): Config {
   const settings = { ...fromRepo.settings, stateDir: local.settings.stateDir };
   if (local.settings.configRepo) settings.configRepo = local.settings.configRepo;
   else delete settings.configRepo;
-  return { ...fromRepo, settings, secrets: [...new Set([...fromRepo.secrets, ...local.secrets])] };
+  return { ...fromRepo, settings, secrets: [...new Set([...fromRepo.secrets, ...local.secrets])], secretFiles: [...new Set([...fromRepo.secretFiles, ...local.secretFiles])] };
 }

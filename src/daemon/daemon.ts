@@ -7,6 +7,7 @@ import { detectNewCommit } from '../pipeline/poll.ts';
 import { killRunningCommands } from '../exec/run-local.ts';
 import type { Output } from '../commands/output.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
+import { detectSandbox } from '../exec/sandbox-runner.ts';
 import { RunQueue } from './queue.ts';
 import { Poller } from './poller.ts';
 import { Schedules } from './schedule.ts';
@@ -160,6 +161,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     server = await startServer(undefined, gen.config, serverHooks(), log);
     const inbox = startInboxWatch({ stateDir, log, generation: () => gen, queue, poller });
     log.notice(`slipway run: ${describe(gen.config)} from ${gen.origin}, state ${stateDir}, pid ${process.pid}${server ? `, http://${server.address}` : ''}`);
+    logSandbox(log, gen.config.settings.sandbox);
     for (const p of gen.config.pipelines) poller.poll(p, 'start');
 
     const signals = onSignals({ reload: () => void reload() });
@@ -230,4 +232,12 @@ function delay(ms: number): Promise<void> {
 function describe(config: Config): string {
   const n = config.pipelines.length;
   return `${n} pipeline${n === 1 ? '' : 's'}, concurrency ${config.settings.concurrency}`;
+}
+
+/** The sandbox test commands get: unisolated is a warning in the journal, never silent. */
+function logSandbox(log: Logger, setting: Config['settings']['sandbox']): void {
+  const sandbox = detectSandbox(setting);
+  if (sandbox.problem) log.error(`slipway run: ${sandbox.problem}`);
+  else if (sandbox.warning) log.warn(`slipway run: ${sandbox.warning}`);
+  else log.notice(`slipway run: ${sandbox.describe}`);
 }

@@ -1,6 +1,7 @@
 // The daemon's log: one line per event. Under systemd stdout is a pipe to journald, which reads a
 // leading `<N>` as the syslog priority (sd-daemon(3)), so `journalctl -p warning` works; on a
 // terminal the level is spelled out instead. Secrets are masked before a line is written.
+import { terminalLine } from '../terminal-text.ts';
 import { maskSecrets } from '../exec/mask.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'notice', 'info', 'debug'] as const;
@@ -32,7 +33,8 @@ export function createLogger(opts: { level: LogLevel; journald: boolean; write: 
     // each with the priority, so journald never shows an unprefixed continuation line.
     const prefix = opts.journald ? `<${PRIORITY[level]}>` : level === 'info' ? '' : `${level}: `;
     const text = maskSecrets(line, secrets);
-    opts.write(text.split('\n').map((l) => `${prefix}${l}\n`).join(''));
+    // Lines carry repo data (commit subjects): no control character reaches a terminal or the journal.
+    opts.write(text.split('\n').map((l) => `${prefix}${terminalLine(l)}\n`).join(''));
   };
   return {
     error: emit('error'),

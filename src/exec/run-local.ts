@@ -17,14 +17,19 @@ export function killRunningCommands(signal: NodeJS.Signals = 'SIGKILL'): number 
   return runningGroups.size;
 }
 
+export type OutputStream = 'stdout' | 'stderr';
+
 export interface LocalCommand {
   /** A shell command (run with sh -c), as written in the config. */
   command: string;
+  /** Argv put before `sh -c COMMAND`: the sandbox (src/exec/sandbox.ts), or none. */
+  prefix?: readonly string[];
   cwd: string;
   env: Record<string, string>;
   /** Absolute deadline (ms since epoch); the whole test stage shares one. */
   deadline: number;
-  onOutput(text: string): void;
+  /** Raw bytes, per stream: a masking decoder must not see two streams' bytes mixed. */
+  onOutput(chunk: Buffer, stream: OutputStream): void;
   graceMs?: number;
 }
 
@@ -37,20 +42,21 @@ export interface LocalResult {
 
 export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
   const started = Date.now();
-  const child = execa('sh', ['-c', cmd.command], {
+  const [file = 'sh', ...args] = [...(cmd.prefix ?? []), 'sh', '-c', cmd.command];
+  const child = execa(file, args, {
     cwd: cmd.cwd,
     env: cmd.env,
     extendEnv: false,
     detached: true,
     stdin: 'ignore',
-    all: true,
     buffer: false,
+    encoding: 'buffer',
     reject: false,
     stripFinalNewline: false,
   });
   if (child.pid) runningGroups.add(child.pid);
-  child.all?.setEncoding('utf8');
-  child.all?.on('data', (text: string) => cmd.onOutput(text));
+  child.stdout?.on('data', (chunk: Buffer) => cmd.onOutput(chunk, 'stdout'));
+  child.stderr?.on('data', (chunk: Buffer) => cmd.onOutput(chunk, 'stderr'));
 
   let timedOut = false;
   const grace = cmd.graceMs ?? 5000;

@@ -58,7 +58,8 @@ async function ensureBareRepo(gitdir: string, branch: string): Promise<void> {
     () => false,
   );
   if (!exists) {
-    await mkdir(gitdir, { recursive: true });
+    // Private repositories stay private on this machine too (STATE/git is 0700).
+    await mkdir(gitdir, { recursive: true, mode: 0o700 });
     await init({ fs, gitdir, bare: true, defaultBranch: branch });
   }
   // fetch() needs a refspec for its remote. It moves the remote-tracking ref before the pack is

@@ -284,8 +284,8 @@ export async function remoteExec(
 ): Promise<StepOutcome & { stdout?: string }> {
   const res = await conn.exec(script, {
     timeoutMs: opts.timeoutMs,
-    onStdout: (c) => log.write(c.toString('utf8')),
-    onStderr: (c) => log.write(c.toString('utf8')),
+    onStdout: (c) => log.output(c, 'stdout'),
+    onStderr: (c) => log.output(c, 'stderr'),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });
   if (res.timedOut) return { ok: false, stdout: res.stdout, error: `timed out after ${formatMs(opts.timeoutMs)}; the command was killed on the host` };

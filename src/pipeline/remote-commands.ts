@@ -121,7 +121,9 @@ export function exportScript(path: string, release: string, commit: string): str
   return (
     `set -e; rm -rf ${partial}; mkdir -p ${partial}; ` +
     `git --git-dir=${remotePath(path, 'repo')} archive --format=tar ${quoteArg(commit)} | tar -x -C ${partial}; ` +
-    `printf '%s\\n' ${quoteArg(commit)} > ${partial}/REVISION; ` +
+    // The tree may hold its own REVISION, a symlink to any file the deploy user can write
+    // (~/.ssh/authorized_keys): removed first, so the redirection creates a new file.
+    `rm -rf ${partial}/REVISION; printf '%s\\n' ${quoteArg(commit)} > ${partial}/REVISION; ` +
     `[ ! -e ${final} ] || { echo "release folder already exists" >&2; exit 1; }; ` +
     `mv ${partial} ${final}`
   );
@@ -165,15 +167,17 @@ export function revisionLogScript(path: string, line: string): string {
 
 /**
  * A user command (step, restart, health check) in the release folder with the host's and
- * slipway's variables. The variables arrive as one export line on stdin, never in the command
+ * slipway's variables. The variables arrive as an export script on stdin, never in the command
  * line, because host `env` may hold secrets and a command line is visible to every user of the
- * host (ps). Running it also refreshes the deploy lock's age: a long deploy is not "stale".
+ * host (ps). All of stdin is read (not one line: a PEM from ${file:} has many), and the values
+ * are single-quoted in it, so any bytes but NUL (which no variable can hold) arrive intact.
+ * Running it also refreshes the deploy lock's age: a long deploy is not "stale".
  */
 export function userCommand(path: string, release: string, env: Record<string, string>, command: string): { script: string; stdin: Buffer } {
   return {
     script:
       `touch ${remotePath(path, '.slipway-lock')} 2>/dev/null; cd ${remotePath(path, 'releases', release)} || exit 1; ` +
-      `IFS= read -r slipway_env; eval "$slipway_env"; unset slipway_env; ${command}`,
+      `slipway_env=$(cat); eval "$slipway_env"; unset slipway_env; ${command}`,
     stdin: Buffer.from(`${exportEnv(env)}\n`),
   };
 }
@@ -226,7 +230,9 @@ export function uploadScript(path: string, release: string, commit: string): str
   return (
     `set -e; mkdir -p ${remotePath(path, 'releases')} ${remotePath(path, 'shared')}; rm -rf ${partial}; mkdir -p ${partial}; ` +
     `tar -x -C ${partial}; ` +
-    `printf '%s\\n' ${quoteArg(commit)} > ${partial}/REVISION; ` +
+    // The tree may hold its own REVISION, a symlink to any file the deploy user can write
+    // (~/.ssh/authorized_keys): removed first, so the redirection creates a new file.
+    `rm -rf ${partial}/REVISION; printf '%s\\n' ${quoteArg(commit)} > ${partial}/REVISION; ` +
     `[ ! -e ${final} ] || { echo "release folder already exists" >&2; exit 1; }; ` +
     `mv ${partial} ${final}`
   );

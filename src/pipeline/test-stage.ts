@@ -4,7 +4,7 @@ import type { PipelineConfig } from '../config/types.ts';
 import type { StageRecord } from '../state/types.ts';
 import { statePaths } from '../state/store.ts';
 import { writeTree } from '../git/tree.ts';
-import { runLocal } from '../exec/run-local.ts';
+import { detectSandbox, prepareCommandRunner, type CommandRunner, type SandboxOptions } from '../exec/sandbox-runner.ts';
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
 import { runStep } from './step.ts';
@@ -24,18 +24,20 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
   let ok = true;
   try {
     await rm(workspace, { recursive: true, force: true });
-    await mkdir(join(paths.work, pipeline.name), { recursive: true });
+    await mkdir(join(paths.work, pipeline.name), { recursive: true, mode: 0o700 });
     const checkout = await runStep(ctx, rec, stage, { id: 'test-checkout', name: 'checkout' }, async (log) => {
       const { files } = await writeTree({ gitdir: paths.git(pipeline.name), sha: rec.run.commit.id, dir: workspace });
       log.write(`wrote ${files} files of ${rec.run.commit.id} into the workspace\n`);
       return { ok: true };
     });
     ok = checkout.ok;
+    let runner: CommandRunner | undefined;
     for (const [i, command] of pipeline.test.entries()) {
       if (!ok) break;
       const outcome = await runStep(ctx, rec, stage, { id: `test-${i + 1}`, name: command }, async (log) => {
-        log.write(`$ ${command}\n`);
-        const res = await runLocal({ command, cwd: workspace, env: testEnv(ctx, pipeline, rec), deadline, onOutput: (t) => log.write(t) });
+        runner ??= await prepareCommandRunner(sandboxOptions(ctx, pipeline, rec, workspace));
+        log.write(`${runner.choice.describe}${runner.choice.warning ? `\nwarning: ${runner.choice.warning}` : ''}\n$ ${command}\n`);
+        const res = await runner.run(command, { deadline, onOutput: (chunk, stream) => log.output(chunk, stream) });
         if (res.timedOut) return { ok: false, error: `the test stage timed out after ${formatMs(pipeline.timeoutMs)}; the process group was killed` };
         if (res.exitCode !== 0) return { ok: false, ...(res.exitCode !== null ? { exitCode: res.exitCode } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.exitCode}` };
         return { ok: true, exitCode: 0 };
@@ -52,24 +54,46 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
 }
 
 /**
- * The environment of a test command: slipway's own, minus every variable that holds a secret
- * (a webhook secret or token must not leak into a repo's test scripts), plus what the commit is.
- * Branch and commit go in as variables, never spliced into the command text.
+ * Where and how the stage's commands run (src/exec/sandbox.ts): what they must not see, and the
+ * one environment they are given. Branch and commit go in as variables, never spliced into the
+ * command text.
  */
-function testEnv(ctx: RunContext, pipeline: PipelineConfig, rec: RunRecorder): Record<string, string> {
-  const secrets = new Set(ctx.config.secrets);
+export function sandboxOptions(ctx: RunContext, pipeline: PipelineConfig, rec: RunRecorder, workspace: string): SandboxOptions {
+  const { config } = ctx;
+  const paths = statePaths(config.settings.stateDir);
+  const hide = [
+    config.dir, config.settings.stateDir, ...config.secretFiles,
+    ...[config.settings.ssh.identity, config.settings.ssh.knownHosts].filter((p): p is string => p !== undefined),
+    ...Object.values(config.hosts).flatMap((h) => (h.identity ? [h.identity] : [])),
+  ];
+  return {
+    choice: detectSandbox(config.settings.sandbox),
+    workspace,
+    home: paths.cacheHome(pipeline.name),
+    network: pipeline.network,
+    hide,
+    declared: {
+      CI: 'true',
+      SLIPWAY_PIPELINE: pipeline.name,
+      SLIPWAY_RUN: String(rec.run.number),
+      SLIPWAY_COMMIT: rec.run.commit.id,
+      SLIPWAY_BRANCH: rec.run.branch,
+    },
+    fallbackEnv: unsandboxedEnv(config.secrets),
+  };
+}
+
+/**
+ * sandbox: none: slipway's own environment minus every variable that holds a secret (a webhook
+ * secret or token must not leak into a repo's test scripts). The daemon's /proc still shows them.
+ */
+function unsandboxedEnv(secrets: readonly string[]): Record<string, string> {
+  const hidden = new Set(secrets);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !secrets.has(v) && !k.startsWith('SLIPWAY_')) env[k] = v;
+    if (v !== undefined && !hidden.has(v) && !k.startsWith('SLIPWAY_')) env[k] = v;
   }
-  return {
-    ...env,
-    CI: 'true',
-    SLIPWAY_PIPELINE: pipeline.name,
-    SLIPWAY_RUN: String(rec.run.number),
-    SLIPWAY_COMMIT: rec.run.commit.id,
-    SLIPWAY_BRANCH: rec.run.branch,
-  };
+  return env;
 }
 
 export function formatMs(ms: number): string {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StateError } from '../errors.ts';
+import { maskForState } from './secret-mask.ts';
 
 /** Every temp name we create ends like this, so a sweep never touches anyone else's files. */
 const TEMP_NAME = /[.-][0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
@@ -43,12 +44,17 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+// State files can hold what masking cannot know about (commit messages, host output): readable by
+// slipway's user only, in folders only it can enter.
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
 async function writeNow(path: string, data: string | Uint8Array): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
   const temp = tempNameFor(path);
   try {
-    const handle = await open(temp, 'wx', 0o644);
+    const handle = await open(temp, 'wx', FILE_MODE);
     try {
       await handle.writeFile(data);
       await handle.sync();
@@ -77,7 +83,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
 }
 
 export function writeJsonAtomic(path: string, value: unknown, opts: AtomicWriteOptions = {}): Promise<void> {
-  return writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, opts);
+  return writeFileAtomic(path, `${JSON.stringify(maskForState(path, value), null, 2)}\n`, opts);
 }
 
 export interface SweepOptions {

@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { maskForState } from './secret-mask.ts';
 
 // STATE/audit.jsonl: one JSON line per deploy, rollback and approval, appended and never
 // rewritten. An O_APPEND write of one short line lands whole, so concurrent writers cannot
@@ -26,6 +27,6 @@ export function auditFile(stateDir: string): string {
 
 export async function appendAudit(stateDir: string, entry: AuditEntry): Promise<void> {
   const file = auditFile(stateDir);
-  await mkdir(dirname(file), { recursive: true });
-  await appendFile(file, JSON.stringify(entry) + '\n', { flag: 'a' });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await appendFile(file, JSON.stringify(maskForState(file, entry)) + '\n', { flag: 'a', mode: 0o600 });
 }

@@ -24,7 +24,7 @@ export interface InboxRequest {
 
 export async function writeInboxRequest(stateDir: string, request: Omit<InboxRequest, 'version' | 'createdAt'>, now = new Date()): Promise<string> {
   const dir = statePaths(stateDir).inbox;
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const value: InboxRequest = { version: STATE_VERSION, ...request, createdAt: now.toISOString() };
   const file = join(dir, `${now.getTime()}-${randomUUID()}.json`);
   await writeJsonAtomic(file, value);

@@ -23,6 +23,8 @@ export interface StatePaths {
   /** STATE/git/NAME.git, the mirror (owned by the git module). */
   git(name: string): string;
   work: string;
+  /** STATE/cache/home/NAME: HOME of the pipeline's sandboxed test commands, kept between runs. */
+  cacheHome(name: string): string;
 }
 
 export function safeName(kind: string, name: string): string {
@@ -60,6 +62,7 @@ export function statePaths(stateDir: string): StatePaths {
     www: join(root, 'www'),
     git: (name) => join(root, 'git', `${safeName('pipeline', name)}.git`),
     work: join(root, 'work'),
+    cacheHome: (name) => join(root, 'cache', 'home', safeName('pipeline', name)),
   };
 }
 

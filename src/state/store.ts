@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { StateError } from '../errors.ts';
 import { sweepTempFiles, writeJsonAtomic } from './atomic.ts';
 import { displayPath, statePaths } from './paths.ts';
+import { tightenStateModes } from './modes.ts';
 import { checkStateValue, parseStateFile, type StateKind } from './schemas.ts';
 import { ENDED_STATUSES, STATE_VERSION, type HostState, type PipelineState, type RunRecord } from './types.ts';
 
@@ -127,7 +128,8 @@ export async function listHostStates(stateDir: string): Promise<HostState[]> {
  * Removes temp files a crash left in the state folder. Call once at start, holding the lock.
  * Workspaces and git mirrors are not ours to sweep (and may hold thousands of files).
  */
-export function sweepStateFolder(stateDir: string): Promise<number> {
+export async function sweepStateFolder(stateDir: string): Promise<number> {
   const paths = statePaths(stateDir);
+  await tightenStateModes(stateDir);
   return sweepTempFiles(paths.root, { skip: [paths.work, join(paths.root, 'git')] });
 }

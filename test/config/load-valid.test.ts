@@ -84,6 +84,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
       settings: {
         stateDir: `${folder.root}/state`,
         concurrency: 3,
+        sandbox: 'auto',
         ssh: { identity: key, knownHosts: `${folder.dir}/known_hosts`, connectTimeoutMs: 5_000, commandTimeoutMs: 600_000 },
         report: { title: 'ACME deploys' },
         retention: { runs: 50, days: 30 },
@@ -107,6 +108,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           poll: '* * * * *',
           retention: { runs: 50, days: 30 },
           timeoutMs: 600_000,
+          network: true,
           test: [],
           deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
           environments: [{
@@ -125,6 +127,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           retention: { runs: 50, days: 30 },
           auth: { username: 'x-access-token', token: 'tok-123' },
           timeoutMs: 5_400_000,
+          network: true,
           test: ['npm ci', 'npm test'],
           deploy: appDeploy,
           environments: [
@@ -146,6 +149,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
         },
       ],
       secrets: ['hook-456', 'pw-789', 'tok-123'],
+      secretFiles: [`${folder.dir}/secrets/app-token`],
     };
     assert.deepEqual(config, expected);
     assert.equal(describeConfig(config), 'config OK: 2 pipelines, 3 hosts');
@@ -161,6 +165,7 @@ test('an empty config folder is valid: every default, no hosts, no pipelines', a
     assert.deepEqual(config.settings, {
       stateDir: `${folder.root}/state`,
       concurrency: 2,
+      sandbox: 'auto',
       ssh: { connectTimeoutMs: 10_000, commandTimeoutMs: 600_000 },
       report: { title: 'slipway' },
       notify: [],

@@ -44,7 +44,9 @@ before(async () => {
   configDir = join(work, 'config');
   stateDir = join(work, 'state');
   await writeConfigFolder(configDir, {
-    'slipway.yaml': `stateDir: ../state\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\n`,
+    // The test step's gate is a folder of this test, found through the daemon's environment:
+    // exactly what the test sandbox takes away, so this crash test runs without one.
+    'slipway.yaml': `stateDir: ../state\nsandbox: none\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\n`,
     'hosts.yaml': `web1: { address: 127.0.0.1, port: ${host.port}, user: ${host.user}, env: { PORT: "${appPort}" } }\n`,
     'pipelines/app.yaml': `repo: ${repo.url}\npoll: "* * * * * *"\ntest: [./test.sh]\ndeploy: { path: ${deployPath()}, steps: [./gate.sh], restart: ./restart.sh, lockTimeout: 1s, healthCheck: { command: node health.js, timeout: 20s, interval: 200ms } }\nenvironments: [{ name: production, hosts: [web1] }]\n`,
   });

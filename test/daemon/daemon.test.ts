@@ -71,7 +71,8 @@ before(async () => {
   configDir = join(work, 'config');
   stateDir = join(work, 'state');
   await writeConfigFolder(configDir, {
-    'slipway.yaml': `stateDir: ../state\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\nserver: { listen: "127.0.0.1:${httpPort}", webhookSecret: "\${env:HOOK_SECRET}" }\nnotify: [{ webhook: "http://127.0.0.1:${rport}/notify", on: [failure, recovery, deployed] }]\n`,
+    // sandbox: none: the test step's gate (TEST_GATE_DIR) lives outside any sandbox's reach.
+    'slipway.yaml': `stateDir: ../state\nsandbox: none\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\nserver: { listen: "127.0.0.1:${httpPort}", webhookSecret: "\${env:HOOK_SECRET}" }\nnotify: [{ webhook: "http://127.0.0.1:${rport}/notify", on: [failure, recovery, deployed] }]\n`,
     'hosts.yaml': `web1: { address: 127.0.0.1, port: ${host.port}, user: ${host.user}, env: { PORT: "${appPort}" } }\n`,
     'pipelines/app.yaml': pipelineYaml(),
   });

@@ -71,7 +71,7 @@ const readJson = async (p: string) => JSON.parse(await readFile(p, 'utf8'));
 test('validate accepts the config', async () => {
   const r = await runSlipway(['validate', '--config', configDir]);
   assert.equal(r.stderr, '');
-  assert.equal(r.stdout.trim(), 'config OK: 1 pipeline, 2 hosts');
+  assert.equal(r.stdout.trim(), 'config OK: 1 pipeline, 2 hosts\nsandbox: bwrap (test commands see only their workspace, a private /tmp and a per-pipeline HOME)');
   assert.equal(r.code, 0);
 });
 

@@ -68,8 +68,8 @@ test('openStepLog writes masked text to the file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-'));
   try {
     const log = await openStepLog(join(dir, 'a', 'b.log'), ['hunter22']);
-    log.write('password hunter2');
-    log.write('2 done\n');
+    log.output(Buffer.from('password hunter2'), 'stdout');
+    log.output(Buffer.from('2 done\n'), 'stdout');
     await log.close();
     assert.equal(await readFile(join(dir, 'a', 'b.log'), 'utf8'), 'password *** done\n');
   } finally {

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { runSlipway } from '../helpers/slipway-cli.ts';
 
+// validate's second line on this machine (bubblewrap is installed here and in CI).
+const SANDBOX_LINE = 'sandbox: bwrap (test commands see only their workspace, a private /tmp and a per-pipeline HOME)';
+
 const STARTER = ['.gitignore', 'hosts.yaml', 'pipelines/example.yaml', 'slipway.yaml'];
 
 async function withWorld(fn: (w: { cwd: string; home: string }) => Promise<void>): Promise<void> {
@@ -108,13 +111,13 @@ test('the starter needs only its key files to validate as written, and validates
     await createKeyFiles(home);
     const asWritten = await runSlipway(['validate', '--config', 'deploys'], { cwd, env: { HOME: home } });
     assert.equal(asWritten.stderr, '');
-    assert.equal(asWritten.stdout, 'config OK: 1 pipeline, 2 hosts');
+    assert.equal(asWritten.stdout, `config OK: 1 pipeline, 2 hosts\n${SANDBOX_LINE}`);
     assert.equal(asWritten.code, 0);
 
     await fillPlaceholders(join(cwd, 'deploys'));
     const filled = await runSlipway(['validate', '--config', 'deploys'], { cwd, env: { HOME: home } });
     assert.equal(filled.stderr, '');
-    assert.equal(filled.stdout, 'config OK: 1 pipeline, 2 hosts');
+    assert.equal(filled.stdout, `config OK: 1 pipeline, 2 hosts\n${SANDBOX_LINE}`);
 
   });
 });

@@ -26,7 +26,7 @@ test('the scripts are pinned exactly', () => {
   assert.equal(remote.unlinkCurrentScript('~/app'), 'rm -f "$HOME"/app/current');
   assert.equal(remote.healthUrlCommand('http://127.0.0.1:3001/health?a=1&b=2', 2.5), "curl -fsS -o /dev/null --max-time 3 'http://127.0.0.1:3001/health?a=1&b=2'");
   assert.deepEqual(remote.userCommand('/srv/app', 'r1', { SLIPWAY_ENV: 'prod', X: "it's" }, 'npm ci'), {
-    script: 'touch /srv/app/.slipway-lock 2>/dev/null; cd /srv/app/releases/r1 || exit 1; IFS= read -r slipway_env; eval "$slipway_env"; unset slipway_env; npm ci',
+    script: 'touch /srv/app/.slipway-lock 2>/dev/null; cd /srv/app/releases/r1 || exit 1; slipway_env=$(cat); eval "$slipway_env"; unset slipway_env; npm ci',
     stdin: Buffer.from("export SLIPWAY_ENV='prod' X='it'\\''s'; \n"),
   });
   assert.equal(
