@@ -4,6 +4,7 @@ import { executeRun } from '../pipeline/run.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { openRuntime } from './runtime.ts';
 import type { Output } from './output.ts';
+import { printRunEnd } from './run-end.ts';
 
 export async function onceCommand(configDir: string, names: string[], output: Output): Promise<number> {
   const rt = await openRuntime(configDir, 'once', output);
@@ -31,7 +32,7 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       }
       output.out(`${p.name} #${polled.run.number}: new commit ${polled.run.commit.id.slice(0, 7)}`);
       const run = await executeRun(rt.ctx, p, polled.run);
-      output.out(`${p.name} #${run.number}: ${output.status(run.status)}${run.error ? ` (${run.error})` : ''}`);
+      await printRunEnd(output, rt.config, run);
       return run.status !== 'failed';
     };
     await Promise.all(Array.from({ length: Math.min(rt.config.settings.concurrency, pipelines.length) }, worker));

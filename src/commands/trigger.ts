@@ -9,6 +9,7 @@ import { handToDaemon } from '../daemon/inbox-client.ts';
 import { openRuntime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
+import { printRunEnd } from './run-end.ts';
 
 /**
  * `slipway trigger PIPELINE [--commit SHA]`: a run now, of the branch head or the given commit.
@@ -37,7 +38,7 @@ export async function triggerCommand(configDir: string, args: { pipeline?: strin
     const run = await createRun(rt.ctx, p, await readCommitInfo(gitdir, sha), 'trigger');
     output.out(`${p.name} #${run.number}: triggered by ${by} at ${sha.slice(0, 7)}`);
     const done = await executeRun(rt.ctx, p, run);
-    output.out(`${p.name} #${done.number}: ${output.status(done.status)}${done.error ? ` (${done.error})` : ''}`);
+    await printRunEnd(output, rt.config, done);
     return done.status === 'failed' ? 1 : 0;
   } finally {
     await rt.close();

@@ -147,6 +147,12 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
   }, { default: {} }),
   report: object('The HTML report.', {
     title: { type: 'string', minLength: 1, default: 'slipway', description: 'Title of the report pages.' },
+    url: {
+      type: 'string',
+      pattern: HTTP_URL_PATTERN,
+      description: 'Public base URL of the report (where people open STATE/www). Every link slipway sends out (notifications, commit statuses, the terminal) is this URL plus the page path; without it notifications link the server.listen address and the terminal prints the page path on disk.',
+      examples: ['https://ci.example.com/slipway/'],
+    },
   }, { default: {} }),
   server: object('HTTP server of `slipway run` (report and webhooks); omit to run none.', {
     listen: { type: 'string', pattern: LISTEN_PATTERN, description: 'Address to listen on, HOST:PORT.', examples: ['127.0.0.1:8080'] },

@@ -38,7 +38,8 @@ export interface Settings {
   stateDir: string;
   concurrency: number;
   ssh: SshSettings;
-  report: { title: string };
+  /** url: the public base URL of the report, without a trailing slash. */
+  report: { title: string; url?: string };
   server?: { listen: string; webhookSecret?: string };
   notify: NotifyTarget[];
   retention?: Retention;

@@ -11,6 +11,7 @@ import { readRun, readRuns, statePaths, writeRun } from '../state/store.ts';
 import { applyRetention } from '../state/retention.ts';
 import type { Dispatch, Job } from './queue.ts';
 import type { Logger } from './log.ts';
+import { readFailureTail } from '../state/failure-tail.ts';
 import { buildPayload, eventsFor, sendNotifications, verdictOf } from './notify.ts';
 
 export interface Generation {
@@ -93,7 +94,8 @@ async function afterRun(gen: Generation, pipeline: PipelineConfig, run: RunRecor
   const notify = ctx.config.settings.notify;
   for (const event of events) {
     if (!notify.some((t) => t.on.includes(event))) continue;
-    const payload = buildPayload(event, run, { secrets: ctx.config.secrets, ...(gen.reportUrl ? { reportUrl: gen.reportUrl } : {}) });
+    const failure = event === 'failure' ? await readFailureTail(stateDir, run) : undefined;
+    const payload = buildPayload(event, run, { secrets: ctx.config.secrets, ...(gen.reportUrl ? { reportUrl: gen.reportUrl } : {}), ...(failure ? { failure } : {}) });
     await sendNotifications(notify, event, payload, { secrets: ctx.config.secrets, log: (level, line) => deps.log[level](line) });
   }
   if (pipeline.retention) {

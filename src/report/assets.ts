@@ -36,6 +36,7 @@ th{font-weight:600;color:var(--muted);font-size:.85rem}
 .s-failed,.s-rolled-back{background:var(--bad)}
 .s-waiting{background:var(--wait)}
 .s-running{background:var(--run)}
+.failure{border:2px solid var(--bad)}
 .waiting{border:2px solid var(--wait);border-radius:6px;padding:.6rem .9rem;margin:.8rem 0;background:var(--panel)}
 .copy{display:inline-block;user-select:all;background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:.1rem .4rem;font-size:1rem}
 .differs{color:var(--bad);font-weight:600}

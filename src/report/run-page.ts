@@ -10,6 +10,24 @@ import { renderStepLog } from './log-view.ts';
 import { summarizeRun } from './summary.ts';
 import { renderTimeline } from './timeline.ts';
 import type { RunDetail } from './types.ts';
+import { failedStep, logPathOf, tailLines } from '../state/failure-tail.ts';
+
+/** At the top of a failed run: which step failed, what it said last, where its whole log is. */
+function failureCallout(detail: RunDetail, ctx: RenderContext): string {
+  const { text } = ctx;
+  const { run } = detail;
+  if (run.status !== 'failed' && run.status !== 'interrupted') return '';
+  const step = failedStep(run);
+  if (!step) return '';
+  const log = detail.logs.get(step.id);
+  const lines = log ? tailLines(log.text) : [];
+  return `<section class="card failure" id="failure">
+<h2>Failed at <a href="#step-${text(step.id)}">${text(step.name)}</a></h2>
+${step.error === undefined ? '' : `<p class="error">${text(step.error)}</p>`}
+${lines.length === 0 ? '<p class="muted">The step printed nothing.</p>' : `<p class="muted">Its last ${lines.length === 1 ? 'line' : `${lines.length} lines`}:</p>\n<pre class="tail">${text(lines.join('\n'))}</pre>`}
+<p class="muted">Whole log: <span class="mono">${text(logPathOf(run, step.id))}</span> in the state folder.</p>
+</section>`;
+}
 
 const DEPTH = 2;
 
@@ -69,7 +87,7 @@ export function renderRunPage(detail: RunDetail, ctx: RenderContext): string {
   const url = repo === undefined ? undefined : commitUrl(repo, c.id);
   const commitCell = `<code>${text(c.id)}</code>${url === undefined ? '' : ` <a href="${escapeHtml(url)}" rel="noreferrer noopener">view on the forge</a>`}`;
   const timeline = renderTimeline(run, ctx);
-  const body = `${run.status === 'waiting' ? approveCallout(DEPTH, summarizeRun(run), ctx) : ''}
+  const body = `${run.status === 'waiting' ? approveCallout(DEPTH, summarizeRun(run), ctx) : ''}${failureCallout(detail, ctx)}
 <p>${statusBadge(run.status, text)}${run.error === undefined ? '' : ` <span class="error">${text(run.error)}</span>`}</p>
 ${facts([
   ['Commit', commitCell],
