@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, LockHeld, SlipwayError, UsageError } from './errors.ts';
 import { createOutput, type Output } from './commands/output.ts';
 import { configDirFrom } from './commands/config-dir.ts';
+import { usageErrorFrom, type FlagSpec } from './commands/args-errors.ts';
 // Commands are imported when used: `slipway --help` should not load git, ssh and the schema compiler.
 const VERSION = '0.1.0';
 
@@ -16,6 +17,7 @@ commands:
   deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
   rollback PIPELINE --env ENV   switch an environment back to its previous release
   status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts)
+  logs PIPELINE [RUN] [STEP] [-f]   print a run's step logs (-f: follow them live)
   report             rewrite the HTML report
   run [--log-level LEVEL] [--grace DURATION]   the daemon: polls, queues, webhooks, notifications
   trigger PIPELINE [--commit SHA]   a run now (handed to a running daemon, else run here)
@@ -23,11 +25,12 @@ commands:
   init [DIR]         write a commented starter config folder (default ./config)
 
 options: --config DIR (default ./config or $SLIPWAY_CONFIG), --help, --version
+slipway help COMMAND (or COMMAND --help) tells more about one command
 exit codes: 0 ok, 1 a run failed or the config is invalid, 2 usage`;
 
 interface Command {
   help: string;
-  flags?: Record<string, { type: 'boolean' | 'string' }>;
+  flags?: FlagSpec;
   positionals?: 'none' | 'any';
   run(args: { configDir: string; positionals: string[]; flags: Record<string, unknown>; output: Output }): Promise<number>;
 }
@@ -93,6 +96,12 @@ const commands: Record<string, Command> = {
       return (await import('./commands/init.ts')).initCommand({ dir: a.positionals[0] ?? a.configDir }, a.output);
     },
   },
+  logs: {
+    help: 'logs',
+    positionals: 'any',
+    flags: { follow: { type: 'boolean', short: 'f' } },
+    run: async (a) => (await import('./commands/logs.ts')).logsCommand(a.configDir, { positionals: a.positionals, follow: a.flags.follow === true }, a.output),
+  },
   demo: {
     help: 'demo',
     flags: { keep: { type: 'boolean' } },
@@ -108,6 +117,14 @@ function one(positionals: string[]): string | undefined {
 
 export async function main(argv: string[], output: Output = createOutput()): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined) {
+    if (!commands[rest[0]]) {
+      output.err(`slipway help: unknown command "${rest[0]}"\n\n${usage}`);
+      return 2;
+    }
+    output.out((await import('./commands/help.ts')).helpFor(commands[rest[0]]!.help));
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     output.out(usage);
     return name ? 0 : 2;
@@ -121,13 +138,15 @@ export async function main(argv: string[], output: Output = createOutput()): Pro
     output.err(`slipway: unknown command "${name}"\n\n${usage}`);
     return 2;
   }
+  const options: FlagSpec = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...(command.flags ?? {}) };
   try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...(command.flags ?? {}) },
-      allowPositionals: command.positionals === 'any',
-      strict: true,
-    });
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options, allowPositionals: command.positionals === 'any', strict: true });
+    } catch (e) {
+      throw usageErrorFrom(e, name, options) ?? e;
+    }
+    const { values, positionals } = parsed;
     if (values.help) {
       output.out((await import('./commands/help.ts')).helpFor(command.help));
       return 0;
@@ -144,7 +163,7 @@ function reportError(e: unknown, command: string, output: Output): number {
     for (const issue of e.message.split('\n')) output.err(issue);
     return 1;
   }
-  if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+  if (e instanceof UsageError) {
     output.err(`slipway ${command}: ${e.message}\n(see slipway ${command} --help)`);
     return 2;
   }

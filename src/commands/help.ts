@@ -21,12 +21,28 @@ environment (and the ones after it, up to the next manual gate).`,
 Pipelines, their last runs, and which commit each host of each environment runs.
 Without --live, as recorded in the state folder; with --live, as each host says
 right now (one SSH command per host: current release, its commit, a deploy lock
-and its holder), marked where it differs from what the environment should run.`,
+and its holder), marked where it differs from what the environment should run.
+Times are shown in UTC with their age ("2025-01-01 12:00 UTC (3 hours ago)");
+--json gives the exact ISO instants.
+
+Exit code: 0; with --live, 1 when any host runs another commit than its
+environment should or cannot be reached (for monitoring: a cron job or a
+Nagios-style check), 0 when every host agrees.`,
   plan: `usage: slipway plan [--json] [--config DIR]
 
 What is configured: each pipeline's repo, branch, schedule, environments and
 hosts, what each environment runs now, and what a run would change (the branch
 head is read from the remote; nothing is fetched, run or written).`,
+  logs: `usage: slipway logs PIPELINE [RUN] [STEP] [-f|--follow] [--config DIR]
+
+Prints the step logs of a run (default: the pipeline's newest run) from the
+state folder, secrets already masked: every step in order under a
+"==> STEP: name <==" header, or only STEP (a step id such as test-1, or its
+name). With -f it keeps printing new output as the steps write it, steps that
+start later included, and exits when the run has ended or stops at a manual
+gate: 1 when the run failed, else 0. It only reads the state folder, so it
+works beside a running slipway run. On a terminal, control sequences other
+than colours are dropped.`,
   report: `usage: slipway report [--config DIR]
 
 Rewrites the whole HTML report (STATE/www/) from the state folder.`,

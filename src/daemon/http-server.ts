@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { handleLive } from './live-routes.ts';
 import { verifyWebhook, type Forge } from './webhook-signature.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -73,6 +74,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, hooks: ServerHo
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     return send(res, 200, `${JSON.stringify({ ok: true, ...hooks.health() })}\n`, { 'content-type': 'application/json' });
   }
+  if (url.pathname.startsWith('/live/') && (await handleLive(req, res, { stateDir: dirname(hooks.www()), hasPipeline: hooks.hasPipeline }, url.pathname))) return;
   const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
   if (hook) return handleHook(req, res, hooks, decodeURIComponent(hook[1]!));
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed: the report is read-only\n', { allow: 'GET, HEAD' });

@@ -37,6 +37,8 @@ th{font-weight:600;color:var(--muted);font-size:.85rem}
 .s-waiting{background:var(--wait)}
 .s-running{background:var(--run)}
 .failure{border:2px solid var(--bad)}
+.live-note{border-left:4px solid var(--run);padding:.3rem .6rem;background:var(--panel)}.live-done{border-left-color:var(--idle)}
+pre.live-log:empty{display:none}
 .waiting{border:2px solid var(--wait);border-radius:6px;padding:.6rem .9rem;margin:.8rem 0;background:var(--panel)}
 .copy{display:inline-block;user-select:all;background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:.1rem .4rem;font-size:1rem}
 .differs{color:var(--bad);font-weight:600}
@@ -167,7 +169,98 @@ export const APP_JS = `'use strict';
     header.appendChild(label);
     arm(box.checked);
   }
+  // A running run's page served by slipway run: poll the run's statuses and append each running
+  // step's new log bytes (HTTP Range from the byte the page was rendered with), until it ends.
+  // Everything is put in as text nodes: no log byte is ever parsed as HTML.
+  function live() {
+    var note = document.getElementById('live');
+    if (!note || !/^https?:$/.test(location.protocol) || !window.fetch || !window.TextDecoder) return;
+    var runUrl = note.getAttribute('data-run');
+    var logBase = note.getAttribute('data-logs');
+    var busy = false, done = false, timer = null, decoders = {};
+    function badge(el, status) { if (el) { el.textContent = status; el.className = 'status s-' + status; } }
+    function blockOf(id) { return document.getElementById('step-' + id); }
+    function preOf(block) { return block ? block.querySelector('pre.live-log') : null; }
+    function add(stage, step) {
+      var section = document.getElementById('stage-' + stage.name);
+      if (!section) {
+        section = document.createElement('section');
+        section.className = 'card';
+        section.id = 'stage-' + stage.name;
+        var h = document.createElement('h3');
+        h.textContent = stage.name;
+        section.appendChild(h);
+        document.querySelector('main').appendChild(section);
+      }
+      var block = document.createElement('div');
+      block.className = 'step';
+      block.id = 'step-' + step.id;
+      var p = document.createElement('p');
+      var wrap = document.createElement('span');
+      wrap.className = 'step-status';
+      wrap.appendChild(document.createElement('span'));
+      var name = document.createElement('strong');
+      name.textContent = step.name;
+      p.appendChild(wrap);
+      p.appendChild(document.createTextNode(' '));
+      p.appendChild(name);
+      var pre = document.createElement('pre');
+      pre.className = 'live-log';
+      pre.setAttribute('data-step', step.id);
+      pre.setAttribute('data-offset', '0');
+      block.appendChild(p);
+      block.appendChild(pre);
+      section.appendChild(block);
+      return block;
+    }
+    function pull(pre) {
+      var id = pre.getAttribute('data-step');
+      var offset = Number(pre.getAttribute('data-offset')) || 0;
+      return fetch(logBase + encodeURIComponent(id) + '.log', { headers: { Range: 'bytes=' + offset + '-' }, cache: 'no-store' }).then(function (r) {
+        if (r.status !== 206 && r.status !== 200) return;
+        return r.arrayBuffer().then(function (buf) {
+          var bytes = new Uint8Array(buf);
+          if (r.status === 200) bytes = bytes.subarray(offset);
+          var d = decoders[id] || (decoders[id] = new TextDecoder('utf-8'));
+          var text = d.decode(bytes, { stream: true }).replace(/\\x1b\\[[0-?]*[ -\\/]*[@-~]/g, '');
+          pre.setAttribute('data-offset', String(offset + bytes.length));
+          if (text !== '') pre.appendChild(document.createTextNode(text));
+        });
+      });
+    }
+    function tick() {
+      if (busy || done) return;
+      busy = true;
+      fetch(runUrl, { cache: 'no-store' }).then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      }).then(function (run) {
+        note.className = 'live-note live-on';
+        note.textContent = 'Live: this page follows the run as it goes.';
+        badge(document.querySelector('#run-status .status'), run.status);
+        var pulls = [];
+        run.stages.forEach(function (stage) {
+          stage.steps.forEach(function (step) {
+            var block = blockOf(step.id) || add(stage, step);
+            badge(block.querySelector('.step-status > span'), step.status);
+            var pre = preOf(block);
+            if (pre && step.bytes > (Number(pre.getAttribute('data-offset')) || 0)) pulls.push(pull(pre));
+          });
+        });
+        return Promise.all(pulls).then(function () {
+          if (run.status === 'running' || run.status === 'queued') return;
+          done = true;
+          clearInterval(timer);
+          note.className = 'live-note live-done';
+          note.textContent = 'The run has ended: ' + run.status + '. Reload the page for its whole record.';
+        });
+      }).catch(function () { /* no live routes here (a plain static server) or a blip: the snapshot stays */ }).then(function () { busy = false; });
+    }
+    timer = setInterval(tick, 1000);
+    tick();
+  }
   // Restore last: the switch and the relative ages change the layout the position refers to.
+  live();
   ages();
   setInterval(ages, 30000);
   control();

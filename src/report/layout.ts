@@ -4,7 +4,8 @@
 
 import { escapeHtml, href, pagePath } from './format.ts';
 
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'";
+// connect-src 'self': a running run's page follows its logs from the daemon's own server (app.js).
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 export interface PageOptions {
   /** The report's title (already masked and escaped by the caller: it is config, not repo data). */

@@ -2,7 +2,7 @@
 // a timeline, every stage and step with its status and timings, and each step's log.
 
 import type { HostOutcome, StageRecord, StepRecord } from '../state/types.ts';
-import { durationBetween, escapeHtml, pagePath, statusBadge, timeTag } from './format.ts';
+import { durationBetween, escapeHtml, href, pagePath, statusBadge, timeTag } from './format.ts';
 import { commitUrl } from './forge.ts';
 import { approveCallout, hostLink, link, runDuration, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
@@ -36,8 +36,29 @@ function facts(pairs: Array<[string, string]>): string {
   return `<dl class="facts">${items.join('')}</dl>`;
 }
 
+/** A run that may still change: its page carries what app.js needs to follow it live. */
+function isLive(detail: RunDetail): boolean {
+  return detail.run.status === 'running' || detail.run.status === 'queued';
+}
+
+/**
+ * Where app.js reads the run live (the daemon's /live/ routes) and what it says meanwhile. From
+ * disk, or from a server without those routes, the text stays: the page is a snapshot.
+ */
+function liveNote(detail: RunDetail, ctx: RenderContext): string {
+  const { run } = detail;
+  const at = escapeHtml(href(DEPTH, 'live', 'runs', run.pipeline, `${run.number}.json`));
+  const logs = escapeHtml(href(DEPTH, 'live', 'logs', run.pipeline, String(run.number), ''));
+  return `<p class="live-note" id="live" data-run="${at}" data-logs="${logs}">This run is still going. This page is a snapshot of ${timeTag(ctx.now.toISOString(), ctx.text)}: served by <code>slipway run</code> it follows the logs live; opened from disk it stays as it is (reload it to see more).</p>`;
+}
+
 function stepBlock(detail: RunDetail, step: StepRecord, ctx: RenderContext): string {
   const { text } = ctx;
+  const log = detail.logs.get(step.id);
+  // The live log continues where the rendered one ends (its byte size when the page was made).
+  const live = isLive(detail) && (step.status === 'running' || step.status === 'pending')
+    ? `\n<pre class="live-log" data-step="${text(step.id)}" data-offset="${log?.size ?? 0}"></pre>`
+    : '';
   const meta = [
     step.host === undefined ? '' : `on ${hostLink(DEPTH, step.host, ctx)}`,
     step.exitCode === undefined ? '' : `exit code ${step.exitCode}`,
@@ -47,9 +68,9 @@ function stepBlock(detail: RunDetail, step: StepRecord, ctx: RenderContext): str
   // Shown for people; the path is relative to the state folder, wherever that is.
   const where = `logs/${detail.run.pipeline}/${detail.run.number}/${step.id}.log`;
   return `<div class="step" id="step-${text(step.id)}">
-<p>${statusBadge(step.status, text)} <strong>${text(step.name)}</strong> <span class="muted">${meta.join(' · ')}</span></p>
+<p><span class="step-status">${statusBadge(step.status, text)}</span> <strong>${text(step.name)}</strong> <span class="muted">${meta.join(' · ')}</span></p>
 ${step.error === undefined ? '' : `<p class="error">${text(step.error)}</p>`}
-${renderStepLog(step, detail.logs.get(step.id), ctx, where)}
+${renderStepLog(step, log, ctx, where)}${live}
 </div>`;
 }
 
@@ -88,7 +109,8 @@ export function renderRunPage(detail: RunDetail, ctx: RenderContext): string {
   const commitCell = `<code>${text(c.id)}</code>${url === undefined ? '' : ` <a href="${escapeHtml(url)}" rel="noreferrer noopener">view on the forge</a>`}`;
   const timeline = renderTimeline(run, ctx);
   const body = `${run.status === 'waiting' ? approveCallout(DEPTH, summarizeRun(run), ctx) : ''}${failureCallout(detail, ctx)}
-<p>${statusBadge(run.status, text)}${run.error === undefined ? '' : ` <span class="error">${text(run.error)}</span>`}</p>
+${isLive(detail) ? liveNote(detail, ctx) : ''}
+<p><span id="run-status">${statusBadge(run.status, text)}</span>${run.error === undefined ? '' : ` <span class="error">${text(run.error)}</span>`}</p>
 ${facts([
   ['Commit', commitCell],
   ['Branch', `<code>${text(run.branch)}</code>`],

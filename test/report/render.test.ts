@@ -66,7 +66,7 @@ describe('renderReport', () => {
     for (const [page, html] of files) {
       if (!page.endsWith('.html')) continue;
       assert.ok(html.startsWith('<!DOCTYPE html>'), page);
-      assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">`), page);
+      assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'">`), page);
       assert.ok(html.includes('<meta name="viewport" content="width=device-width, initial-scale=1">'), page);
       const depth = page.split('/').length - 1;
       const scripts = [...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]);
