@@ -18,6 +18,7 @@ commands:
   rollback PIPELINE --env ENV   switch an environment back to its previous release
   status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts)
   logs PIPELINE [RUN] [STEP] [-f]   print a run's step logs (-f: follow them live)
+  stats [PIPELINE...] [--json]   DORA numbers per environment over 7/30/90 days
   report             rewrite the HTML report
   run [--log-level LEVEL] [--grace DURATION]   the daemon: polls, queues, webhooks, notifications
   trigger PIPELINE [--commit SHA]   a run now (handed to a running daemon, else run here)
@@ -95,6 +96,12 @@ const commands: Record<string, Command> = {
       if (a.positionals.length > 1) throw new UsageError('init takes at most one folder');
       return (await import('./commands/init.ts')).initCommand({ dir: a.positionals[0] ?? a.configDir }, a.output);
     },
+  },
+  stats: {
+    help: 'stats',
+    positionals: 'any',
+    flags: { json: { type: 'boolean' } },
+    run: async (a) => (await import('./commands/stats.ts')).statsCommand(a.configDir, { names: a.positionals, json: a.flags.json === true }, a.output),
   },
   logs: {
     help: 'logs',

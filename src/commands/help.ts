@@ -43,6 +43,17 @@ start later included, and exits when the run has ended or stops at a manual
 gate: 1 when the run failed, else 0. It only reads the state folder, so it
 works beside a running slipway run. On a terminal, control sequences other
 than colours are dropped.`,
+  stats: `usage: slipway stats [PIPELINE...] [--json] [--config DIR]
+
+DORA numbers of each environment over the last 7, 30 and 90 days, from the
+state folder alone:
+  deploys          deploys that passed, and per day (deployment frequency)
+  lead time        commit time to the deploy finished healthy (median)
+  change failures  deploys that failed, or were undone by slipway rollback (or
+                   a heal) before the next good deploy, over all deploys tried
+  time to restore  from such a failure to the next good deploy or rollback
+                   of that environment (median)
+--json prints them as data (also in the report's status.json, under "dora").`,
   report: `usage: slipway report [--config DIR]
 
 Rewrites the whole HTML report (STATE/www/) from the state folder.`,

@@ -39,6 +39,12 @@ th{font-weight:600;color:var(--muted);font-size:.85rem}
 .failure{border:2px solid var(--bad)}
 .live-note{border-left:4px solid var(--run);padding:.3rem .6rem;background:var(--panel)}.live-done{border-left-color:var(--idle)}
 pre.live-log:empty{display:none}
+.dora-charts{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}
+.dora-chart{margin:.3rem 0;flex:1 1 14rem;max-width:24rem}
+.dora-chart figcaption{color:var(--muted);font-size:.85rem}
+svg.chart{width:100%;height:2.5rem;display:block}
+td.chart-cell svg.chart{width:8rem;height:1.5rem}
+.chart-bg{fill:var(--panel)}.c-deploy{fill:var(--ok)}.c-lead{fill:var(--run)}.c-run{fill:var(--idle)}
 .waiting{border:2px solid var(--wait);border-radius:6px;padding:.6rem .9rem;margin:.8rem 0;background:var(--panel)}
 .copy{display:inline-block;user-select:all;background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:.1rem .4rem;font-size:1rem}
 .differs{color:var(--bad);font-weight:600}
