@@ -12,6 +12,7 @@ import { applyRetention } from '../state/retention.ts';
 import type { Dispatch, Job } from './queue.ts';
 import type { Logger } from './log.ts';
 import { readFailureTail } from '../state/failure-tail.ts';
+import type { DaemonMetrics } from './metrics.ts';
 import { buildPayload, eventsFor, sendNotifications, verdictOf } from './notify.ts';
 
 export interface Generation {
@@ -24,6 +25,7 @@ export interface ExecuteDeps {
   log: Logger;
   /** Verdict of each pipeline's last decided run, for `recovery` (filled lazily from the state). */
   verdicts: Map<string, 'good' | 'bad' | undefined>;
+  metrics?: DaemonMetrics;
 }
 
 export async function executeJob(gen: Generation, d: Dispatch, deps: ExecuteDeps): Promise<void> {
@@ -37,6 +39,7 @@ export async function executeJob(gen: Generation, d: Dispatch, deps: ExecuteDeps
   try {
     const run = await startRun(gen, pipeline, d, deps);
     if (!run) return;
+    if (run.finishedAt !== undefined) deps.metrics?.observeRun(run);
     log.info(`${pipeline.name} #${run.number}: ${run.status}${run.error ? ` (${run.error})` : ''}`);
     await afterRun(gen, pipeline, run, deps);
   } catch (e) {

@@ -18,6 +18,7 @@ import { freePort } from '../helpers/fixture-app.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startDaemon, type Daemon } from '../daemon/daemon-process.ts';
 import { chromiumMissing, launchChromium, type Browser } from '../browser/chromium.ts';
+import { prometheusMissing, promtoolCheck, startPrometheus } from '../helpers/prometheus.ts';
 
 const BIN = new URL('../../bin/slipway.js', import.meta.url).pathname;
 const skip = chromiumMissing();
@@ -147,4 +148,34 @@ test('a running run followed live: the page grows without a reload, logs -f stre
   const final = await readFile(join(stateDir, 'www', 'runs', 'app', '1.html'), 'utf8');
   assert.match(final, /<pre class="tail">[^<]*expected 42, got 41\nslipway: exited with code 1<\/pre>/);
   assert.doesNotMatch(final, /id="live"/, 'an ended run\'s page is not live');
+});
+
+test('/metrics: promtool accepts it, and a real Prometheus on loopback scrapes the daemon and answers queries', { skip: prometheusMissing() }, async () => {
+  const base = `http://127.0.0.1:${httpPort}`;
+  // A webhook without a secret configured: 401, counted.
+  assert.equal((await fetch(`${base}/hooks/app`, { method: 'POST', body: '{}' })).status, 401);
+  await waitFor(async () => /slipway_runs_total\{pipeline="app",status="failed"\} 1/.test(await (await fetch(`${base}/metrics`)).text()), { timeoutMs: 60_000, what: 'the failed run counted' });
+  const res = await fetch(`${base}/metrics`);
+  assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  const body = await res.text();
+  const check = await promtoolCheck(body);
+  assert.equal(check.code, 0, `promtool check metrics:\n${check.output}\n${body}`);
+  for (const line of [
+    /^slipway_run_duration_seconds_count\{pipeline="app"\} 1$/m,
+    /^slipway_stage_duration_seconds_bucket\{le="\+Inf",pipeline="app",stage="test"\} 1$/m,
+    /^slipway_polls_total\{pipeline="app",result="ok"\} \d+$/m,
+    /^slipway_last_successful_poll_age_seconds\{pipeline="app"\} [\d.]+$/m,
+    /^slipway_queue_length 0$/m,
+    /^slipway_webhooks_total\{verdict="unauthorized"\} 1$/m,
+  ]) assert.match(body, line);
+  const prom = await startPrometheus(`127.0.0.1:${httpPort}`);
+  try {
+    let result: Awaited<ReturnType<typeof prom.query>> = [];
+    await waitFor(async () => (result = await prom.query('slipway_runs_total')).length > 0, { timeoutMs: 30_000, what: 'Prometheus having scraped slipway_runs_total' });
+    assert.deepEqual(result.map((r) => [r.metric.pipeline, r.metric.status, r.metric.job, r.value[1]]), [['app', 'failed', 'slipway', '1']]);
+    const up = await prom.query('up{job="slipway"}');
+    assert.equal(up[0]?.value[1], '1', 'the scrape itself succeeded');
+  } finally {
+    await prom.stop();
+  }
 });
