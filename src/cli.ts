@@ -12,7 +12,7 @@ const usage = `usage: slipway <command> [options] [--config DIR]
 commands:
   validate           check the config folder
   plan [--json]      what is configured and what a run would change
-  once [PIPELINE...] poll once, test and deploy new commits, exit
+  once [PIPELINE...] [-f|--no-follow]   poll once, test and deploy new commits, exit
   approve PIPELINE RUN   continue a run waiting at a manual gate
   deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
   rollback PIPELINE --env ENV   switch an environment back to its previous release
@@ -36,6 +36,14 @@ interface Command {
   run(args: { configDir: string; positionals: string[]; flags: Record<string, unknown>; output: Output }): Promise<number>;
 }
 
+// --follow streams each step's output; it is the default on a terminal, --no-follow turns it off.
+const FOLLOW_FLAGS: FlagSpec = { follow: { type: 'boolean', short: 'f' }, 'no-follow': { type: 'boolean' } };
+
+function followOf(flags: Record<string, unknown>): boolean | undefined {
+  if (flags['no-follow'] === true) return false;
+  return flags.follow === true ? true : undefined;
+}
+
 const commands: Record<string, Command> = {
   validate: {
     help: 'validate',
@@ -44,7 +52,8 @@ const commands: Record<string, Command> = {
   once: {
     help: 'once',
     positionals: 'any',
-    run: async (a) => (await import('./commands/once.ts')).onceCommand(a.configDir, a.positionals, a.output),
+    flags: FOLLOW_FLAGS,
+    run: async (a) => (await import('./commands/once.ts')).onceCommand(a.configDir, a.positionals, a.output, { follow: followOf(a.flags) }),
   },
   approve: {
     help: 'approve',
@@ -68,15 +77,15 @@ const commands: Record<string, Command> = {
   deploy: {
     help: 'deploy',
     positionals: 'any',
-    flags: { env: { type: 'string' }, commit: { type: 'string' } },
+    flags: { env: { type: 'string' }, commit: { type: 'string' }, ...FOLLOW_FLAGS },
     run: async (a) =>
-      (await import('./commands/deploy.ts')).deployCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined, commit: a.flags.commit as string | undefined }, a.output),
+      (await import('./commands/deploy.ts')).deployCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined, commit: a.flags.commit as string | undefined, follow: followOf(a.flags) }, a.output),
   },
   rollback: {
     help: 'rollback',
     positionals: 'any',
-    flags: { env: { type: 'string' } },
-    run: async (a) => (await import('./commands/deploy.ts')).rollbackCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined }, a.output),
+    flags: { env: { type: 'string' }, ...FOLLOW_FLAGS },
+    run: async (a) => (await import('./commands/deploy.ts')).rollbackCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined, follow: followOf(a.flags) }, a.output),
   },
   run: {
     help: 'run',
@@ -86,8 +95,8 @@ const commands: Record<string, Command> = {
   trigger: {
     help: 'trigger',
     positionals: 'any',
-    flags: { commit: { type: 'string' } },
-    run: async (a) => (await import('./commands/trigger.ts')).triggerCommand(a.configDir, { pipeline: one(a.positionals), commit: a.flags.commit as string | undefined }, a.output),
+    flags: { commit: { type: 'string' }, ...FOLLOW_FLAGS },
+    run: async (a) => (await import('./commands/trigger.ts')).triggerCommand(a.configDir, { pipeline: one(a.positionals), commit: a.flags.commit as string | undefined, follow: followOf(a.flags) }, a.output),
   },
   init: {
     help: 'init',

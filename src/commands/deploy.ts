@@ -10,6 +10,7 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
 import { printRunEnd } from './run-end.ts';
+import { progressFor } from './live-progress.ts';
 
 /** The newest run whose tests passed, for this commit when one is given (runs newest first). */
 export function findTestedRun(runs: RunRecord[], commit?: string): RunRecord | undefined {
@@ -28,9 +29,10 @@ function pickEnvironment(pipeline: PipelineConfig, name: string | undefined): nu
   return i;
 }
 
-export async function deployCommand(configDir: string, args: { pipeline?: string; env?: string; commit?: string }, output: Output): Promise<number> {
+export async function deployCommand(configDir: string, args: { pipeline?: string; env?: string; commit?: string; follow?: boolean | undefined }, output: Output): Promise<number> {
   if (!args.pipeline) throw new UsageError('deploy takes PIPELINE');
-  const rt = await openRuntime(configDir, 'deploy', output);
+  const live = progressFor(output, { follow: args.follow });
+  const rt = await openRuntime(configDir, 'deploy', output, { progress: live.progress, watch: live.watch });
   try {
     const [pipeline] = selectPipelines(rt.config.pipelines, [args.pipeline]);
     const index = pickEnvironment(pipeline!, args.env);
@@ -60,13 +62,15 @@ export async function deployCommand(configDir: string, args: { pipeline?: string
     await printRunEnd(output, rt.config, done);
     return done.status === 'deployed' ? 0 : 1;
   } finally {
+    live.stop();
     await rt.close();
   }
 }
 
-export async function rollbackCommand(configDir: string, args: { pipeline?: string; env?: string }, output: Output): Promise<number> {
+export async function rollbackCommand(configDir: string, args: { pipeline?: string; env?: string; follow?: boolean | undefined }, output: Output): Promise<number> {
   if (!args.pipeline) throw new UsageError('rollback takes PIPELINE');
-  const rt = await openRuntime(configDir, 'rollback', output);
+  const live = progressFor(output, { follow: args.follow });
+  const rt = await openRuntime(configDir, 'rollback', output, { progress: live.progress, watch: live.watch });
   try {
     const [pipeline] = selectPipelines(rt.config.pipelines, [args.pipeline]);
     const env = pipeline!.environments[pickEnvironment(pipeline!, args.env)]!;
@@ -78,6 +82,7 @@ export async function rollbackCommand(configDir: string, args: { pipeline?: stri
     await printRunEnd(output, rt.config, done, done.status === 'deployed' ? { outcome: 'rolled back' } : {});
     return done.status === 'deployed' ? 0 : 1;
   } finally {
+    live.stop();
     await rt.close();
   }
 }

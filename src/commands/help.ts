@@ -1,17 +1,27 @@
 // The --help text of each command. Kept apart from the commands so that --help loads nothing else.
 
+// What once, deploy, rollback and trigger print while they run, and at the end.
+const PROGRESS = `
+On a terminal each running step shows with its elapsed time, and its output
+streams as it is printed (--follow, the default there; --no-follow turns it
+off). Not on a terminal: one plain line per step start and end, and with
+--follow the output lines prefixed with their step. A failed run ends with the
+step that failed, its last lines (secrets masked) and the path of its whole
+log; every run ends with its run page (report.url + path, or the file).`;
+
 const HELP: Record<string, string> = {
   validate: `usage: slipway validate [--config DIR]
 
 Checks the whole config folder: every file, every key, every cross-reference.
 Prints "config OK: …" to stdout, or every problem at once to stderr as
 FILE:LINE:COL: message, and exits 1.`,
-  once: `usage: slipway once [PIPELINE...] [--config DIR]
+  once: `usage: slipway once [PIPELINE...] [-f|--follow] [--no-follow] [--config DIR]
 
 Polls each pipeline (or the ones named) once, runs every new commit through its
 tests and deploys, waits, and exits: 0 when all went well or nothing was new,
 1 when a run failed. A run that reaches a manual gate is left waiting
-(continue it with slipway approve).`,
+(continue it with slipway approve).
+${PROGRESS}`,
   approve: `usage: slipway approve PIPELINE RUN [--config DIR]
 
 Opens the manual gate a run is waiting at: the run goes on and deploys to that
@@ -70,17 +80,19 @@ and a .gitignore for the state folder. Each file starts with a
 # yaml-language-server: $schema=… line so editors complete and check keys.
 Never overwrites: when any of these files exists, nothing is written (exit 1).
 Prints the next three steps.`,
-  deploy: `usage: slipway deploy PIPELINE --env ENV [--commit SHA] [--config DIR]
+  deploy: `usage: slipway deploy PIPELINE --env ENV [--commit SHA] [-f|--no-follow] [--config DIR]
 
 Deploys a commit that passed its tests (default: the newest) to one environment,
 with the same release, switch, health gate and rollback as a run. An environment
 after the first only gets a commit the one before it took healthy. The command
-itself is the approval of a manual gate.`,
-  rollback: `usage: slipway rollback PIPELINE --env ENV [--config DIR]
+itself is the approval of a manual gate.
+${PROGRESS}`,
+  rollback: `usage: slipway rollback PIPELINE --env ENV [-f|--no-follow] [--config DIR]
 
 Switches every host of the environment back to the release before its current
 one, restarts it and waits for the health check. If a host does not come back
-healthy, the hosts already switched go forward again.`,
+healthy, the hosts already switched go forward again.
+${PROGRESS}`,
   run: `usage: slipway run [--log-level LEVEL] [--grace DURATION] [--config DIR]
 
 The daemon, meant to run under systemd (scripts/slipway.service). Polls every
@@ -90,8 +102,10 @@ one run at a time per pipeline, at most \`concurrency\` at once; commits that
 pile up while a pipeline is busy coalesce to the newest (older: superseded).
 On start, runs left running by a crash become interrupted and their commit is
 queued again. Takes requests of slipway trigger/approve from STATE/inbox/.
-With server.listen: the report, POST /hooks/PIPELINE (GitHub, Gitea or GitLab
-signature for server.webhookSecret) and GET /healthz. notify: webhooks on
+With server.listen: the report (a running run's page follows its logs live),
+POST /hooks/PIPELINE (GitHub, Gitea or GitLab signature for
+server.webhookSecret; docs/webhooks.md), GET /healthz and GET /metrics
+(Prometheus text format). notify: webhooks on
 failure, recovery, deployed, waiting. retention: prunes old runs.
 
   --log-level LEVEL   error, warn, notice, info (default) or debug
@@ -102,12 +116,13 @@ stdout is not a terminal. SIGTERM/SIGINT: stop polling, let running steps
 finish within the grace period, then kill them (runs end interrupted, host
 locks released), exit 0. SIGHUP: reload the config (and configRepo); a config
 that fails validation is logged with its errors and the running one stays.`,
-  trigger: `usage: slipway trigger PIPELINE [--commit SHA] [--config DIR]
+  trigger: `usage: slipway trigger PIPELINE [--commit SHA] [-f|--no-follow] [--config DIR]
 
 A run now, of the branch head (or the given commit, full or abbreviated), even
 if that commit ran before. When slipway run holds the state folder the request
 goes to it through STATE/inbox/ and is taken within a second; otherwise the run
-happens in this process, as with once (exit 1 when it fails).`,
+happens in this process, as with once (exit 1 when it fails).
+${PROGRESS}`,
 };
 
 export function helpFor(command: string): string {

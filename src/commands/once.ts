@@ -5,9 +5,11 @@ import type { PipelineConfig } from '../config/types.ts';
 import { openRuntime } from './runtime.ts';
 import type { Output } from './output.ts';
 import { printRunEnd } from './run-end.ts';
+import { progressFor } from './live-progress.ts';
 
-export async function onceCommand(configDir: string, names: string[], output: Output): Promise<number> {
-  const rt = await openRuntime(configDir, 'once', output);
+export async function onceCommand(configDir: string, names: string[], output: Output, opts: { follow?: boolean | undefined } = {}): Promise<number> {
+  const live = progressFor(output, { follow: opts.follow });
+  const rt = await openRuntime(configDir, 'once', output, { progress: live.progress, watch: live.watch });
   try {
     const pipelines = selectPipelines(rt.config.pipelines, names);
     let failed = 0;
@@ -38,6 +40,7 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
     await Promise.all(Array.from({ length: Math.min(rt.config.settings.concurrency, pipelines.length) }, worker));
     return failed > 0 ? 1 : 0;
   } finally {
+    live.stop();
     await rt.close();
   }
 }

@@ -9,10 +9,14 @@ export interface StepLog {
   close(): Promise<void>;
 }
 
-export async function openStepLog(path: string, secrets: readonly string[]): Promise<StepLog> {
+/** `onText`, when given, sees the text as written to the file (masked), for live output. */
+export async function openStepLog(path: string, secrets: readonly string[], onText?: (text: string) => void): Promise<StepLog> {
   await mkdir(dirname(path), { recursive: true });
   const stream: WriteStream = createWriteStream(path, { flags: 'a' });
-  const buffer = new MaskingLineBuffer(secrets, (text) => stream.write(text));
+  const buffer = new MaskingLineBuffer(secrets, (text) => {
+    stream.write(text);
+    onText?.(text);
+  });
   return {
     write: (text) => buffer.write(text),
     close: () =>

@@ -140,7 +140,10 @@ test('a second once with no new commit does nothing and says so', async () => {
 test('a commit whose tests fail deploys nothing and exits 1', async () => {
   const good = repo.head;
   const bad = await repo.commit({ 'test.sh': { mode: 0o755, content: '#!/bin/sh\necho "assertion failed: 2 != 3"\nexit 3\n' } }, 'break the tests');
-  const r = await once();
+  const r = await runSlipway(['once', '--follow', '--config', configDir]);
+  // --follow without a terminal: the step's output as plain lines, prefixed with the step.
+  assert.match(r.stdout, /\napp #2 \.\/test\.sh \| assertion failed: 2 != 3\n/);
+  assert.doesNotMatch(r.stdout + r.stderr, /\r/, 'no carriage returns off a terminal');
   assert.equal(r.code, 1);
   const run = await readJson(join(stateDir, 'runs', 'app', '2.json'));
   assert.equal(run.status, 'failed');
