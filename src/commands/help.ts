@@ -77,7 +77,10 @@ rolled back, and the report.`,
 Writes a commented starter config folder into DIR (default: --config DIR,
 $SLIPWAY_CONFIG or ./config): slipway.yaml, hosts.yaml, pipelines/example.yaml
 and a .gitignore for the state folder. Each file starts with a
-# yaml-language-server: $schema=… line so editors complete and check keys.
+# yaml-language-server: $schema=… line so editors complete and check keys: a
+relative path to node_modules/slipway/schema/ when slipway is installed in the
+project, else to a copy of the schemas written into DIR/schema/ (a global or
+npx install), so the line works in every clone of the config repo.
 Never overwrites: when any of these files exists, nothing is written (exit 1).
 Prints the next three steps.`,
   deploy: `usage: slipway deploy PIPELINE --env ENV [--commit SHA] [-f|--no-follow] [--config DIR]
