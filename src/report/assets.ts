@@ -33,7 +33,10 @@ td.msg{overflow-wrap:anywhere;min-width:10rem}
 th{font-weight:600;color:var(--muted);font-size:.85rem}
 .status{display:inline-block;white-space:nowrap;padding:0 .5rem;border-radius:1rem;font-weight:600;font-size:.85rem;color:#fff;background:var(--idle)}
 .s-passed,.s-deployed{background:var(--ok)}
-.s-failed,.s-rolled-back{background:var(--bad)}
+.s-failed{background:var(--bad)}
+.s-rolled-back,.t-warn{background:var(--wait)}
+.t-ok{background:var(--ok)}.t-bad{background:var(--bad)}.t-idle{background:var(--idle)}
+.warn{color:var(--wait);font-weight:600}
 .s-waiting{background:var(--wait)}
 .s-running{background:var(--run)}
 .failure{border:2px solid var(--bad)}
@@ -60,7 +63,7 @@ nav.filters a[aria-current],nav.pages a[aria-current]{font-weight:700;text-decor
 .stats b{font-size:1.3rem;display:block}
 .timeline{display:grid;grid-template-columns:minmax(6rem,max-content) 1fr max-content;gap:.2rem .6rem;align-items:center;margin:.5rem 0}
 .timeline svg{width:100%;height:.8rem;display:block;background:var(--panel);border-radius:3px}
-.tl-passed,.tl-deployed{fill:var(--ok)}.tl-failed,.tl-rolled-back{fill:var(--bad)}.tl-running{fill:var(--run)}.tl-waiting{fill:var(--wait)}
+.tl-passed,.tl-deployed{fill:var(--ok)}.tl-failed{fill:var(--bad)}.tl-rolled-back{fill:var(--wait)}.tl-running{fill:var(--run)}.tl-waiting{fill:var(--wait)}
 .tl-pending,.tl-skipped{fill:var(--idle)}
 .step{border-top:1px solid var(--line);padding:.3rem 0}
 .step>p{margin:.3rem 0}
