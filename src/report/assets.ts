@@ -81,7 +81,20 @@ nav.filters a[aria-current],nav.pages a[aria-current]{font-weight:700;text-decor
 .a-bold{font-weight:700}.a-dim{opacity:.7}.a-italic{font-style:italic}.a-u{text-decoration:underline}
 img.badge{vertical-align:middle}
 @media (max-width:40rem){body{padding:.5rem;font-size:14px}th,td{padding:.25rem .3rem}.timeline{grid-template-columns:5rem 1fr max-content}
-.hide-narrow{display:none}}
+.hide-narrow{display:none}
+.table{overflow-x:visible}
+.table table,.table tbody,.table tr,.table td{display:block;width:100%}
+.table thead{display:none}
+.table tr{border:1px solid var(--line);border-radius:6px;margin:.4rem 0;padding:.2rem .5rem;background:var(--bg)}
+.table td{border:0;padding:.1rem 0;display:flow-root;overflow-wrap:anywhere}
+.table td:empty{display:none}
+.table td::before{content:attr(data-label);float:left;width:33%;margin-right:3%;color:var(--muted);font-size:.85rem;overflow-wrap:normal}
+.table td .status{white-space:normal}
+td.msg{min-width:0}
+dl.facts{grid-template-columns:minmax(5rem,35%) 1fr}
+dl.facts dd{min-width:0}
+.timeline>span{min-width:0}
+header.top .refresh{margin-left:0}}
 `;
 
 // Kept small and dependency-free; it reads nothing but the DOM, the clock and the storage of the

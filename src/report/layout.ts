@@ -49,10 +49,15 @@ ${p.body}
 `;
 }
 
-/** A table that scrolls sideways on a narrow screen instead of squeezing its columns. */
+/**
+ * A table. On a phone (app.css, max-width 40rem) each row becomes a small card of "Header: value"
+ * lines, so no column is pushed off-screen: each cell carries its column's name in data-label.
+ */
 export function table(headers: string[], rows: string[][], opts: { classes?: string[] } = {}): string {
   const cls = (i: number): string => (opts.classes?.[i] ? ` class="${opts.classes[i]}"` : '');
+  // Headers are our own words (HTML at most for emphasis): their text, attribute-escaped.
+  const labels = headers.map((h) => escapeHtml(h.replace(/<[^>]*>/g, '')));
   const head = headers.map((h, i) => `<th${cls(i)}>${h}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`).join('\n');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}${labels[i] ? ` data-label="${labels[i]}"` : ''}>${c}</td>`).join('')}</tr>`).join('\n');
   return `<div class="table"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
