@@ -76,7 +76,8 @@ export async function logsCommand(configDir: string, args: LogsArgs, output: Out
     run = await readRun(stateDir, pipeline!.name, number);
   }
   if (args.follow) output.err(`${pipeline!.name} #${number}: ${output.status(run.status)}${run.error ? ` (${run.error})` : ''}`);
-  return run.status === 'failed' ? 1 : 0;
+  // Following is waiting for an outcome, so it ends with it; printing a log is just printing.
+  return args.follow && run.status === 'failed' ? 1 : 0;
 }
 
 function describeRange(numbers: number[]): string {

@@ -16,7 +16,7 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
 
 test('unknown options, missing values and stray arguments get our own messages (exit 2)', async () => {
   const cases: Array<[string[], string]> = [
-    [['once', '--verbose'], 'slipway once: unknown option --verbose; once takes --config DIR, --help\n(see slipway once --help)\n'],
+    [['once', '--verbose'], 'slipway once: unknown option --verbose; once takes --config DIR, --help, --follow, --no-follow\n(see slipway once --help)\n'],
     [['deploy', 'app', '--env'], 'slipway deploy: --env needs a value (--env ENV)\n(see slipway deploy --help)\n'],
     [['status', '--json=yes'], 'slipway status: --json takes no value\n(see slipway status --help)\n'],
     [['validate', 'extra'], 'slipway validate: validate takes no arguments, got "extra"\n(see slipway validate --help)\n'],

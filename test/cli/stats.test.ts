@@ -59,7 +59,7 @@ test('slipway stats: DORA numbers per environment as text and --json; status.jso
     assert.match(page, /<h2>Delivery \(DORA\)<\/h2>/);
     assert.match(page, /<svg class="chart"[^>]*aria-label="production: 2 deploys in 30 days"/);
     const index = await readFile(join(stateDir, 'www', 'index.html'), 'utf8');
-    assert.match(index, /<td>2 <span class="muted">\(0\.07\/day\)<\/span><\/td><td>3 h 0 min<\/td><td>33% <span class="muted">1\/3<\/span><\/td><td>2 h 0 min<\/td>/);
+    assert.match(index, /<td data-label="Deploys">2 <span class="muted">\(0\.07\/day\)<\/span><\/td><td data-label="Lead time">3 h 0 min<\/td><td data-label="Change failures">33% <span class="muted">1\/3<\/span><\/td><td data-label="Time to restore">2 h 0 min<\/td>/);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
