@@ -33,6 +33,11 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: 'report.url that is not a URL',
+    files: { 'config/slipway.yaml': 'report: { url: ci.example.com/slipway }\n' },
+    expected: ['config/slipway.yaml:1:16: report.url: expected an http:// or https:// URL, got string "ci.example.com/slipway"; the address people open the report at, like https://ci.example.com/slipway/'],
+  },
+  {
     name: 'unknown key with a near miss',
     files: { 'config/slipway.yaml': 'conncurrency: 3\n' },
     expected: ['config/slipway.yaml:1:1: conncurrency: unknown key; did you mean "concurrency"?'],
