@@ -25,13 +25,19 @@ export function liveRunView(run: RunRecord, logBytes: ReadonlyMap<string, number
     number: run.number,
     status: run.status,
     ...(run.error !== undefined ? { error: run.error } : {}),
+    ...(run.startedAt !== undefined ? { startedAt: run.startedAt } : {}),
     ...(run.finishedAt !== undefined ? { finishedAt: run.finishedAt } : {}),
     stages: run.stages.map((s) => ({
       name: s.name,
       status: s.status,
-      steps: s.steps.map((x) => ({ id: x.id, name: x.name, status: x.status, bytes: logBytes.get(x.id) ?? 0, ...(x.error !== undefined ? { error: x.error } : {}) })),
+      ...times(s),
+      steps: s.steps.map((x) => ({ id: x.id, name: x.name, status: x.status, ...times(x), bytes: logBytes.get(x.id) ?? 0, ...(x.error !== undefined ? { error: x.error } : {}) })),
     })),
   };
+}
+
+function times(x: { startedAt?: string; finishedAt?: string }): { startedAt?: string; finishedAt?: string } {
+  return { ...(x.startedAt !== undefined ? { startedAt: x.startedAt } : {}), ...(x.finishedAt !== undefined ? { finishedAt: x.finishedAt } : {}) };
 }
 
 /** Handles /live/…; false when the path is not one of its routes (the caller answers 404). */

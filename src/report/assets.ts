@@ -250,6 +250,57 @@ export const APP_JS = `'use strict';
         });
       });
     }
+    // The timeline as renderTimeline draws it (src/report/timeline.ts), from the live statuses.
+    function timeline(run) {
+      var box = document.querySelector('.timeline');
+      if (!box) return;
+      var spans = [];
+      run.stages.forEach(function (s) {
+        spans.push({ label: s.name, status: s.status, start: s.startedAt, end: s.finishedAt, indent: false });
+        s.steps.forEach(function (x) { spans.push({ label: x.name, status: x.status, start: x.startedAt, end: x.finishedAt, indent: true }); });
+      });
+      spans = spans.filter(function (s) { return s.start; });
+      var t0 = Date.parse(run.startedAt || (spans[0] && spans[0].start));
+      var t1 = run.finishedAt ? Date.parse(run.finishedAt) : Date.now();
+      if (!(t1 > t0) || spans.length === 0) return;
+      var NS = 'http://www.w3.org/2000/svg';
+      while (box.firstChild) box.removeChild(box.firstChild);
+      spans.forEach(function (s) {
+        var start = Date.parse(s.start);
+        var end = s.end ? Date.parse(s.end) : t1;
+        var x = Math.max(0, Math.min(1000, (start - t0) / (t1 - t0) * 1000));
+        var w = Math.max(2, Math.min(1000 - x, (end - start) / (t1 - t0) * 1000));
+        var label = document.createElement('span');
+        var name = document.createElement(s.indent ? 'span' : 'strong');
+        name.textContent = (s.indent ? '· ' : '') + s.label;
+        label.appendChild(name);
+        var svg = document.createElementNS(NS, 'svg');
+        svg.setAttribute('viewBox', '0 0 1000 10');
+        svg.setAttribute('preserveAspectRatio', 'none');
+        svg.setAttribute('role', 'img');
+        svg.setAttribute('aria-label', s.label + ': ' + s.status);
+        var rect = document.createElementNS(NS, 'rect');
+        rect.setAttribute('class', 'tl-' + s.status);
+        rect.setAttribute('x', x.toFixed(1));
+        rect.setAttribute('y', '0');
+        rect.setAttribute('width', w.toFixed(1));
+        rect.setAttribute('height', '10');
+        svg.appendChild(rect);
+        var took = document.createElement('span');
+        took.className = 'muted';
+        took.textContent = s.end ? seconds(end - start) : s.status;
+        box.appendChild(label);
+        box.appendChild(svg);
+        box.appendChild(took);
+      });
+    }
+    function seconds(ms) {
+      if (ms < 1000) return Math.round(ms) + ' ms';
+      var s = ms / 1000;
+      if (s < 60) return (s < 10 ? s.toFixed(1) : Math.round(s)) + ' s';
+      var m = Math.floor(Math.round(s) / 60);
+      return m < 60 ? m + ' min ' + (Math.round(s) % 60) + ' s' : Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
+    }
     function tick() {
       if (busy || done) return;
       busy = true;
@@ -260,6 +311,7 @@ export const APP_JS = `'use strict';
         note.className = 'live-note live-on';
         note.textContent = 'Live: this page follows the run as it goes.';
         badge(document.querySelector('#run-status .status'), run.status);
+        timeline(run);
         var pulls = [];
         run.stages.forEach(function (stage) {
           stage.steps.forEach(function (step) {

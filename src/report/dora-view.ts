@@ -9,9 +9,17 @@ import { table } from './layout.ts';
 import { durationMs } from './summary.ts';
 import type { PipelineModel } from './types.ts';
 
+// One render asks three times per pipeline (dashboard, pipeline page, status.json): computed once
+// per runs list and render time.
+const computed = new WeakMap<readonly unknown[], { now: number; result: DoraEnvironment[] }>();
+
 /** DORA per environment of a pipeline, from its run summaries. */
 export function pipelineDora(p: PipelineModel, now: Date): DoraEnvironment[] {
-  return computeDora(p.runs.flatMap((r) => r.dora ?? []), p.environments.map((e) => e.name), now);
+  const hit = computed.get(p.runs);
+  if (hit && hit.now === now.getTime()) return hit.result;
+  const result = computeDora(p.runs.flatMap((r) => r.dora ?? []), p.environments.map((e) => e.name), now);
+  computed.set(p.runs, { now: now.getTime(), result });
+  return result;
 }
 
 function bars(values: number[], label: string, cls: string): string {

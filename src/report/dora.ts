@@ -81,31 +81,44 @@ export function median(values: number[]): number | null {
 
 interface Judged {
   event: DoraEvent;
+  /** event.at as a number. */
+  at: number;
+  /** Lead time, when the commit time is usable. */
+  leadMs?: number;
   failed: boolean;
   /** When the environment was good again after a failed change. */
   restoredAt?: number;
 }
 
-/** Each deploy with its verdict: failed itself, or undone by a rollback/heal before the next good deploy. */
+/**
+ * Each deploy with its verdict: failed itself, or undone by a rollback/heal before the next good
+ * deploy. One pass from the newest event back, carrying what comes after: the dashboard, the
+ * pipeline page and status.json judge every pipeline's history on every report update.
+ */
 function judge(events: DoraEvent[]): Judged[] {
-  const sorted = [...events].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const timed = events.map((e) => ({ e, at: Date.parse(e.at) })).sort((a, b) => a.at - b.at);
   const out: Judged[] = [];
-  for (const [i, e] of sorted.entries()) {
-    if (e.kind !== 'deploy') continue;
-    const later = sorted.slice(i + 1);
-    const nextGood = later.findIndex((x) => x.kind === 'deploy' && x.ok);
-    const before = nextGood < 0 ? later : later.slice(0, nextGood);
-    const undo = e.ok ? before.find((x) => x.kind === 'rollback' && x.ok) : undefined;
-    const failed = !e.ok || undo !== undefined;
-    const j: Judged = { event: e, failed };
-    if (failed) {
+  let nextOk: number | undefined;
+  // The earliest good rollback after this event and before the next good deploy.
+  let undoAt: number | undefined;
+  for (let i = timed.length - 1; i >= 0; i--) {
+    const { e, at } = timed[i]!;
+    if (e.kind === 'deploy') {
+      const undo = e.ok ? undoAt : undefined;
+      const failed = !e.ok || undo !== undefined;
+      const j: Judged = { event: e, at, failed };
+      const lead = at - Date.parse(e.committedAt);
+      if (Number.isFinite(lead) && lead >= 0) j.leadMs = lead;
       // Restored by the rollback that undid it, else by the next good deploy or rollback.
-      const fix = undo ?? later.find((x) => x.ok);
-      if (fix) j.restoredAt = Date.parse(fix.at);
+      const fix = undo ?? nextOk;
+      if (failed && fix !== undefined) j.restoredAt = fix;
+      out.push(j);
     }
-    out.push(j);
+    if (e.ok) nextOk = at;
+    if (e.ok && e.kind === 'deploy') undoAt = undefined;
+    else if (e.ok && e.kind === 'rollback') undoAt = at;
   }
-  return out;
+  return out.reverse();
 }
 
 export function computeDora(events: DoraEvent[], environments: string[], now: Date): DoraEnvironment[] {
@@ -115,13 +128,10 @@ export function computeDora(events: DoraEvent[], environments: string[], now: Da
     const judged = judge(mine);
     const windows = DORA_WINDOWS.map((days): DoraNumbers => {
       const from = end - days * DAY;
-      const inside = judged.filter((j) => {
-        const t = Date.parse(j.event.at);
-        return t > from && t <= end;
-      });
+      const inside = judged.filter((j) => j.at > from && j.at <= end);
       const good = inside.filter((j) => j.event.ok);
       const failures = inside.filter((j) => j.failed);
-      const restores = failures.filter((j) => j.restoredAt !== undefined).map((j) => j.restoredAt! - Date.parse(j.event.at));
+      const restores = failures.filter((j) => j.restoredAt !== undefined).map((j) => j.restoredAt! - j.at);
       return {
         days,
         deploys: good.length,
@@ -129,7 +139,7 @@ export function computeDora(events: DoraEvent[], environments: string[], now: Da
         attempts: inside.length,
         failures: failures.length,
         changeFailureRate: inside.length === 0 ? null : Math.round((failures.length / inside.length) * 1000) / 1000,
-        leadTimeMs: median(good.map((j) => Date.parse(j.event.at) - Date.parse(j.event.committedAt)).filter((ms) => Number.isFinite(ms) && ms >= 0)),
+        leadTimeMs: median(good.flatMap((j) => (j.leadMs === undefined ? [] : [j.leadMs]))),
         timeToRestoreMs: median(restores),
         restores: restores.length,
       };
@@ -138,13 +148,12 @@ export function computeDora(events: DoraEvent[], environments: string[], now: Da
     const perDay = Array.from({ length: 30 }, () => 0);
     for (const j of judged) {
       if (!j.event.ok) continue;
-      const age = today - Math.floor(Date.parse(j.event.at) / DAY);
+      const age = today - Math.floor(j.at / DAY);
       if (age >= 0 && age < 30) perDay[29 - age]!++;
     }
     const leadTimes = judged
-      .filter((j) => j.event.ok && Date.parse(j.event.at) > end - 90 * DAY && Date.parse(j.event.at) <= end)
-      .map((j) => ({ at: j.event.at, ms: Date.parse(j.event.at) - Date.parse(j.event.committedAt) }))
-      .filter((x) => Number.isFinite(x.ms) && x.ms >= 0);
+      .filter((j) => j.event.ok && j.leadMs !== undefined && j.at > end - 90 * DAY && j.at <= end)
+      .map((j) => ({ at: j.event.at, ms: j.leadMs! }));
     return { environment, windows, deploysPerDay: perDay, leadTimes };
   });
 }

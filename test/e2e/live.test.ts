@@ -119,13 +119,19 @@ test('a running run followed live: the page grows without a reload, logs -f stre
     await waitFor(() => followed.includes('tick 2'), { timeoutMs: 20_000, what: 'logs -f printing tick 2' });
     assert.equal(follower.exitCode, null, 'logs -f is still following the running step');
     assert.equal(await page.evaluate('document.querySelector("#run-status .status").textContent'), 'running');
+    const bar = (label: string) => page.evaluate<string | null>(`(() => { const s = [...document.querySelectorAll('.timeline svg')].find((x) => x.getAttribute('aria-label') === ${JSON.stringify(label)}); return s ? s.querySelector('rect').getAttribute('class') : null; })()`);
+    assert.equal(await bar('./test.sh: running'), 'tl-running', 'the timeline shows the running step');
 
     await writeFile(join(gate, 'go2'), '');
     await writeFile(join(gate, 'go3'), '');
-    await waitFor(async () => (await page.evaluate<string>('document.querySelector("#run-status .status").textContent')) === 'failed', { timeoutMs: 30_000, what: 'the status turning final on the page' });
+    // The page says the run ended once it has also read the last log bytes.
+    await waitFor(async () => /The run has ended/.test(await pageText()), { timeoutMs: 30_000, what: 'the page seeing the run end' });
+    assert.equal(await page.evaluate('document.querySelector("#run-status .status").textContent'), 'failed', 'the status turned final');
     const text = await pageText();
     assert.match(text, /tick 1\s+tick 2\s+tick 3\s+expected 42, got 41/);
     assert.match(text, /The run has ended: failed\./);
+    assert.equal(await bar('./test.sh: failed'), 'tl-failed', 'the timeline follows the statuses');
+    assert.equal(await bar('test: failed'), 'tl-failed');
     assert.equal(await page.evaluate('window.__sameDocument'), true, 'no reload happened');
     assert.deepEqual(problems, []);
   } finally {
