@@ -16,7 +16,7 @@ commands:
   approve PIPELINE RUN   continue a run waiting at a manual gate
   deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
   rollback PIPELINE --env ENV   switch an environment back to its previous release
-  status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts)
+  status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts; exit 1 on drift)
   logs PIPELINE [RUN] [STEP] [-f]   print a run's step logs (-f: follow them live)
   stats [PIPELINE...] [--json]   DORA numbers per environment over 7/30/90 days
   report             rewrite the HTML report
