@@ -92,6 +92,10 @@ test('a running run followed live: the page grows without a reload, logs -f stre
   assert.equal(ranged.status, 206);
   assert.match(ranged.headers.get('content-range') ?? '', /^bytes 2-\d+\/\d+$/);
   assert.ok((await ranged.text()).endsWith('tick 1\n'));
+  const past = await fetch(`${base}/live/logs/app/1/test-1.log`, { headers: { range: 'bytes=999999-' } });
+  assert.equal(past.status, 416, 'nothing new yet: RFC 9110\'s answer');
+  assert.match(past.headers.get('content-range') ?? '', /^bytes \*\/\d+$/);
+  assert.equal((await fetch(`${base}/live/logs/app/1/test-1.log`, { headers: { range: 'bytes=0-5' } })).status, 416, 'only open-ended ranges');
   assert.equal((await fetch(`${base}/live/logs/app/1/..%2Fx.log`)).status, 404);
   assert.equal((await fetch(`${base}/live/logs/nope/1/test-1.log`)).status, 404);
 
