@@ -4,6 +4,7 @@ import { ConfigError, LockHeld, SlipwayError, UsageError } from './errors.ts';
 import { createOutput, type Output } from './commands/output.ts';
 import { configDirFrom } from './commands/config-dir.ts';
 import { terminalLine, terminalText } from './terminal-text.ts';
+import { usageErrorFrom, type FlagSpec } from './commands/args-errors.ts';
 // Commands are imported when used: `slipway --help` should not load git, ssh and the schema compiler.
 const VERSION = '0.1.0';
 
@@ -12,11 +13,13 @@ const usage = `usage: slipway <command> [options] [--config DIR]
 commands:
   validate           check the config folder
   plan [--json]      what is configured and what a run would change
-  once [PIPELINE...] poll once, test and deploy new commits, exit
+  once [PIPELINE...] [-f|--no-follow]   poll once, test and deploy new commits, exit
   approve PIPELINE RUN   continue a run waiting at a manual gate
   deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
   rollback PIPELINE --env ENV   switch an environment back to its previous release
-  status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts)
+  status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts; exit 1 on drift)
+  logs PIPELINE [RUN] [STEP] [-f]   print a run's step logs (-f: follow them live)
+  stats [PIPELINE...] [--json]   DORA numbers per environment over 7/30/90 days
   report             rewrite the HTML report
   run [--log-level LEVEL] [--grace DURATION]   the daemon: polls, queues, webhooks, notifications
   trigger PIPELINE [--commit SHA]   a run now (handed to a running daemon, else run here)
@@ -24,13 +27,22 @@ commands:
   init [DIR]         write a commented starter config folder (default ./config)
 
 options: --config DIR (default ./config or $SLIPWAY_CONFIG), --help, --version
+slipway help COMMAND (or COMMAND --help) tells more about one command
 exit codes: 0 ok, 1 a run failed or the config is invalid, 2 usage`;
 
 interface Command {
   help: string;
-  flags?: Record<string, { type: 'boolean' | 'string' }>;
+  flags?: FlagSpec;
   positionals?: 'none' | 'any';
   run(args: { configDir: string; positionals: string[]; flags: Record<string, unknown>; output: Output }): Promise<number>;
+}
+
+// --follow streams each step's output; it is the default on a terminal, --no-follow turns it off.
+const FOLLOW_FLAGS: FlagSpec = { follow: { type: 'boolean', short: 'f' }, 'no-follow': { type: 'boolean' } };
+
+function followOf(flags: Record<string, unknown>): boolean | undefined {
+  if (flags['no-follow'] === true) return false;
+  return flags.follow === true ? true : undefined;
 }
 
 const commands: Record<string, Command> = {
@@ -41,7 +53,8 @@ const commands: Record<string, Command> = {
   once: {
     help: 'once',
     positionals: 'any',
-    run: async (a) => (await import('./commands/once.ts')).onceCommand(a.configDir, a.positionals, a.output),
+    flags: FOLLOW_FLAGS,
+    run: async (a) => (await import('./commands/once.ts')).onceCommand(a.configDir, a.positionals, a.output, { follow: followOf(a.flags) }),
   },
   approve: {
     help: 'approve',
@@ -65,15 +78,15 @@ const commands: Record<string, Command> = {
   deploy: {
     help: 'deploy',
     positionals: 'any',
-    flags: { env: { type: 'string' }, commit: { type: 'string' } },
+    flags: { env: { type: 'string' }, commit: { type: 'string' }, ...FOLLOW_FLAGS },
     run: async (a) =>
-      (await import('./commands/deploy.ts')).deployCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined, commit: a.flags.commit as string | undefined }, a.output),
+      (await import('./commands/deploy.ts')).deployCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined, commit: a.flags.commit as string | undefined, follow: followOf(a.flags) }, a.output),
   },
   rollback: {
     help: 'rollback',
     positionals: 'any',
-    flags: { env: { type: 'string' } },
-    run: async (a) => (await import('./commands/deploy.ts')).rollbackCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined }, a.output),
+    flags: { env: { type: 'string' }, ...FOLLOW_FLAGS },
+    run: async (a) => (await import('./commands/deploy.ts')).rollbackCommand(a.configDir, { pipeline: one(a.positionals), env: a.flags.env as string | undefined, follow: followOf(a.flags) }, a.output),
   },
   run: {
     help: 'run',
@@ -83,8 +96,8 @@ const commands: Record<string, Command> = {
   trigger: {
     help: 'trigger',
     positionals: 'any',
-    flags: { commit: { type: 'string' } },
-    run: async (a) => (await import('./commands/trigger.ts')).triggerCommand(a.configDir, { pipeline: one(a.positionals), commit: a.flags.commit as string | undefined }, a.output),
+    flags: { commit: { type: 'string' }, ...FOLLOW_FLAGS },
+    run: async (a) => (await import('./commands/trigger.ts')).triggerCommand(a.configDir, { pipeline: one(a.positionals), commit: a.flags.commit as string | undefined, follow: followOf(a.flags) }, a.output),
   },
   init: {
     help: 'init',
@@ -93,6 +106,18 @@ const commands: Record<string, Command> = {
       if (a.positionals.length > 1) throw new UsageError('init takes at most one folder');
       return (await import('./commands/init.ts')).initCommand({ dir: a.positionals[0] ?? a.configDir }, a.output);
     },
+  },
+  stats: {
+    help: 'stats',
+    positionals: 'any',
+    flags: { json: { type: 'boolean' } },
+    run: async (a) => (await import('./commands/stats.ts')).statsCommand(a.configDir, { names: a.positionals, json: a.flags.json === true }, a.output),
+  },
+  logs: {
+    help: 'logs',
+    positionals: 'any',
+    flags: { follow: { type: 'boolean', short: 'f' } },
+    run: async (a) => (await import('./commands/logs.ts')).logsCommand(a.configDir, { positionals: a.positionals, follow: a.flags.follow === true }, a.output),
   },
   demo: {
     help: 'demo',
@@ -109,6 +134,14 @@ function one(positionals: string[]): string | undefined {
 
 export async function main(argv: string[], output: Output = createOutput()): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined) {
+    if (!commands[rest[0]]) {
+      output.err(`slipway help: unknown command "${rest[0]}"\n\n${usage}`);
+      return 2;
+    }
+    output.out((await import('./commands/help.ts')).helpFor(commands[rest[0]]!.help));
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     output.out(usage);
     return name ? 0 : 2;
@@ -122,13 +155,15 @@ export async function main(argv: string[], output: Output = createOutput()): Pro
     output.err(`slipway: unknown command "${name}"\n\n${usage}`);
     return 2;
   }
+  const options: FlagSpec = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...(command.flags ?? {}) };
   try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...(command.flags ?? {}) },
-      allowPositionals: command.positionals === 'any',
-      strict: true,
-    });
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options, allowPositionals: command.positionals === 'any', strict: true });
+    } catch (e) {
+      throw usageErrorFrom(e, name, options) ?? e;
+    }
+    const { values, positionals } = parsed;
     if (values.help) {
       output.out((await import('./commands/help.ts')).helpFor(command.help));
       return 0;
@@ -146,7 +181,7 @@ function reportError(e: unknown, command: string, output: Output): number {
     for (const issue of e.message.split('\n')) output.err(terminalLine(issue));
     return 1;
   }
-  if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+  if (e instanceof UsageError) {
     output.err(`slipway ${command}: ${e.message}\n(see slipway ${command} --help)`);
     return 2;
   }

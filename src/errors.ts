@@ -30,6 +30,11 @@ export class ConfigError extends SlipwayError {
   }
 }
 
+/** The config folder itself is missing (or is a file): nothing to locate a problem in. */
+export class MissingConfigFolder extends SlipwayError {
+  override name = 'MissingConfigFolder';
+}
+
 export class UsageError extends SlipwayError {
   override name = 'UsageError';
 }

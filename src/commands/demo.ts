@@ -30,7 +30,8 @@ export async function demoCommand(opts: { keep: boolean }, output: Output): Prom
 
     const bad = await world.commit(brokenServer, 'demo-app: a version that crashes on start');
     output.out(`\ndemo: pushed ${bad.slice(0, 7)} "demo-app: a version that crashes on start"; slipway once:`);
-    const second = await onceCommand(configDir, [], output);
+    // The broken commit fails on purpose: its failure summary is part of the show, on stdout.
+    const second = await onceCommand(configDir, [], { ...output, err: output.out });
     const after = await Promise.all(world.hosts.map((h) => appAnswer(h.appPort)));
     const rolledBack = second === 1 && after.every((a) => a === good);
     output.out(`demo: the broken commit ${rolledBack ? 'was rolled back' : 'was NOT handled as expected'}; the apps answer ${after.map((a) => a?.slice(0, 7) ?? 'nothing').join(', ')}`);

@@ -9,6 +9,8 @@ import { factsScript, parseFacts, previousRelease } from '../pipeline/remote-com
 import { openRuntime, type Runtime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
+import { printRunEnd } from './run-end.ts';
+import { progressFor } from './live-progress.ts';
 
 /** The newest run whose tests passed, for this commit when one is given (runs newest first). */
 export function findTestedRun(runs: RunRecord[], commit?: string): RunRecord | undefined {
@@ -27,9 +29,10 @@ function pickEnvironment(pipeline: PipelineConfig, name: string | undefined): nu
   return i;
 }
 
-export async function deployCommand(configDir: string, args: { pipeline?: string; env?: string; commit?: string }, output: Output): Promise<number> {
+export async function deployCommand(configDir: string, args: { pipeline?: string; env?: string; commit?: string; follow?: boolean | undefined }, output: Output): Promise<number> {
   if (!args.pipeline) throw new UsageError('deploy takes PIPELINE');
-  const rt = await openRuntime(configDir, 'deploy', output);
+  const live = progressFor(output, { follow: args.follow });
+  const rt = await openRuntime(configDir, 'deploy', output, { progress: live.progress, watch: live.watch });
   try {
     const [pipeline] = selectPipelines(rt.config.pipelines, [args.pipeline]);
     const index = pickEnvironment(pipeline!, args.env);
@@ -56,16 +59,18 @@ export async function deployCommand(configDir: string, args: { pipeline?: string
     output.out(`${pipeline!.name}: deploying ${tested.commit.id.slice(0, 7)} (tested in run #${tested.number}) to ${env.name}`);
     const run = await createRun(rt.ctx, pipeline!, tested.commit, 'deploy');
     const done = await executeRun(rt.ctx, pipeline!, run, { environments: [env.name], testedIn: tested.number, approve: { environment: env.name, by: rt.ctx.actor } });
-    output.out(`${pipeline!.name} #${done.number}: ${output.status(done.status)}${done.error ? ` (${done.error})` : ''}`);
+    await printRunEnd(output, rt.config, done);
     return done.status === 'deployed' ? 0 : 1;
   } finally {
+    live.stop();
     await rt.close();
   }
 }
 
-export async function rollbackCommand(configDir: string, args: { pipeline?: string; env?: string }, output: Output): Promise<number> {
+export async function rollbackCommand(configDir: string, args: { pipeline?: string; env?: string; follow?: boolean | undefined }, output: Output): Promise<number> {
   if (!args.pipeline) throw new UsageError('rollback takes PIPELINE');
-  const rt = await openRuntime(configDir, 'rollback', output);
+  const live = progressFor(output, { follow: args.follow });
+  const rt = await openRuntime(configDir, 'rollback', output, { progress: live.progress, watch: live.watch });
   try {
     const [pipeline] = selectPipelines(rt.config.pipelines, [args.pipeline]);
     const env = pipeline!.environments[pickEnvironment(pipeline!, args.env)]!;
@@ -74,9 +79,10 @@ export async function rollbackCommand(configDir: string, args: { pipeline?: stri
     output.out(`${pipeline!.name}: rolling ${env.name} back to ${target.slice(0, 7)}`);
     const run = await createRun(rt.ctx, pipeline!, commit, 'rollback');
     const done = await executeRollback(rt.ctx, pipeline!, run, env.name);
-    output.out(`${pipeline!.name} #${done.number}: ${done.status === 'deployed' ? 'rolled back' : output.status(done.status)}${done.error ? ` (${done.error})` : ''}`);
+    await printRunEnd(output, rt.config, done, done.status === 'deployed' ? { outcome: 'rolled back' } : {});
     return done.status === 'deployed' ? 0 : 1;
   } finally {
+    live.stop();
     await rt.close();
   }
 }

@@ -1,8 +1,8 @@
 // `slipway init [DIR]`: a commented starter config folder. Every file is checked before the first
 // one is written, and each is created with O_EXCL, so init never overwrites anything, not even a
 // file that appears while it runs.
-import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { lstat, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SlipwayError } from '../errors.ts';
 import { displayPath } from '../config/load.ts';
@@ -24,8 +24,14 @@ export async function initCommand(opts: InitOptions, output: Output): Promise<nu
   const cwd = opts.cwd ?? process.cwd();
   const dir = resolve(cwd, opts.dir);
   const shown = displayPath(dir, cwd);
-  const schemaRef = await schemaReference({ dir, cwd, schemaDir: opts.schemaDir ?? SCHEMA_DIR });
-  const files = starterFiles({ schemaRef });
+  const schemaDir = opts.schemaDir ?? SCHEMA_DIR;
+  const reference = await schemaReference({ dir, cwd, schemaDir });
+  const files: Record<string, string> = starterFiles({ schemaRef: reference.ref });
+  // Outside the project slipway is installed in (a global install, npx): a copy of the schemas
+  // beside the config, so the $schema lines work in every clone of the config repo.
+  if (reference.copy) {
+    for (const name of SCHEMA_FILES) files[`schema/${name}`] = await readFile(join(schemaDir, name), 'utf8');
+  }
 
   const taken: string[] = [];
   for (const rel of Object.keys(files)) {
@@ -61,22 +67,25 @@ export async function initCommand(opts: InitOptions, output: Output): Promise<nu
   return 0;
 }
 
+const SCHEMA_FILES = ['slipway.schema.json', 'hosts.schema.json', 'pipeline.schema.json'];
+
 /**
- * What the `$schema=` lines point at, from DIR. Relative when slipway is installed inside the
- * project the config lives in (node_modules/slipway under the cwd), so the line works in every
- * clone of the config repo; absolute otherwise (a global or npx install), which works on this
- * machine only. Slashes either way: editors read it as a URI reference.
+ * What the `$schema=` lines point at, from DIR. The package's schema folder by a relative path
+ * when slipway is installed inside the project the config lives in (node_modules/slipway under
+ * the cwd); otherwise (a global or npx install, whose path is this machine's only) DIR/schema/,
+ * a copy init writes. Either way the line works in every clone of the config repo. Slashes:
+ * editors read it as a URI reference.
  */
-async function schemaReference(where: { dir: string; cwd: string; schemaDir: string }): Promise<string> {
+async function schemaReference(where: { dir: string; cwd: string; schemaDir: string }): Promise<{ ref: string; copy: boolean }> {
   const schemaDir = await realpath(where.schemaDir).catch(() => where.schemaDir);
   const cwd = await realpath(where.cwd).catch(() => where.cwd);
   const dir = await realDir(where.dir);
   const inside = (parent: string, child: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
   if (inside(cwd, schemaDir) && inside(cwd, dir)) {
     const rel = relative(dir, schemaDir).split(sep).join('/');
-    return rel === '' ? '.' : rel;
+    return { ref: rel === '' ? '.' : rel, copy: false };
   }
-  return isAbsolute(schemaDir) ? schemaDir.split(sep).join('/') : schemaDir;
+  return { ref: 'schema', copy: true };
 }
 
 /** DIR may not exist yet: resolve the nearest existing parent and add the rest. */

@@ -4,10 +4,13 @@ import { executeRun } from '../pipeline/run.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { openRuntime } from './runtime.ts';
 import type { Output } from './output.ts';
+import { printRunEnd } from './run-end.ts';
+import { progressFor } from './live-progress.ts';
 import { terminalLine } from '../terminal-text.ts';
 
-export async function onceCommand(configDir: string, names: string[], output: Output): Promise<number> {
-  const rt = await openRuntime(configDir, 'once', output);
+export async function onceCommand(configDir: string, names: string[], output: Output, opts: { follow?: boolean | undefined } = {}): Promise<number> {
+  const live = progressFor(output, { follow: opts.follow });
+  const rt = await openRuntime(configDir, 'once', output, { progress: live.progress, watch: live.watch });
   try {
     const pipelines = selectPipelines(rt.config.pipelines, names);
     let failed = 0;
@@ -32,12 +35,13 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       }
       output.out(`${p.name} #${polled.run.number}: new commit ${polled.run.commit.id.slice(0, 7)}`);
       const run = await executeRun(rt.ctx, p, polled.run);
-      output.out(`${p.name} #${run.number}: ${output.status(run.status)}${run.error ? ` (${terminalLine(run.error)})` : ''}`);
+      await printRunEnd(output, rt.config, run);
       return run.status !== 'failed';
     };
     await Promise.all(Array.from({ length: Math.min(rt.config.settings.concurrency, pipelines.length) }, worker));
     return failed > 0 ? 1 : 0;
   } finally {
+    live.stop();
     await rt.close();
   }
 }

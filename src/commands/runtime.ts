@@ -6,7 +6,7 @@ import { sweepStateFolder } from '../state/store.ts';
 import { setStateSecrets } from '../state/secret-mask.ts';
 import { terminalText } from '../terminal-text.ts';
 import { SshPool } from '../ssh/pool.ts';
-import type { RunContext } from '../pipeline/context.ts';
+import type { RunContext, StepWatch } from '../pipeline/context.ts';
 import { createReportTrigger } from '../pipeline/report-trigger.ts';
 import type { Output } from './output.ts';
 
@@ -20,12 +20,12 @@ export interface Runtime {
  * Everything a command that changes state needs: the validated config, the state lock (two
  * slipway processes never write one state folder), swept temp files, an SSH pool and the report.
  */
-export async function openRuntime(configDir: string, command: string, output: Output): Promise<Runtime> {
+export async function openRuntime(configDir: string, command: string, output: Output, opts: { progress?: (line: string) => void; watch?: StepWatch } = {}): Promise<Runtime> {
   const config = await loadConfig(configDir);
   const lock = await acquireStateLock(config.settings.stateDir, { command });
   try {
     await sweepStateFolder(config.settings.stateDir);
-    const { ctx, pool } = createRunContext(config, output);
+    const { ctx, pool } = createRunContext(config, output, opts);
     return {
       config,
       ctx,
@@ -42,7 +42,7 @@ export async function openRuntime(configDir: string, command: string, output: Ou
 }
 
 /** A run context for a config: its own SSH pool and report trigger (the daemon makes one per config it loads). */
-export function createRunContext(config: Config, output: Output, opts: { progress?: (line: string) => void; signal?: AbortSignal } = {}): { ctx: RunContext; pool: SshPool } {
+export function createRunContext(config: Config, output: Output, opts: { progress?: (line: string) => void; signal?: AbortSignal; watch?: StepWatch } = {}): { ctx: RunContext; pool: SshPool } {
   const pool = createPool(config);
   setStateSecrets(config.settings.stateDir, config.secrets);
   const report = createReportTrigger(config, { onError: (e) => output.err(`slipway: report not written: ${e instanceof Error ? e.message : String(e)}`) });
@@ -54,6 +54,7 @@ export function createRunContext(config: Config, output: Output, opts: { progres
     report,
     actor: `${safeUser()}@${hostname()}`,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.watch ? { watch: opts.watch } : {}),
   };
   return { ctx, pool };
 }

@@ -6,6 +6,7 @@ import { maskSecrets } from '../exec/mask.ts';
 import { firstLine, shortSha, type Output } from './output.ts';
 import { terminalLine } from '../terminal-text.ts';
 import type { SshPool } from '../ssh/pool.ts';
+import { humanTime } from './human-time.ts';
 import { createPool } from './runtime.ts';
 import { factsScript, parseFacts } from '../pipeline/remote-commands.ts';
 
@@ -99,15 +100,26 @@ export async function statusCommand(configDir: string, opts: { json: boolean; li
   const json = opts.json;
   if (json) {
     output.out(JSON.stringify({ version: 1, pipelines: views }, null, 2));
-    return 0;
+    return opts.live ? liveExitCode(views) : 0;
   }
   if (views.length === 0) output.out('no pipelines configured');
+  const now = new Date();
   for (const v of views) {
-    const run = v.lastRun ? `last run #${v.lastRun.number} ${output.status(v.lastRun.status)} ${shortSha(v.lastRun.commit)} ${terminalLine(v.lastRun.message)}` : 'no runs yet';
+    const ended = v.lastRun?.finishedAt ? `, finished ${humanTime(v.lastRun.finishedAt, now)}` : '';
+    const run = v.lastRun ? `last run #${v.lastRun.number} ${output.status(v.lastRun.status)} ${shortSha(v.lastRun.commit)} ${terminalLine(v.lastRun.message)}${ended}` : 'no runs yet';
     output.out(`${v.name}  ${run}`);
-    printEnvs(v, output);
+    printEnvs(v, output, now);
   }
-  return 0;
+  return opts.live ? liveExitCode(views) : 0;
+}
+
+/**
+ * status --live is for monitoring (a cron job, a Nagios check): 1 when any host runs another
+ * commit than its environment should, or could not be asked; 0 when every host agrees.
+ */
+export function liveExitCode(views: Array<Pick<PipelineView, 'environments'>>): number {
+  const bad = views.some((v) => v.environments.some((e) => e.hosts.some((h) => h.differs || h.live?.error !== undefined)));
+  return bad ? 1 : 0;
 }
 
 export async function planCommand(configDir: string, json: boolean, output: Output): Promise<number> {
@@ -128,9 +140,9 @@ export async function planCommand(configDir: string, json: boolean, output: Outp
   return 0;
 }
 
-function printEnvs(v: PipelineView, output: Output): void {
+function printEnvs(v: PipelineView, output: Output, now = new Date()): void {
   for (const e of v.environments) {
-    output.out(`  ${e.name}${e.approval === 'manual' ? ' (manual approval)' : ''}: ${e.commit ? `${shortSha(e.commit)} (${e.release}, since ${e.deployedAt})` : 'nothing deployed yet'}`);
+    output.out(`  ${e.name}${e.approval === 'manual' ? ' (manual approval)' : ''}: ${e.commit ? `${shortSha(e.commit)} (${e.release}, since ${humanTime(e.deployedAt, now)})` : 'nothing deployed yet'}`);
     for (const h of e.hosts) {
       const lock = h.live?.lock ? `  [deploy lock held by ${h.live.lock.holder}, ${h.live.lock.ageSeconds} s]` : '';
       const unreachable = h.live?.error ? `  (live: ${h.live.error}; showing the recorded state)` : '';

@@ -9,13 +9,15 @@ import { handToDaemon } from '../daemon/inbox-client.ts';
 import { openRuntime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
+import { printRunEnd } from './run-end.ts';
+import { progressFor } from './live-progress.ts';
 
 /**
  * `slipway trigger PIPELINE [--commit SHA]`: a run now, of the branch head or the given commit.
  * With `slipway run` holding the state folder, a request file in STATE/inbox/ (the daemon takes
  * it within a second and queues the run); otherwise the run happens here, as `once` would.
  */
-export async function triggerCommand(configDir: string, args: { pipeline?: string; commit?: string }, output: Output): Promise<number> {
+export async function triggerCommand(configDir: string, args: { pipeline?: string; commit?: string; follow?: boolean | undefined }, output: Output): Promise<number> {
   if (!args.pipeline) throw new UsageError('trigger takes a PIPELINE');
   if (args.commit !== undefined && !/^[0-9a-f]{4,40}$/i.test(args.commit)) throw new UsageError(`--commit ${JSON.stringify(args.commit)} is not a commit id (4 to 40 hex digits)`);
   const commitArg = args.commit?.toLowerCase();
@@ -27,7 +29,8 @@ export async function triggerCommand(configDir: string, args: { pipeline?: strin
     output.out(`${pipeline!.name}: trigger handed to the running daemon (pid ${daemon.pid}); follow it in its log or the report`);
     return 0;
   }
-  const rt = await openRuntime(configDir, 'trigger', output);
+  const live = progressFor(output, { follow: args.follow });
+  const rt = await openRuntime(configDir, 'trigger', output, { progress: live.progress, watch: live.watch });
   try {
     const p = rt.config.pipelines.find((x) => x.name === pipeline!.name)!;
     const gitdir = statePaths(rt.config.settings.stateDir).git(p.name);
@@ -37,9 +40,10 @@ export async function triggerCommand(configDir: string, args: { pipeline?: strin
     const run = await createRun(rt.ctx, p, await readCommitInfo(gitdir, sha), 'trigger');
     output.out(`${p.name} #${run.number}: triggered by ${by} at ${sha.slice(0, 7)}`);
     const done = await executeRun(rt.ctx, p, run);
-    output.out(`${p.name} #${done.number}: ${output.status(done.status)}${done.error ? ` (${done.error})` : ''}`);
+    await printRunEnd(output, rt.config, done);
     return done.status === 'failed' ? 1 : 0;
   } finally {
+    live.stop();
     await rt.close();
   }
 }

@@ -7,7 +7,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { visit } from 'yaml';
 import type { ValidateFunction } from 'ajv';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, MissingConfigFolder } from '../errors.ts';
 import type { ConfigIssue } from '../errors.ts';
 import { formatPath, locate, parseYamlSource } from './locate.ts';
 import type { YamlSource } from './locate.ts';
@@ -149,11 +149,10 @@ export function describeConfig(config: Config): string {
 async function requireFolder(configDir: string, shown: string): Promise<void> {
   const info = await stat(configDir).catch(() => undefined);
   if (info?.isDirectory()) return;
-  const what = info ? 'is not a folder' : 'config folder not found';
-  throw new ConfigError([{
-    file: shown, line: 1, col: 1,
-    message: `${what}; create one with "slipway init ${shown}" or pass --config DIR`,
-  }]);
+  // Not a FILE:LINE:COL problem: there is no file to point into, so it is said plainly.
+  throw new MissingConfigFolder(info
+    ? `the config folder "${shown}" is a file, not a folder; pass --config DIR (or set $SLIPWAY_CONFIG)`
+    : `no config folder at "${shown}"; create one with "slipway init ${shown}", or pass --config DIR (or set $SLIPWAY_CONFIG)`);
 }
 
 /** A missing slipway.yaml or hosts.yaml is an empty one: every default applies. */

@@ -50,7 +50,7 @@ export interface RawSettings {
   concurrency: number;
   sandbox: 'auto' | 'bwrap' | 'none';
   ssh: { identity?: string; knownHosts?: string; connectTimeout: string; commandTimeout: string };
-  report: { title: string };
+  report: { title: string; url?: string };
   server?: { listen: string; webhookSecret?: string };
   notify: Array<{ webhook: string; on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'> }>;
   retention?: Retention;
@@ -91,7 +91,7 @@ export function resolveSettings(raw: RawSettings, where: Locality): Settings {
       connectTimeoutMs: ms(raw.ssh.connectTimeout),
       commandTimeoutMs: ms(raw.ssh.commandTimeout),
     },
-    report: { title: raw.report.title },
+    report: { title: raw.report.title, ...(raw.report.url !== undefined ? { url: raw.report.url.replace(/\/+$/, '') } : {}) },
     notify: raw.notify.map((target) => ({ webhook: target.webhook, on: [...target.on] })),
   };
   if (raw.ssh.identity !== undefined) settings.ssh.identity = local(raw.ssh.identity);

@@ -6,6 +6,8 @@ import { DURATION_PATTERN } from './duration.ts';
 
 export const HOST_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
+// Same as HTTP_URL_PATTERN but its own string, so its error says what it is for.
+const PUBLIC_URL_PATTERN = '^https?://\\S+$';
 const REMOTE_PATH_PATTERN = '^(/|~/).+';
 const LISTEN_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s\\[\\]]+):[0-9]{1,5}$';
 const HOST_KEY_PATTERN = '^(SHA256:[A-Za-z0-9+/]{43}=?|[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( .*)?)$';
@@ -25,6 +27,7 @@ export const PATTERN_HINTS: Record<string, { expected: string; hint?: string }> 
     expected: 'an http:// or https:// URL',
     hint: 'slipway talks to git servers over smart HTTP only',
   },
+  [PUBLIC_URL_PATTERN]: { expected: 'an http:// or https:// URL', hint: 'the address people open the report at, like https://ci.example.com/slipway/' },
   [REMOTE_PATH_PATTERN]: { expected: 'an absolute path or ~/... on the host' },
   [LISTEN_PATTERN]: { expected: 'HOST:PORT like 127.0.0.1:8080' },
   [HOST_KEY_PATTERN]: {
@@ -153,6 +156,12 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
   }, { default: {} }),
   report: object('The HTML report.', {
     title: { type: 'string', minLength: 1, default: 'slipway', description: 'Title of the report pages.' },
+    url: {
+      type: 'string',
+      pattern: PUBLIC_URL_PATTERN,
+      description: 'Public base URL of the report (where people open STATE/www). Every link slipway sends out (notifications, commit statuses, the terminal) is this URL plus the page path; without it notifications link the server.listen address and the terminal prints the page path on disk.',
+      examples: ['https://ci.example.com/slipway/'],
+    },
   }, { default: {} }),
   server: object('HTTP server of `slipway run` (report and webhooks); omit to run none.', {
     listen: { type: 'string', pattern: LISTEN_PATTERN, description: 'Address to listen on, HOST:PORT.', examples: ['127.0.0.1:8080'] },

@@ -40,7 +40,8 @@ export interface Settings {
   /** How test commands are isolated (src/exec/sandbox.ts decides what `auto` means here). */
   sandbox: 'auto' | 'bwrap' | 'none';
   ssh: SshSettings;
-  report: { title: string };
+  /** url: the public base URL of the report, without a trailing slash. */
+  report: { title: string; url?: string };
   server?: { listen: string; webhookSecret?: string };
   notify: NotifyTarget[];
   retention?: Retention;

@@ -17,6 +17,7 @@ import { applyConfigCommit, fetchConfigRepo, loadLastConfigRepo, loadLocalConfig
 import { startInboxWatch } from './inbox-watch.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { onSignals } from './signals.ts';
+import { DaemonMetrics } from './metrics.ts';
 
 // `slipway run`: polls every pipeline at start and on its cron, runs new commits through a queue
 // (per-pipeline serial, global concurrency, coalescing to the newest commit), takes requests from
@@ -60,16 +61,23 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     };
     let gen = makeGeneration(await firstConfig(local, log, (c) => (configCommit = c)));
     const verdicts = new Map<string, 'good' | 'bad' | undefined>();
+    const metrics = new DaemonMetrics();
 
     const queue = new RunQueue({
       concurrency: gen.config.settings.concurrency,
       execute: (d) => {
         const g = gen;
-        return g.use(() => executeJob(g, d, { log, verdicts }));
+        return g.use(() => executeJob(g, d, { log, verdicts, metrics }));
       },
     });
     const poller = new Poller({
-      detect: (p) => detectNewCommit(gen.ctx, p),
+      detect: (p) => detectNewCommit(gen.ctx, p).then(
+        (found) => (metrics.polled(p.name, true), found),
+        (e: unknown) => {
+          metrics.polled(p.name, false);
+          throw e;
+        },
+      ),
       onCommit: (p, commit, reason) => queue.add(p.name, { kind: 'commit', commit, trigger: reason === 'webhook' ? 'webhook' : 'poll' }),
       log,
     });
@@ -145,6 +153,8 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
       www: () => statePaths(stateDir).www,
       pipeline: (name: string) => gen.pipeline(name),
       poll: (p: PipelineConfig) => poller.poll(p, 'webhook'),
+      metrics: () => metrics.render({ queued: queue.pendingCount, active: queue.activeCount, pipelines: gen.config.pipelines.map((p) => p.name) }),
+      webhookAnswered: (status: number) => metrics.webhookAnswered(status),
       health: () => ({ pid: process.pid, pipelines: gen.config.pipelines.length, running: queue.activeCount, config: gen.origin, failingPolls: poller.failing() }),
     });
 

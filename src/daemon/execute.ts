@@ -11,6 +11,8 @@ import { readRun, readRuns, statePaths, writeRun } from '../state/store.ts';
 import { applyRetention } from '../state/retention.ts';
 import type { Dispatch, Job } from './queue.ts';
 import type { Logger } from './log.ts';
+import { readFailureTail } from '../state/failure-tail.ts';
+import type { DaemonMetrics } from './metrics.ts';
 import { buildPayload, eventsFor, sendNotifications, verdictOf } from './notify.ts';
 
 export interface Generation {
@@ -23,6 +25,7 @@ export interface ExecuteDeps {
   log: Logger;
   /** Verdict of each pipeline's last decided run, for `recovery` (filled lazily from the state). */
   verdicts: Map<string, 'good' | 'bad' | undefined>;
+  metrics?: DaemonMetrics;
 }
 
 export async function executeJob(gen: Generation, d: Dispatch, deps: ExecuteDeps): Promise<void> {
@@ -36,6 +39,7 @@ export async function executeJob(gen: Generation, d: Dispatch, deps: ExecuteDeps
   try {
     const run = await startRun(gen, pipeline, d, deps);
     if (!run) return;
+    if (run.finishedAt !== undefined) deps.metrics?.observeRun(run);
     log.info(`${pipeline.name} #${run.number}: ${run.status}${run.error ? ` (${run.error})` : ''}`);
     await afterRun(gen, pipeline, run, deps);
   } catch (e) {
@@ -93,7 +97,8 @@ async function afterRun(gen: Generation, pipeline: PipelineConfig, run: RunRecor
   const notify = ctx.config.settings.notify;
   for (const event of events) {
     if (!notify.some((t) => t.on.includes(event))) continue;
-    const payload = buildPayload(event, run, { secrets: ctx.config.secrets, ...(gen.reportUrl ? { reportUrl: gen.reportUrl } : {}) });
+    const failure = event === 'failure' ? await readFailureTail(stateDir, run) : undefined;
+    const payload = buildPayload(event, run, { secrets: ctx.config.secrets, ...(gen.reportUrl ? { reportUrl: gen.reportUrl } : {}), ...(failure ? { failure } : {}) });
     await sendNotifications(notify, event, payload, { secrets: ctx.config.secrets, log: (level, line) => deps.log[level](line) });
   }
   if (pipeline.retention) {

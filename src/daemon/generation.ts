@@ -7,6 +7,7 @@ import type { Output } from '../commands/output.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import type { Generation } from './execute.ts';
 import type { Logger } from './log.ts';
+import { reportBaseUrl } from '../report/links.ts';
 
 export class ConfigGeneration implements Generation {
   readonly ctx: Generation['ctx'];
@@ -35,7 +36,8 @@ export class ConfigGeneration implements Generation {
       },
     };
     this.pool = pool;
-    if (config.settings.server) this.reportUrl = `http://${config.settings.server.listen}`;
+    const base = reportBaseUrl(config.settings);
+    if (base !== undefined) this.reportUrl = base;
   }
 
   pipeline(name: string): PipelineConfig | undefined {

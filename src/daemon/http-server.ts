@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { handleLive } from './live-routes.ts';
 import { verifyWebhook, type Forge } from './webhook-signature.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -21,6 +22,10 @@ export interface ServerHooks {
   onHook(pipeline: string, forge: Forge): void;
   /** What /healthz reports (besides ok). */
   health(): Record<string, unknown>;
+  /** GET /metrics: Prometheus text, or undefined for 404 (src/daemon/metrics.ts). */
+  metrics?(): string | undefined;
+  /** Each webhook's answer, for /metrics. */
+  webhookAnswered?(status: number): void;
   log(level: 'info' | 'warn' | 'debug', line: string): void;
 }
 
@@ -73,8 +78,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, hooks: ServerHo
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     return send(res, 200, `${JSON.stringify({ ok: true, ...hooks.health() })}\n`, { 'content-type': 'application/json' });
   }
+  if (url.pathname.startsWith('/live/') && (await handleLive(req, res, { stateDir: dirname(hooks.www()), hasPipeline: hooks.hasPipeline }, url.pathname))) return;
   const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
-  if (hook) return handleHook(req, res, hooks, decodeURIComponent(hook[1]!));
+  if (url.pathname === '/metrics') return serveMetrics(req, res, hooks);
+  if (hook) {
+    res.once('finish', () => hooks.webhookAnswered?.(res.statusCode));
+    return handleHook(req, res, hooks, decodeURIComponent(hook[1]!));
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed: the report is read-only\n', { allow: 'GET, HEAD' });
   return serveFile(req, res, hooks.www(), url.pathname);
 }
@@ -100,6 +110,14 @@ async function handleHook(req: IncomingMessage, res: ServerResponse, hooks: Serv
   if (!hooks.hasPipeline(pipeline)) return send(res, 404, 'no such pipeline\n');
   hooks.onHook(pipeline, forge);
   return send(res, 202, 'poll queued\n');
+}
+
+function serveMetrics(req: IncomingMessage, res: ServerResponse, hooks: ServerHooks): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+  const text = hooks.metrics?.();
+  if (text === undefined) return send(res, 404, 'not found\n');
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : text);
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {

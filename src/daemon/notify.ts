@@ -5,6 +5,9 @@
 import type { NotifyTarget } from '../config/types.ts';
 import type { RunRecord } from '../state/types.ts';
 import { maskSecrets } from '../exec/mask.ts';
+import type { FailureTail } from '../state/failure-tail.ts';
+import { pagePath } from '../report/format.ts';
+import { reportUrlOf } from '../report/links.ts';
 
 export type NotifyEvent = NotifyTarget['on'][number];
 
@@ -38,10 +41,13 @@ export interface NotifyPayload {
   status: string;
   commit: { id: string; message: string; author: string };
   error?: string;
+  /** The run's page: report.url (else the server's listen address) + its path. */
   url?: string;
+  /** A failure: the step that failed, its log (relative to the state folder) and its last lines. */
+  failedStep?: { name: string; host?: string; error?: string; log: string; tail: string[] };
 }
 
-export function buildPayload(event: NotifyEvent, run: RunRecord, opts: { secrets: readonly string[]; reportUrl?: string }): NotifyPayload {
+export function buildPayload(event: NotifyEvent, run: RunRecord, opts: { secrets: readonly string[]; reportUrl?: string; failure?: FailureTail }): NotifyPayload {
   const subject = run.commit.message.split('\n', 1)[0] ?? '';
   const short = run.commit.id.slice(0, 7);
   const words: Record<NotifyEvent, string> = {
@@ -51,9 +57,13 @@ export function buildPayload(event: NotifyEvent, run: RunRecord, opts: { secrets
     waiting: `waiting: ${run.pipeline} #${run.number} (${short} ${subject}) needs approval: slipway approve ${run.pipeline} ${run.number}`,
   };
   const mask = (t: string): string => maskSecrets(t, opts.secrets);
-  const url = opts.reportUrl ? `${opts.reportUrl.replace(/\/$/, '')}/` : undefined;
+  const url = reportUrlOf(opts.reportUrl?.replace(/\/+$/, ''), pagePath.run(run.pipeline, run.number));
+  const failure = event === 'failure' ? opts.failure : undefined;
+  // Chat clients render a fenced block as monospace; the tail is already masked and stripped of
+  // control characters, and masked again here with everything else.
+  const tail = failure && failure.lines.length > 0 ? `\n${failure.step.name}: last lines of ${failure.logPath}:\n\`\`\`\n${failure.lines.join('\n').replaceAll('```', "'''")}\n\`\`\`` : '';
   const payload: NotifyPayload = {
-    text: mask(url ? `${words[event]} ${url}` : words[event]),
+    text: mask(`${url ? `${words[event]} ${url}` : words[event]}${tail}`),
     event,
     pipeline: run.pipeline,
     run: run.number,
@@ -62,6 +72,10 @@ export function buildPayload(event: NotifyEvent, run: RunRecord, opts: { secrets
   };
   if (run.error) payload.error = mask(run.error);
   if (url) payload.url = url;
+  if (failure) {
+    const s = failure.step;
+    payload.failedStep = { name: mask(s.name), ...(s.host ? { host: s.host } : {}), ...(s.error ? { error: mask(s.error) } : {}), log: failure.logPath, tail: failure.lines.map(mask) };
+  }
   return payload;
 }
 

@@ -73,6 +73,13 @@ export class RunQueue {
     while (this.active.size > 0) await Promise.all([...this.active]);
   }
 
+  /** Jobs waiting for their pipeline to be free (for /metrics). */
+  get pendingCount(): number {
+    let pending = 0;
+    for (const slot of this.slots.values()) pending += (slot.next ? 1 : 0) + slot.approvals.length;
+    return pending;
+  }
+
   get activeCount(): number {
     return this.running;
   }

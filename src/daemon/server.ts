@@ -19,6 +19,9 @@ export interface ServerDeps {
   pipeline(name: string): PipelineConfig | undefined;
   poll(p: PipelineConfig): void;
   health(): Record<string, unknown>;
+  /** The /metrics text (Prometheus). */
+  metrics?(): string;
+  webhookAnswered?(status: number): void;
 }
 
 export async function startServer(current: RunningServer | undefined, config: Config, deps: ServerDeps, log: Logger): Promise<RunningServer | undefined> {
@@ -42,6 +45,8 @@ export async function startServer(current: RunningServer | undefined, config: Co
       if (p) holder.deps.poll(p);
     },
     health: () => holder.deps.health(),
+    metrics: () => holder.deps.metrics?.(),
+    webhookAnswered: (status) => holder.deps.webhookAnswered?.(status),
     log: (level, line) => log[level](line),
   });
   const running: RunningServer = {

@@ -12,11 +12,15 @@ export interface StepLog {
   close(): Promise<void>;
 }
 
-export async function openStepLog(path: string, secrets: readonly string[]): Promise<StepLog> {
+/** `onText`, when given, sees the text as written to the file (masked), for live output. */
+export async function openStepLog(path: string, secrets: readonly string[], onText?: (text: string) => void): Promise<StepLog> {
   // Logs may hold what masking cannot catch: readable by slipway's user only.
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-  const masker = new StreamMasker(secrets, (text) => stream.write(text));
+  const masker = new StreamMasker(secrets, (text) => {
+    stream.write(text);
+    onText?.(text);
+  });
   return {
     write: (text) => masker.message(text),
     output: (chunk, name) => masker.write(chunk, name),

@@ -13,6 +13,16 @@ export interface RunContext {
   report: (changed?: ReportChange) => Promise<void>;
   /** Who acts, for audit lines: "slipway@host (pid N)" or the approving user. */
   actor: string;
+  /** Optional: each step's start, masked output and end, for live terminal progress (--follow). */
+  watch?: StepWatch;
   /** Aborted when the daemon gives up waiting on shutdown: what fails from then on is `interrupted`. */
   signal?: AbortSignal;
+}
+
+/** Follows steps as they run: `label` is "PIPELINE #N STEP NAME", the same as in progress lines. */
+export interface StepWatch {
+  started(label: string): void;
+  /** Output as written to the step's log, secrets already masked. */
+  output(label: string, text: string): void;
+  ended(label: string): void;
 }

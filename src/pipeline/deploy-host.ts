@@ -9,6 +9,7 @@ import type { RunRecorder } from './recorder.ts';
 import { runStep, type StepOutcome } from './step.ts';
 import { formatMs } from './test-stage.ts';
 import * as remote from './remote-commands.ts';
+import { tailLines } from '../state/failure-tail.ts';
 
 /** One host's part of an environment deploy; `staged`/`switched` tell the rollback what to undo. */
 export interface HostDeploy {
@@ -200,7 +201,9 @@ export async function waitHealthy(conn: SshConnection, env: EnvironmentConfig, r
     const res = await remoteExec(conn, check.script, log, { timeoutMs: Math.max(1000, left), stdin: check.stdin });
     if (res.ok) return { ok: true, exitCode: 0 };
     if (Date.now() + hc.intervalMs > deadline) {
-      return { ok: false, ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}), error: `unhealthy after ${attempt} attempts in ${formatMs(hc.timeoutMs)}: ${res.error}` };
+      // The exit code alone says little (curl's 7); the check's own last line says why.
+      const said = tailLines(`${res.stdout ?? ''}\n${res.stderr ?? ''}`, 1)[0];
+      return { ok: false, ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}), error: `unhealthy after ${attempt} attempts in ${formatMs(hc.timeoutMs)}: ${res.error}${said ? `: ${said}` : ''}` };
     }
     await new Promise((r) => setTimeout(r, hc.intervalMs));
   }
@@ -281,16 +284,16 @@ export async function remoteExec(
   script: string,
   log: StepLog,
   opts: { timeoutMs: number; stdin?: Buffer | NodeJS.ReadableStream },
-): Promise<StepOutcome & { stdout?: string }> {
+): Promise<StepOutcome & { stdout?: string; stderr?: string }> {
   const res = await conn.exec(script, {
     timeoutMs: opts.timeoutMs,
     onStdout: (c) => log.output(c, 'stdout'),
     onStderr: (c) => log.output(c, 'stderr'),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });
-  if (res.timedOut) return { ok: false, stdout: res.stdout, error: `timed out after ${formatMs(opts.timeoutMs)}; the command was killed on the host` };
+  if (res.timedOut) return { ok: false, stdout: res.stdout, stderr: res.stderr, error: `timed out after ${formatMs(opts.timeoutMs)}; the command was killed on the host` };
   if (res.code !== 0) {
-    return { ok: false, stdout: res.stdout, ...(res.code !== null ? { exitCode: res.code } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.code}` };
+    return { ok: false, stdout: res.stdout, stderr: res.stderr, ...(res.code !== null ? { exitCode: res.code } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.code}` };
   }
   return { ok: true, exitCode: 0, stdout: res.stdout };
 }

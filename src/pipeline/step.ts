@@ -30,8 +30,10 @@ export async function runStep(
   await rec.save();
   const label = `${rec.run.pipeline} #${rec.run.number} ${name}`;
   ctx.progress(`${label} …`);
+  ctx.watch?.started(label);
   const started = Date.now();
-  const log = await openStepLog(statePaths(rec.stateDir).stepLog(rec.run.pipeline, rec.run.number, step.id), ctx.config.secrets);
+  const watch = ctx.watch;
+  const log = await openStepLog(statePaths(rec.stateDir).stepLog(rec.run.pipeline, rec.run.number, step.id), ctx.config.secrets, watch ? (t) => watch.output(label, t) : undefined);
   let outcome: StepOutcome;
   try {
     outcome = await body(log);
@@ -40,6 +42,7 @@ export async function runStep(
   }
   if (!outcome.ok && outcome.error) log.write(`\nslipway: ${outcome.error}\n`);
   await log.close();
+  ctx.watch?.ended(label);
   step.status = outcome.ok ? 'passed' : 'failed';
   step.finishedAt = rec.now();
   if (outcome.exitCode !== undefined) step.exitCode = outcome.exitCode;

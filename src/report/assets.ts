@@ -33,9 +33,21 @@ td.msg{overflow-wrap:anywhere;min-width:10rem}
 th{font-weight:600;color:var(--muted);font-size:.85rem}
 .status{display:inline-block;white-space:nowrap;padding:0 .5rem;border-radius:1rem;font-weight:600;font-size:.85rem;color:#fff;background:var(--idle)}
 .s-passed,.s-deployed{background:var(--ok)}
-.s-failed,.s-rolled-back{background:var(--bad)}
+.s-failed{background:var(--bad)}
+.s-rolled-back,.t-warn{background:var(--wait)}
+.t-ok{background:var(--ok)}.t-bad{background:var(--bad)}.t-idle{background:var(--idle)}
+.warn{color:var(--wait);font-weight:600}
 .s-waiting{background:var(--wait)}
 .s-running{background:var(--run)}
+.failure{border:2px solid var(--bad)}
+.live-note{border-left:4px solid var(--run);padding:.3rem .6rem;background:var(--panel)}.live-done{border-left-color:var(--idle)}
+pre.live-log:empty{display:none}
+.dora-charts{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}
+.dora-chart{margin:.3rem 0;flex:1 1 14rem;max-width:24rem}
+.dora-chart figcaption{color:var(--muted);font-size:.85rem}
+svg.chart{width:100%;height:2.5rem;display:block}
+td.chart-cell svg.chart{width:8rem;height:1.5rem}
+.chart-bg{fill:var(--panel)}.c-deploy{fill:var(--ok)}.c-lead{fill:var(--run)}.c-run{fill:var(--idle)}
 .waiting{border:2px solid var(--wait);border-radius:6px;padding:.6rem .9rem;margin:.8rem 0;background:var(--panel)}
 .copy{display:inline-block;user-select:all;background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:.1rem .4rem;font-size:1rem}
 .differs{color:var(--bad);font-weight:600}
@@ -51,7 +63,7 @@ nav.filters a[aria-current],nav.pages a[aria-current]{font-weight:700;text-decor
 .stats b{font-size:1.3rem;display:block}
 .timeline{display:grid;grid-template-columns:minmax(6rem,max-content) 1fr max-content;gap:.2rem .6rem;align-items:center;margin:.5rem 0}
 .timeline svg{width:100%;height:.8rem;display:block;background:var(--panel);border-radius:3px}
-.tl-passed,.tl-deployed{fill:var(--ok)}.tl-failed,.tl-rolled-back{fill:var(--bad)}.tl-running{fill:var(--run)}.tl-waiting{fill:var(--wait)}
+.tl-passed,.tl-deployed{fill:var(--ok)}.tl-failed{fill:var(--bad)}.tl-rolled-back{fill:var(--wait)}.tl-running{fill:var(--run)}.tl-waiting{fill:var(--wait)}
 .tl-pending,.tl-skipped{fill:var(--idle)}
 .step{border-top:1px solid var(--line);padding:.3rem 0}
 .step>p{margin:.3rem 0}
@@ -69,7 +81,20 @@ nav.filters a[aria-current],nav.pages a[aria-current]{font-weight:700;text-decor
 .a-bold{font-weight:700}.a-dim{opacity:.7}.a-italic{font-style:italic}.a-u{text-decoration:underline}
 img.badge{vertical-align:middle}
 @media (max-width:40rem){body{padding:.5rem;font-size:14px}th,td{padding:.25rem .3rem}.timeline{grid-template-columns:5rem 1fr max-content}
-.hide-narrow{display:none}}
+.hide-narrow{display:none}
+.table{overflow-x:visible}
+.table table,.table tbody,.table tr,.table td{display:block;width:100%}
+.table thead{display:none}
+.table tr{border:1px solid var(--line);border-radius:6px;margin:.4rem 0;padding:.2rem .5rem;background:var(--bg)}
+.table td{border:0;padding:.1rem 0;display:flow-root;overflow-wrap:anywhere}
+.table td:empty{display:none}
+.table td::before{content:attr(data-label);float:left;width:33%;margin-right:3%;color:var(--muted);font-size:.85rem;overflow-wrap:normal}
+.table td .status{white-space:normal}
+td.msg{min-width:0}
+dl.facts{grid-template-columns:minmax(5rem,35%) 1fr}
+dl.facts dd{min-width:0}
+.timeline>span{min-width:0}
+header.top .refresh{margin-left:0}}
 `;
 
 // Kept small and dependency-free; it reads nothing but the DOM, the clock and the storage of the
@@ -166,7 +191,150 @@ export const APP_JS = `'use strict';
     header.appendChild(label);
     arm(box.checked);
   }
+  // A running run's page served by slipway run: poll the run's statuses and append each running
+  // step's new log bytes (HTTP Range from the byte the page was rendered with), until it ends.
+  // Everything is put in as text nodes: no log byte is ever parsed as HTML.
+  function live() {
+    var note = document.getElementById('live');
+    if (!note || !/^https?:$/.test(location.protocol) || !window.fetch || !window.TextDecoder) return;
+    var runUrl = note.getAttribute('data-run');
+    var logBase = note.getAttribute('data-logs');
+    var busy = false, done = false, timer = null, decoders = {};
+    function badge(el, status) { if (el) { el.textContent = status; el.className = 'status s-' + status; } }
+    function blockOf(id) { return document.getElementById('step-' + id); }
+    function preOf(block) { return block ? block.querySelector('pre.live-log') : null; }
+    function add(stage, step) {
+      var section = document.getElementById('stage-' + stage.name);
+      if (!section) {
+        section = document.createElement('section');
+        section.className = 'card';
+        section.id = 'stage-' + stage.name;
+        var h = document.createElement('h3');
+        h.textContent = stage.name;
+        section.appendChild(h);
+        document.querySelector('main').appendChild(section);
+      }
+      var block = document.createElement('div');
+      block.className = 'step';
+      block.id = 'step-' + step.id;
+      var p = document.createElement('p');
+      var wrap = document.createElement('span');
+      wrap.className = 'step-status';
+      wrap.appendChild(document.createElement('span'));
+      var name = document.createElement('strong');
+      name.textContent = step.name;
+      p.appendChild(wrap);
+      p.appendChild(document.createTextNode(' '));
+      p.appendChild(name);
+      var pre = document.createElement('pre');
+      pre.className = 'live-log';
+      pre.setAttribute('data-step', step.id);
+      pre.setAttribute('data-offset', '0');
+      block.appendChild(p);
+      block.appendChild(pre);
+      section.appendChild(block);
+      return block;
+    }
+    function pull(pre) {
+      var id = pre.getAttribute('data-step');
+      var offset = Number(pre.getAttribute('data-offset')) || 0;
+      return fetch(logBase + encodeURIComponent(id) + '.log', { headers: { Range: 'bytes=' + offset + '-' }, cache: 'no-store' }).then(function (r) {
+        if (r.status !== 206 && r.status !== 200) return;
+        return r.arrayBuffer().then(function (buf) {
+          var bytes = new Uint8Array(buf);
+          if (r.status === 200) bytes = bytes.subarray(offset);
+          var d = decoders[id] || (decoders[id] = new TextDecoder('utf-8'));
+          var text = d.decode(bytes, { stream: true }).replace(/\\x1b\\[[0-?]*[ -\\/]*[@-~]/g, '');
+          pre.setAttribute('data-offset', String(offset + bytes.length));
+          if (text !== '') pre.appendChild(document.createTextNode(text));
+        });
+      });
+    }
+    // The timeline as renderTimeline draws it (src/report/timeline.ts), from the live statuses.
+    function timeline(run) {
+      var box = document.querySelector('.timeline');
+      if (!box) return;
+      var spans = [];
+      run.stages.forEach(function (s) {
+        spans.push({ label: s.name, status: s.status, start: s.startedAt, end: s.finishedAt, indent: false });
+        s.steps.forEach(function (x) { spans.push({ label: x.name, status: x.status, start: x.startedAt, end: x.finishedAt, indent: true }); });
+      });
+      spans = spans.filter(function (s) { return s.start; });
+      var t0 = Date.parse(run.startedAt || (spans[0] && spans[0].start));
+      var t1 = run.finishedAt ? Date.parse(run.finishedAt) : Date.now();
+      if (!(t1 > t0) || spans.length === 0) return;
+      var NS = 'http://www.w3.org/2000/svg';
+      while (box.firstChild) box.removeChild(box.firstChild);
+      spans.forEach(function (s) {
+        var start = Date.parse(s.start);
+        var end = s.end ? Date.parse(s.end) : t1;
+        var x = Math.max(0, Math.min(1000, (start - t0) / (t1 - t0) * 1000));
+        var w = Math.max(2, Math.min(1000 - x, (end - start) / (t1 - t0) * 1000));
+        var label = document.createElement('span');
+        var name = document.createElement(s.indent ? 'span' : 'strong');
+        name.textContent = (s.indent ? '· ' : '') + s.label;
+        label.appendChild(name);
+        var svg = document.createElementNS(NS, 'svg');
+        svg.setAttribute('viewBox', '0 0 1000 10');
+        svg.setAttribute('preserveAspectRatio', 'none');
+        svg.setAttribute('role', 'img');
+        svg.setAttribute('aria-label', s.label + ': ' + s.status);
+        var rect = document.createElementNS(NS, 'rect');
+        rect.setAttribute('class', 'tl-' + s.status);
+        rect.setAttribute('x', x.toFixed(1));
+        rect.setAttribute('y', '0');
+        rect.setAttribute('width', w.toFixed(1));
+        rect.setAttribute('height', '10');
+        svg.appendChild(rect);
+        var took = document.createElement('span');
+        took.className = 'muted';
+        took.textContent = s.end ? seconds(end - start) : s.status;
+        box.appendChild(label);
+        box.appendChild(svg);
+        box.appendChild(took);
+      });
+    }
+    function seconds(ms) {
+      if (ms < 1000) return Math.round(ms) + ' ms';
+      var s = ms / 1000;
+      if (s < 60) return (s < 10 ? s.toFixed(1) : Math.round(s)) + ' s';
+      var m = Math.floor(Math.round(s) / 60);
+      return m < 60 ? m + ' min ' + (Math.round(s) % 60) + ' s' : Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
+    }
+    function tick() {
+      if (busy || done) return;
+      busy = true;
+      fetch(runUrl, { cache: 'no-store' }).then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      }).then(function (run) {
+        note.className = 'live-note live-on';
+        note.textContent = 'Live: this page follows the run as it goes.';
+        badge(document.querySelector('#run-status .status'), run.status);
+        timeline(run);
+        var pulls = [];
+        run.stages.forEach(function (stage) {
+          stage.steps.forEach(function (step) {
+            var block = blockOf(step.id) || add(stage, step);
+            badge(block.querySelector('.step-status > span'), step.status);
+            var pre = preOf(block);
+            if (pre && step.bytes > (Number(pre.getAttribute('data-offset')) || 0)) pulls.push(pull(pre));
+          });
+        });
+        return Promise.all(pulls).then(function () {
+          if (run.status === 'running' || run.status === 'queued') return;
+          done = true;
+          clearInterval(timer);
+          note.className = 'live-note live-done';
+          note.textContent = 'The run has ended: ' + run.status + '. Reload the page for its whole record.';
+        });
+      }).catch(function () { /* no live routes here (a plain static server) or a blip: the snapshot stays */ }).then(function () { busy = false; });
+    }
+    timer = setInterval(tick, 1000);
+    tick();
+  }
   // Restore last: the switch and the relative ages change the layout the position refers to.
+  live();
   ages();
   setInterval(ages, 30000);
   control();

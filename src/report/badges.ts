@@ -1,15 +1,18 @@
 // Shields-style SVG badges: badges/NAME.svg (the last finished run) and badges/NAME/ENV.svg (what
-// the environment runs, red when its newest deploy failed). For a README or a wiki page.
+// the environment runs: green, amber when its newest deploy failed and was rolled back so it runs
+// its previous commit, red when it runs nothing after a failed deploy). For a README or a wiki page.
 
 import { shortId } from './format.ts';
 import type { RenderContext } from './fragments.ts';
 import { lastEnded, SUCCESS } from './summary.ts';
 import type { PipelineModel } from './types.ts';
+import { isChosenRollback } from './health.ts';
 
 const GREEN = '#4c1';
 const RED = '#e05d44';
 const GREY = '#9f9f9f';
 const BLUE = '#007ec6';
+const AMBER = '#dfb317';
 
 /** Verdana 11px averages about 6.5 px a character; wide glyphs count double. */
 function textWidth(s: string): number {
@@ -50,7 +53,9 @@ export function environmentBadge(p: PipelineModel, env: string, ctx: RenderConte
   const state = p.state.environments[env];
   const label = `${p.name} ${env}`;
   const attempt = p.runs.find((r) => r.deploys.some((d) => d.environment === env && d.status !== 'pending' && d.status !== 'untouched'));
-  const failed = attempt?.deploys.some((d) => d.environment === env && (d.status === 'failed' || d.status === 'rolled-back')) === true;
+  const chosen = attempt !== undefined && isChosenRollback(attempt, env);
+  const failed = !chosen && attempt?.deploys.some((d) => d.environment === env && (d.status === 'failed' || d.status === 'rolled-back')) === true;
   if (state === undefined) return badgeSvg(label, failed ? 'deploy failed' : 'not deployed', failed ? RED : GREY, ctx.text);
-  return badgeSvg(label, failed ? `${shortId(state.commit)}, last deploy failed` : shortId(state.commit), failed ? RED : GREEN, ctx.text);
+  // It still runs its recorded commit healthy (the failed deploy was rolled back): amber, not red.
+  return badgeSvg(label, failed ? `${shortId(state.commit)}, last deploy rolled back` : shortId(state.commit), failed ? AMBER : GREEN, ctx.text);
 }

@@ -14,7 +14,8 @@ import type { ReportConfig, RunSummary } from './types.ts';
 
 /** Bump when the pages change shape: the first update after an upgrade then rewrites them all. */
 const REPORT_FORMAT = 2;
-const CACHE_VERSION = 1;
+// 2: run summaries carry their DORA facts.
+const CACHE_VERSION = 2;
 
 export interface PipelineCache {
   state: PipelineState;

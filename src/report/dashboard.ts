@@ -1,6 +1,7 @@
 // index.html: the one page people keep open. Runs waiting for approval first (with the exact
 // command to copy), then every pipeline's last run, then what runs where, then recent runs.
 
+import { renderDoraSummary } from './dora-view.ts';
 import { formatDuration, pagePath, shortId, statusBadge, timeTag } from './format.ts';
 import { approveCallout, hostLink, link, pipelineLink, runDuration, runLink, runsTable, whereTable, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
@@ -58,6 +59,8 @@ export function renderDashboard(model: ReportModel, ctx: RenderContext): string 
       parts.push(`<section class="card" id="where-${ctx.text(p.name)}"><h3>${pipelineLink(0, p.name, ctx)}</h3>\n${whereTable(0, p, ctx)}\n</section>`);
     }
   }
+  const dora = renderDoraSummary(deploying, ctx, (name) => pipelineLink(0, name, ctx));
+  if (dora !== '') parts.push(dora);
   const recent = recentRuns(model);
   if (recent.length > 0) parts.push(`<h2>Recent runs</h2>\n${runsTable(0, recent, ctx, { pipeline: true })}`);
   if (ctx.hostNames.length > 0) {

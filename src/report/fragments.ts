@@ -6,6 +6,9 @@ import { durationBetween, escapeHtml, href, pagePath, shellWord, shortId, status
 import { table } from './layout.ts';
 import { lastDeployOf } from './summary.ts';
 import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
+import { hostOutcomeHealth, isChosenRollback, type Tone } from './health.ts';
+
+const TONE_CLASS: Record<Tone, string> = { ok: 'ok', warn: 'warn', bad: 'differs', idle: 'muted' };
 
 export interface RenderContext {
   text: Text;
@@ -115,10 +118,11 @@ export function whereTable(depth: number, p: PipelineModel, ctx: RenderContext):
       const runs = current === undefined ? '<span class="muted">nothing</span>' : `<code>${text(shortId(current.commit))}</code> <span class="mono hide-narrow">${text(current.release)}</span>`;
       const since = current === undefined ? '' : timeTag(current.deployedAt, text);
       const last = lastDeployOf(p.runs, env.name, host);
+      const verdict = last === undefined ? undefined : hostOutcomeHealth(last.deploy.status, isChosenRollback(last.run, env.name));
       const health =
-        last === undefined
+        last === undefined || verdict === undefined
           ? '<span class="muted">no deploy recorded</span>'
-          : `${last.deploy.status === 'deployed' ? '<span class="ok">healthy</span>' : `<span class="differs">${text(last.deploy.status)}</span>`} in ${runLink(depth, last.run, ctx, `#${last.run.number}`)}`;
+          : `<span class="${TONE_CLASS[verdict.tone]}">${text(verdict.word)}</span> in ${runLink(depth, last.run, ctx, `#${last.run.number}`)}`;
       const drift = hostDrift(envState?.commit, current?.commit);
       const note =
         drift === 'matches'

@@ -1,6 +1,7 @@
 // hosts/HOST.html: per pipeline, what the host runs now and ran before, the release folders on
 // it, and its deploy history (every deploy stage that touched it, newest first).
 
+import { hostOutcomeHealth, isChosenRollback, toneBadge } from './health.ts';
 import type { HostRelease, HostState } from '../state/types.ts';
 import { shortId, statusBadge, timeTag } from './format.ts';
 import { pipelineLink, runLink, type RenderContext } from './fragments.ts';
@@ -68,7 +69,10 @@ ${releases.length === 0 ? '<p class="muted">none recorded</p>' : `<ul>${releases
       pipelineLink(DEPTH, h.run.pipeline, ctx),
       runLink(DEPTH, h.run, ctx, `#${h.run.number}`),
       text(h.environment),
-      statusBadge(h.status, text),
+      (() => {
+        const v = hostOutcomeHealth(h.status, isChosenRollback(h.run, h.environment));
+        return toneBadge(v.word, v.tone, text);
+      })(),
       `<code>${text(shortId(h.run.commit))}</code> ${text(h.run.subject)}`,
       timeTag(h.run.finishedAt ?? h.run.startedAt ?? h.run.createdAt, text),
     ]);

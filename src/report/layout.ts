@@ -4,7 +4,8 @@
 
 import { escapeHtml, href, pagePath } from './format.ts';
 
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'";
+// connect-src 'self': a running run's page follows its logs from the daemon's own server (app.js).
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 export interface PageOptions {
   /** The report's title (already masked and escaped by the caller: it is config, not repo data). */
@@ -48,10 +49,15 @@ ${p.body}
 `;
 }
 
-/** A table that scrolls sideways on a narrow screen instead of squeezing its columns. */
+/**
+ * A table. On a phone (app.css, max-width 40rem) each row becomes a small card of "Header: value"
+ * lines, so no column is pushed off-screen: each cell carries its column's name in data-label.
+ */
 export function table(headers: string[], rows: string[][], opts: { classes?: string[] } = {}): string {
   const cls = (i: number): string => (opts.classes?.[i] ? ` class="${opts.classes[i]}"` : '');
+  // Headers are our own words (HTML at most for emphasis): their text, attribute-escaped.
+  const labels = headers.map((h) => escapeHtml(h.replace(/<[^>]*>/g, '')));
   const head = headers.map((h, i) => `<th${cls(i)}>${h}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`).join('\n');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}${labels[i] ? ` data-label="${labels[i]}"` : ''}>${c}</td>`).join('')}</tr>`).join('\n');
   return `<div class="table"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }

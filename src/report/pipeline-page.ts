@@ -5,6 +5,7 @@
 import type { RunStatus } from '../state/types.ts';
 import { escapeHtml, href, key, pagePath, redactUrl, type RunFilter } from './format.ts';
 import { statsLine } from './dashboard.ts';
+import { renderDora } from './dora-view.ts';
 import { approveCallout, link, runsTable, whereTable, type RenderContext } from './fragments.ts';
 import { renderPage } from './layout.ts';
 import type { PipelineModel, RunSummary } from './types.ts';
@@ -70,7 +71,7 @@ ${statsLine(p)}`;
       const range = runs.length === 0 ? '' : ` <span class="muted">${from}–${from + shown.length - 1} of ${runs.length}, newest first</span>`;
       const body = `${head}
 ${first ? p.runs.filter((r) => r.status === 'waiting').map((r) => approveCallout(DEPTH, r, ctx)).join('\n') : ''}
-${first ? `<h2>What runs where</h2>\n${whereTable(DEPTH, p, ctx)}\n${badges(p, ctx)}` : ''}
+${first ? `<h2>What runs where</h2>\n${whereTable(DEPTH, p, ctx)}\n${badges(p, ctx)}\n${renderDora(p, ctx)}` : ''}
 <h2>${filter === 'all' ? 'Runs' : `Runs: ${text(filter)}`}${range}</h2>
 ${filterNav(p, filter, filters)}
 ${shown.length === 0 ? '<p class="muted">No runs yet.</p>' : runsTable(DEPTH, shown, ctx)}

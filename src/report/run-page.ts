@@ -2,7 +2,7 @@
 // a timeline, every stage and step with its status and timings, and each step's log.
 
 import type { HostOutcome, StageRecord, StepRecord } from '../state/types.ts';
-import { durationBetween, escapeHtml, pagePath, statusBadge, timeTag } from './format.ts';
+import { durationBetween, escapeHtml, href, pagePath, statusBadge, timeTag } from './format.ts';
 import { commitUrl } from './forge.ts';
 import { approveCallout, hostLink, link, runDuration, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
@@ -10,6 +10,24 @@ import { renderStepLog } from './log-view.ts';
 import { summarizeRun } from './summary.ts';
 import { renderTimeline } from './timeline.ts';
 import type { RunDetail } from './types.ts';
+import { failedStep, logPathOf, tailLines } from '../state/failure-tail.ts';
+
+/** At the top of a failed run: which step failed, what it said last, where its whole log is. */
+function failureCallout(detail: RunDetail, ctx: RenderContext): string {
+  const { text } = ctx;
+  const { run } = detail;
+  if (run.status !== 'failed' && run.status !== 'interrupted') return '';
+  const step = failedStep(run);
+  if (!step) return '';
+  const log = detail.logs.get(step.id);
+  const lines = log ? tailLines(log.text) : [];
+  return `<section class="card failure" id="failure">
+<h2>Failed at <a href="#step-${text(step.id)}">${text(step.name)}</a></h2>
+${step.error === undefined ? '' : `<p class="error">${text(step.error)}</p>`}
+${lines.length === 0 ? '<p class="muted">The step printed nothing.</p>' : `<p class="muted">Its last ${lines.length === 1 ? 'line' : `${lines.length} lines`}:</p>\n<pre class="tail">${text(lines.join('\n'))}</pre>`}
+<p class="muted">Whole log: <span class="mono">${text(logPathOf(run, step.id))}</span> in the state folder.</p>
+</section>`;
+}
 
 const DEPTH = 2;
 
@@ -18,8 +36,29 @@ function facts(pairs: Array<[string, string]>): string {
   return `<dl class="facts">${items.join('')}</dl>`;
 }
 
+/** A run that may still change: its page carries what app.js needs to follow it live. */
+function isLive(detail: RunDetail): boolean {
+  return detail.run.status === 'running' || detail.run.status === 'queued';
+}
+
+/**
+ * Where app.js reads the run live (the daemon's /live/ routes) and what it says meanwhile. From
+ * disk, or from a server without those routes, the text stays: the page is a snapshot.
+ */
+function liveNote(detail: RunDetail, ctx: RenderContext): string {
+  const { run } = detail;
+  const at = escapeHtml(href(DEPTH, 'live', 'runs', run.pipeline, `${run.number}.json`));
+  const logs = escapeHtml(href(DEPTH, 'live', 'logs', run.pipeline, String(run.number), ''));
+  return `<p class="live-note" id="live" data-run="${at}" data-logs="${logs}">This run is still going. This page is a snapshot of ${timeTag(ctx.now.toISOString(), ctx.text)}: served by <code>slipway run</code> it follows the logs live; opened from disk it stays as it is (reload it to see more).</p>`;
+}
+
 function stepBlock(detail: RunDetail, step: StepRecord, ctx: RenderContext): string {
   const { text } = ctx;
+  const log = detail.logs.get(step.id);
+  // The live log continues where the rendered one ends (its byte size when the page was made).
+  const live = isLive(detail) && (step.status === 'running' || step.status === 'pending')
+    ? `\n<pre class="live-log" data-step="${text(step.id)}" data-offset="${log?.size ?? 0}"></pre>`
+    : '';
   const meta = [
     step.host === undefined ? '' : `on ${hostLink(DEPTH, step.host, ctx)}`,
     step.exitCode === undefined ? '' : `exit code ${step.exitCode}`,
@@ -29,9 +68,9 @@ function stepBlock(detail: RunDetail, step: StepRecord, ctx: RenderContext): str
   // Shown for people; the path is relative to the state folder, wherever that is.
   const where = `logs/${detail.run.pipeline}/${detail.run.number}/${step.id}.log`;
   return `<div class="step" id="step-${text(step.id)}">
-<p>${statusBadge(step.status, text)} <strong>${text(step.name)}</strong> <span class="muted">${meta.join(' · ')}</span></p>
+<p><span class="step-status">${statusBadge(step.status, text)}</span> <strong>${text(step.name)}</strong> <span class="muted">${meta.join(' · ')}</span></p>
 ${step.error === undefined ? '' : `<p class="error">${text(step.error)}</p>`}
-${renderStepLog(step, detail.logs.get(step.id), ctx, where)}
+${renderStepLog(step, log, ctx, where)}${live}
 </div>`;
 }
 
@@ -69,8 +108,9 @@ export function renderRunPage(detail: RunDetail, ctx: RenderContext): string {
   const url = repo === undefined ? undefined : commitUrl(repo, c.id);
   const commitCell = `<code>${text(c.id)}</code>${url === undefined ? '' : ` <a href="${escapeHtml(url)}" rel="noreferrer noopener">view on the forge</a>`}`;
   const timeline = renderTimeline(run, ctx);
-  const body = `${run.status === 'waiting' ? approveCallout(DEPTH, summarizeRun(run), ctx) : ''}
-<p>${statusBadge(run.status, text)}${run.error === undefined ? '' : ` <span class="error">${text(run.error)}</span>`}</p>
+  const body = `${run.status === 'waiting' ? approveCallout(DEPTH, summarizeRun(run), ctx) : ''}${failureCallout(detail, ctx)}
+${isLive(detail) ? liveNote(detail, ctx) : ''}
+<p><span id="run-status">${statusBadge(run.status, text)}</span>${run.error === undefined ? '' : ` <span class="error">${text(run.error)}</span>`}</p>
 ${facts([
   ['Commit', commitCell],
   ['Branch', `<code>${text(run.branch)}</code>`],

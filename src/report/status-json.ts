@@ -1,6 +1,7 @@
 // status.json beside the pages: the dashboard as data, for scripts and other dashboards.
 // Its shape is versioned; paths in it are relative to the report folder.
 
+import { doraJson, pipelineDora } from './dora-view.ts';
 import { key, maskSecrets, pagePath, redactUrl } from './format.ts';
 import { approveCommand, hostDrift, type RenderContext } from './fragments.ts';
 import { historyStats, lastDeployOf } from './summary.ts';
@@ -35,6 +36,7 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
     successRate: stats.successRate ?? null,
     medianDurationMs: stats.medianMs ?? null,
     statsOver: stats.counted,
+    dora: doraJson(pipelineDora(p, ctx.now)),
     waiting: p.runs.filter((r) => r.status === 'waiting').map((r) => ({ run: r.number, environment: r.waitingAt ?? null, command: approveCommand(r) })),
     environments: p.environments.map((e) => {
       const desired = p.state.environments[e.name];

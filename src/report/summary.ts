@@ -2,6 +2,7 @@
 
 import type { RunRecord } from '../state/types.ts';
 import type { DeploySummary, RunSummary } from './types.ts';
+import { doraFacts } from './dora.ts';
 
 export function firstLine(message: string): string {
   return message.split('\n', 1)[0]?.trim() ?? '';
@@ -32,6 +33,8 @@ export function summarizeRun(run: RunRecord): RunSummary {
   const waiting = run.stages.find((st) => st.status === 'waiting')?.environment;
   if (waiting !== undefined) s.waitingAt = waiting;
   if (run.error !== undefined) s.error = run.error;
+  const dora = doraFacts(run);
+  if (dora.length > 0) s.dora = dora;
   return s;
 }
 

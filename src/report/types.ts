@@ -6,6 +6,7 @@
 
 import type { HostState, PipelineState, RunRecord, RunStatus } from '../state/types.ts';
 import type { StepLogText } from '../state/step-log.ts';
+import type { DoraEvent } from './dora.ts';
 
 export interface ReportEnvironment {
   name: string;
@@ -49,6 +50,8 @@ export interface RunSummary {
   waitingAt?: string;
   deploys: DeploySummary[];
   error?: string;
+  /** Its deploy and rollback stages, for the DORA numbers (src/report/dora.ts). */
+  dora?: DoraEvent[];
 }
 
 export interface PipelineModel extends ReportPipelineConfig {

@@ -120,7 +120,8 @@ environments:
     { name: 'run-failed', path: 'runs/app/2.html', expect: [/app #2/, /break the tests/, /FAIL expected <b>2<\/b> got 3/, /Show \d+ earlier lines/, /Timeline/] },
     { name: 'run-evil', path: 'runs/app/1.html', expect: [/app #1/, /body: <b>bold\?<\/b>/, /<script>alert\(2\)<\/script>/, /slipway approve app 1/, /deploy:staging/] },
     { name: 'host', path: 'hosts/web1.html', expect: [/host web1/, /Current/, /Deploy history/, /staging/] },
-    { name: 'pipeline', path: 'pipelines/app/index.html', expect: [/0%\nsuccess over the last 1/, /2\nruns/, /failed \(1\)/, /waiting \(1\)/] },
+    { name: 'pipeline', path: 'pipelines/app/index.html', expect: [/0%\nsuccess over the last 1/, /2\nruns/, /failed \(1\)/, /waiting \(1\)/, /Delivery \(DORA\)/] },
+    { name: 'pipeline-failed', path: 'pipelines/app/failed.html', expect: [/Runs: failed/, /break the tests/] },
   ];
 
   for (const size of SIZES) {
@@ -140,6 +141,9 @@ environments:
             assert.equal(await w.page.locator('img[src="x"], script:not([src])').count(), 0, 'no injected element');
             assert.deepEqual(w.dialogs, [], `${scheme} ${spec.path}: a dialog opened`);
             assert.deepEqual(w.problems, [], `${scheme} ${spec.path}`);
+            // A phone never scrolls sideways: tables reflow into rows, long names wrap.
+            const scrollWidth = await w.page.evaluate<number>('document.scrollingElement.scrollWidth');
+            assert.ok(scrollWidth <= size.width, `${scheme} ${spec.path}: ${scrollWidth} px wide at ${size.width} px`);
             if (scheme === 'http') await w.page.screenshot({ path: join(ARTIFACTS, `${spec.name}-${size.width}x${size.height}.png`), fullPage: true });
             await w.page.close();
           }

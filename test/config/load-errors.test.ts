@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError, MissingConfigFolder } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { writeTempConfig } from './config-folder.ts';
 
@@ -33,6 +33,11 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: 'report.url that is not a URL',
+    files: { 'config/slipway.yaml': 'report: { url: ci.example.com/slipway }\n' },
+    expected: ['config/slipway.yaml:1:16: report.url: expected an http:// or https:// URL, got string "ci.example.com/slipway"; the address people open the report at, like https://ci.example.com/slipway/'],
+  },
+  {
     name: 'unknown key with a near miss',
     files: { 'config/slipway.yaml': 'conncurrency: 3\n' },
     expected: ['config/slipway.yaml:1:1: conncurrency: unknown key; did you mean "concurrency"?'],
@@ -40,7 +45,7 @@ const cases: Case[] = [
   {
     name: 'unknown key without a near miss',
     files: { 'config/slipway.yaml': 'report: { title: x, colour: red }\n' },
-    expected: ['config/slipway.yaml:1:21: report.colour: unknown key; expected one of: title'],
+    expected: ['config/slipway.yaml:1:21: report.colour: unknown key; expected one of: title, url'],
   },
   {
     name: 'wrong type: a quoted number',
@@ -231,8 +236,8 @@ test('config error: a missing config folder', async () => {
   const folder = await writeTempConfig({});
   try {
     await assert.rejects(loadConfig('nowhere', { env: { HOME: folder.home }, cwd: folder.root }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.message, 'nowhere:1:1: config folder not found; create one with "slipway init nowhere" or pass --config DIR');
+      assert.ok(error instanceof MissingConfigFolder);
+      assert.equal(error.message, 'no config folder at "nowhere"; create one with "slipway init nowhere", or pass --config DIR (or set $SLIPWAY_CONFIG)');
       return true;
     });
   } finally {

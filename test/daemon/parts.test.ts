@@ -81,9 +81,18 @@ test('notification events: failure, recovery after a failure, deployed, waiting'
   const payload = buildPayload('failure', {
     version: 1, pipeline: 'app', number: 7, status: 'failed', branch: 'main', trigger: 'poll', createdAt: '', stages: [],
     commit: { id: 'abcdef0123456789', message: 'fix tok-123\nbody', author: { name: 'A', email: 'a@x' }, time: '' }, error: 'tests failed with tok-123',
-  }, { secrets: ['tok-123'], reportUrl: 'http://127.0.0.1:8080' });
-  assert.equal(payload.text, 'FAILED: app #7 (abcdef0 fix ***): tests failed with *** http://127.0.0.1:8080/');
+  }, {
+    secrets: ['tok-123'],
+    reportUrl: 'https://ci.example.com/slip/',
+    failure: { step: { id: 'test-1', name: 'npm test', error: 'exited with code 1' }, logPath: 'logs/app/7/test-1.log', lines: ['expected 1', 'got 2 tok-123'] },
+  });
+  // The link is the run page under report.url; the failed step's tail rides along, masked.
+  assert.equal(payload.text, 'FAILED: app #7 (abcdef0 fix ***): tests failed with *** https://ci.example.com/slip/runs/app/7.html\nnpm test: last lines of logs/app/7/test-1.log:\n```\nexpected 1\ngot 2 ***\n```');
+  assert.equal(payload.url, 'https://ci.example.com/slip/runs/app/7.html');
+  assert.deepEqual(payload.failedStep, { name: 'npm test', error: 'exited with code 1', log: 'logs/app/7/test-1.log', tail: ['expected 1', 'got 2 ***'] });
   assert.ok(!JSON.stringify(payload).includes('tok-123'));
+  // No tail for other events.
+  assert.equal(buildPayload('deployed', { ...payloadRun(), status: 'deployed' }, { secrets: [] }).failedStep, undefined);
 });
 
 test('log lines: journald priority prefixes, level filter, masked secrets, one prefix per line', () => {
@@ -131,3 +140,10 @@ test('scripts/install.sh --dry-run says what it would do and changes nothing', a
   const bad = await run('sh', [join(root, 'scripts/install.sh'), '--bogus']).catch((e: { code: number }) => e);
   assert.equal((bad as { code: number }).code, 2);
 });
+
+function payloadRun(): RunRecord {
+  return {
+    version: 1, pipeline: 'app', number: 8, status: 'failed', branch: 'main', trigger: 'poll', createdAt: '', stages: [],
+    commit: { id: 'abcdef0123456789', message: 'm', author: { name: 'A', email: 'a@x' }, time: '' },
+  };
+}

@@ -2,7 +2,7 @@
 // process, real OpenSSH sshd hosts on 127.0.0.1, a real app started by the deploy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readlink, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,25 @@ test('once tests the branch head and deploys it to both environments', async () 
   assert.equal(live.code, 0, live.stderr);
   assert.match(live.stdout, new RegExp(`web1 127\\.0\\.0\\.1: ${repo.head.slice(0, 7)} \\d{14}-${repo.head.slice(0, 7)}\\n`));
   assert.doesNotMatch(live.stdout, /differs|live:/);
+  assert.match(status.stdout, /since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(just now\)/, 'human times');
+});
+
+test('status --live exits 1 when a host runs another commit than its environment (for monitoring)', async () => {
+  const current = join(paths().web2, 'current');
+  const was = await readlink(current);
+  await symlink('releases/elsewhere', `${current}.tmp`);
+  await rename(`${current}.tmp`, current);
+  try {
+    const live = await runSlipway(['status', '--live', '--config', configDir]);
+    assert.equal(live.code, 1, live.stdout + live.stderr);
+    assert.match(live.stdout, /web2 127\.0\.0\.1: .*\(differs from the environment\)/);
+    const json = await runSlipway(['status', '--live', '--json', '--config', configDir]);
+    assert.equal(json.code, 1);
+  } finally {
+    await symlink(was, `${current}.tmp`);
+    await rename(`${current}.tmp`, current);
+  }
+  assert.equal((await runSlipway(['status', '--live', '--config', configDir])).code, 0);
 });
 
 test('a second once with no new commit does nothing and says so', async () => {
@@ -121,13 +140,23 @@ test('a second once with no new commit does nothing and says so', async () => {
 test('a commit whose tests fail deploys nothing and exits 1', async () => {
   const good = repo.head;
   const bad = await repo.commit({ 'test.sh': { mode: 0o755, content: '#!/bin/sh\necho "assertion failed: 2 != 3"\nexit 3\n' } }, 'break the tests');
-  const r = await once();
+  const r = await runSlipway(['once', '--follow', '--config', configDir]);
+  // --follow without a terminal: the step's output as plain lines, prefixed with the step.
+  assert.match(r.stdout, /\napp #2 \.\/test\.sh \| assertion failed: 2 != 3\n/);
+  assert.doesNotMatch(r.stdout + r.stderr, /\r/, 'no carriage returns off a terminal');
   assert.equal(r.code, 1);
   const run = await readJson(join(stateDir, 'runs', 'app', '2.json'));
   assert.equal(run.status, 'failed');
   assert.equal(run.commit.id, bad);
   assert.equal(run.stages.length, 1);
   assert.match(await readFile(join(stateDir, 'logs', 'app', '2', 'test-1.log'), 'utf8'), /assertion failed: 2 != 3/);
+  // The terminal shows where it failed, what the step printed last and where its whole log is,
+  // then where the run page is; the run page opens on the same tail.
+  assert.match(r.stderr, /app #2: \.\/test\.sh failed: exited with code 3\n  last 3 lines of its output:\n  \| \$ \.\/test\.sh\n  \| assertion failed: 2 != 3\n  \| slipway: exited with code 3\n  whole log: .*logs\/app\/2\/test-1\.log$/);
+  assert.match(r.stdout, /app #2: failed \(tests failed\)\n  run page: .*www\/runs\/app\/2\.html$/);
+  const page = await readFile(join(stateDir, 'www', 'runs', 'app', '2.html'), 'utf8');
+  assert.match(page, /<section class="card failure" id="failure">\n<h2>Failed at <a href="#step-test-1">\.\/test\.sh<\/a><\/h2>[^]*<pre class="tail">\$ \.\/test\.sh\nassertion failed: 2 != 3\nslipway: exited with code 3<\/pre>\n<p class="muted">Whole log: <span class="mono">logs\/app\/2\/test-1\.log<\/span>/);
+  assert.ok(page.indexOf('id="failure"') < page.indexOf('<h2>Commit message</h2>'), 'the failure comes first');
   assert.equal(await appHealth(ports.web1), good);
   assert.equal(await appHealth(ports.web2), good);
 });
@@ -154,6 +183,8 @@ test('a failing health check rolls the environment back to the release it ran', 
   const run = await readJson(join(stateDir, 'runs', 'app', '4.json'));
   assert.equal(run.status, 'failed');
   assert.match(run.error, /deploy to staging failed and was rolled back/);
+  // Not just curl's or node's exit code: the check's own last words.
+  assert.match(run.error, /health check: unhealthy after \d+ attempts in 6s: exited with code 1: TypeError: fetch failed/);
   assert.equal(await readlink(join(paths().web1, 'current')), goodLink);
   assert.equal(await appHealth(ports.web1), good, 'the old app answers again');
   const releases = await readdir(join(paths().web1, 'releases'));

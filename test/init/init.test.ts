@@ -72,7 +72,8 @@ test('init writes the starter folder, with schema lines and the next three steps
     const res = await runSlipway(['init'], { cwd, env: { HOME: home } });
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.stderr, '');
-    assert.deepEqual(await listFiles(join(cwd, 'config')), STARTER);
+    // slipway is not installed under this cwd: the schemas are copied beside the config.
+    assert.deepEqual(await listFiles(join(cwd, 'config')), [...STARTER, 'schema/hosts.schema.json', 'schema/pipeline.schema.json', 'schema/slipway.schema.json'].sort());
     for (const file of STARTER) assert.match(res.stdout, new RegExp(`^wrote config/${file.replace('.', '\\.')}$`, 'm'));
     assert.match(res.stdout, /^Next:\n {2}1\. .*\n.*\n {2}2\. .*\n.*\n.*\n {2}3\. Check and try it: slipway validate, then slipway plan and slipway once\.$/m);
 
@@ -87,7 +88,7 @@ test('init writes the starter folder, with schema lines and the next three steps
       const m = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
       assert.ok(m, `${file} starts with ${first}`);
       const ref = m[1] ?? '';
-      assert.ok(ref.endsWith(`/schema/${schemaFile}`), `${file} points at ${ref}`);
+      assert.equal(ref, `${file.includes('/') ? '../' : ''}schema/${schemaFile}`, `${file} points at ${ref}`);
       const target = isAbsolute(ref) ? ref : resolve(dirname(path), ref);
       assert.ok(existsSync(target), `${file}: ${target} does not exist`);
     }
@@ -143,7 +144,7 @@ test('init never overwrites: one existing file and nothing is written at all', a
     const before = await Promise.all(STARTER.map((f) => readFile(join(other, f), 'utf8')));
     const again = await runSlipway(['init', 'other'], { cwd, env: { HOME: home } });
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /^slipway init: other\/slipway\.yaml, other\/hosts\.yaml, other\/pipelines\/example\.yaml, other\/\.gitignore already exist;/);
+    assert.match(again.stderr, /^slipway init: other\/slipway\.yaml, other\/hosts\.yaml, other\/pipelines\/example\.yaml, other\/\.gitignore, other\/schema\/slipway\.schema\.json, other\/schema\/hosts\.schema\.json, other\/schema\/pipeline\.schema\.json already exist;/);
     assert.deepEqual(await Promise.all(STARTER.map((f) => readFile(join(other, f), 'utf8'))), before);
   });
 });

@@ -20,7 +20,7 @@ async function npm(args: string[], cwd: string): Promise<string> {
   return String(res.stdout);
 }
 
-test('npm pack → npm install <tarball> → slipway --version, init, validate', { timeout: 600_000 }, async () => {
+test('npm pack → npm install <tarball> (in a project, and globally) → slipway --version, init, validate', { timeout: 600_000 }, async () => {
   assert.ok(existsSync(join(ROOT, 'dist', 'cli.js')), 'dist/ is not built: run npm run build first');
   const work = await mkdtemp(join(tmpdir(), 'slipway-pack-'));
   try {
@@ -28,7 +28,7 @@ test('npm pack → npm install <tarball> → slipway --version, init, validate',
     const entry = packed[0];
     assert.ok(entry, 'npm pack printed no package');
     const shipped = entry.files.map((f) => f.path);
-    for (const must of ['package.json', 'README.md', 'bin/slipway.js', 'dist/cli.js', 'dist/commands/init.js', 'schema/slipway.schema.json', 'schema/hosts.schema.json', 'schema/pipeline.schema.json']) {
+    for (const must of ['package.json', 'README.md', 'bin/slipway.js', 'dist/cli.js', 'dist/commands/init.js', 'schema/slipway.schema.json', 'schema/hosts.schema.json', 'schema/pipeline.schema.json', 'docs/configuration.md', 'docs/webhooks.md', 'docs/troubleshooting.md']) {
       assert.ok(shipped.includes(must), `${must} is not in the package (package.json "files")`);
     }
     assert.deepEqual(shipped.filter((p) => /^(src|test|bench|scripts)\//.test(p)), [], 'sources or tests are shipped');
@@ -67,6 +67,28 @@ test('npm pack → npm install <tarball> → slipway --version, init, validate',
     const starter = await slipway(['validate']);
     assert.equal(starter.exitCode, 0, String(starter.stderr));
     assert.equal(String(starter.stdout).split('\n')[0], 'config OK: 1 pipeline, 2 hosts');
+
+    // As people install CLIs: globally (here into a temp prefix), then used in a folder that has
+    // nothing to do with the clone or a project. init copies the schemas beside the config, so
+    // the $schema lines resolve there (and in every clone of that config repo).
+    const prefix = join(work, 'global');
+    await npm(['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', join(work, entry.filename)], work);
+    const elsewhere = join(work, 'ops', 'deploys');
+    await mkdir(elsewhere, { recursive: true });
+    const global = (args: string[]) => execa(join(prefix, 'bin', 'slipway'), args, { cwd: elsewhere, reject: false, env: { HOME: home, NO_COLOR: '1', PATH: process.env.PATH ?? '' } });
+    const globalInit = await global(['init']);
+    assert.equal(globalInit.exitCode, 0, String(globalInit.stderr));
+    for (const [file, schema] of [['slipway.yaml', 'schema/slipway.schema.json'], ['hosts.yaml', 'schema/hosts.schema.json'], ['pipelines/example.yaml', '../schema/pipeline.schema.json']] as const) {
+      const line = (await readFile(join(elsewhere, 'config', file), 'utf8')).split('\n', 1)[0] ?? '';
+      assert.equal(line, `# yaml-language-server: $schema=${schema}`, file);
+      const target = resolve(dirname(join(elsewhere, 'config', file)), schema);
+      const parsed = JSON.parse(await readFile(target, 'utf8')) as { $schema?: string };
+      assert.ok(parsed.$schema, `${target} is a JSON Schema`);
+    }
+    const globalValidate = await global(['validate']);
+    assert.equal(globalValidate.exitCode, 0, String(globalValidate.stderr));
+    assert.equal(String(globalValidate.stdout).split('\n')[0], 'config OK: 1 pipeline, 2 hosts');
+    assert.ok(existsSync(join(prefix, 'lib', 'node_modules', 'slipway', 'docs', 'webhooks.md')), 'docs/ shipped');
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -57,7 +57,7 @@ describe('renderReport', () => {
     // Absolute text (true however long the page stays unrewritten); app.js makes it relative.
     assert.match(index, /<time class="t" datetime="2024-05-01T10:00:02.000Z" title="2024-05-01T10:00:02.000Z">2024-05-01 10:00 UTC<\/time>/);
     assert.match(index, /3 min 20 s/);
-    assert.match(index, /<td><a href="hosts\/web1.html">web1<\/a><\/td><td><code>0123456<\/code> <span class="mono hide-narrow">20240501100100-0123456<\/span><\/td><td><time class="t" datetime="2024-05-01T10:03:00.000Z"[^>]*>2024-05-01 10:03 UTC<\/time><\/td><td><span class="ok">healthy<\/span> in <a href="runs\/app\/3.html">#3<\/a><\/td><td><span class="ok">matches<\/span><\/td>/);
+    assert.match(index, /<td[^>]*><a href="hosts\/web1.html">web1<\/a><\/td><td[^>]*><code>0123456<\/code> <span class="mono hide-narrow">20240501100100-0123456<\/span><\/td><td[^>]*><time class="t" datetime="2024-05-01T10:03:00.000Z"[^>]*>2024-05-01 10:03 UTC<\/time><\/td><td[^>]*><span class="ok">healthy<\/span> in <a href="runs\/app\/3.html">#3<\/a><\/td><td[^>]*><span class="ok">matches<\/span><\/td>/);
     assertLinksResolve(files);
   });
 
@@ -66,7 +66,7 @@ describe('renderReport', () => {
     for (const [page, html] of files) {
       if (!page.endsWith('.html')) continue;
       assert.ok(html.startsWith('<!DOCTYPE html>'), page);
-      assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">`), page);
+      assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'">`), page);
       assert.ok(html.includes('<meta name="viewport" content="width=device-width, initial-scale=1">'), page);
       const depth = page.split('/').length - 1;
       const scripts = [...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]);
@@ -177,7 +177,7 @@ describe('renderReport', () => {
     p.runs = [];
     p.state = { version: 1, pipeline: 'app', nextRunNumber: 1, environments: {} };
     const files = renderReport(input);
-    assert.match(files.get('index.html') ?? '', /no runs yet<\/span><\/td><td><\/td><td class="msg"><span class="muted">first poll runs the head of <code>main<\/code>/);
+    assert.match(files.get('index.html') ?? '', /no runs yet<\/span><\/td><td[^>]*><\/td><td class="msg"[^>]*><span class="muted">first poll runs the head of <code>main<\/code>/);
     assert.match(files.get('pipelines/app/index.html') ?? '', /No runs yet/);
     assert.match(files.get('hosts/web1.html') ?? '', /Nothing deployed here yet/);
     assertLinksResolve(files);
