@@ -152,10 +152,11 @@ test('a commit whose tests fail deploys nothing and exits 1', async () => {
   assert.match(await readFile(join(stateDir, 'logs', 'app', '2', 'test-1.log'), 'utf8'), /assertion failed: 2 != 3/);
   // The terminal shows where it failed, what the step printed last and where its whole log is,
   // then where the run page is; the run page opens on the same tail.
-  assert.match(r.stderr, /app #2: \.\/test\.sh failed: exited with code 3\n  last 3 lines of its output:\n  \| \$ \.\/test\.sh\n  \| assertion failed: 2 != 3\n  \| slipway: exited with code 3\n  whole log: .*logs\/app\/2\/test-1\.log$/);
+  // (With bwrap the log opens with the sandbox it ran in: worth seeing when a test fails there.)
+  assert.match(r.stderr, /app #2: \.\/test\.sh failed: exited with code 3\n  last [34] lines of its output:\n(?:  \| sandbox: .*\n)?  \| \$ \.\/test\.sh\n  \| assertion failed: 2 != 3\n  \| slipway: exited with code 3\n  whole log: .*logs\/app\/2\/test-1\.log$/);
   assert.match(r.stdout, /app #2: failed \(tests failed\)\n  run page: .*www\/runs\/app\/2\.html$/);
   const page = await readFile(join(stateDir, 'www', 'runs', 'app', '2.html'), 'utf8');
-  assert.match(page, /<section class="card failure" id="failure">\n<h2>Failed at <a href="#step-test-1">\.\/test\.sh<\/a><\/h2>[^]*<pre class="tail">\$ \.\/test\.sh\nassertion failed: 2 != 3\nslipway: exited with code 3<\/pre>\n<p class="muted">Whole log: <span class="mono">logs\/app\/2\/test-1\.log<\/span>/);
+  assert.match(page, /<section class="card failure" id="failure">\n<h2>Failed at <a href="#step-test-1">\.\/test\.sh<\/a><\/h2>[^]*<pre class="tail">(?:sandbox: .*\n)?\$ \.\/test\.sh\nassertion failed: 2 != 3\nslipway: exited with code 3<\/pre>\n<p class="muted">Whole log: <span class="mono">logs\/app\/2\/test-1\.log<\/span>/);
   assert.ok(page.indexOf('id="failure"') < page.indexOf('<h2>Commit message</h2>'), 'the failure comes first');
   assert.equal(await appHealth(ports.web1), good);
   assert.equal(await appHealth(ports.web2), good);
