@@ -134,7 +134,7 @@ function lookup(pack: Pack, want: Buffer): number | null {
   return null;
 }
 
-function applyDelta(base: Buffer, delta: Buffer): Buffer {
+export function applyDelta(base: Buffer, delta: Buffer): Buffer {
   let pos = 0;
   const varint = (): number => {
     let value = 0;

@@ -14,7 +14,7 @@ export interface RemoteSpec {
 }
 
 /** A socket that stays silent this long is a dead remote, not a slow one. */
-const IDLE_TIMEOUT_MS = 60_000;
+export const IDLE_TIMEOUT_MS = 60_000;
 
 // Keep-alive agents: a poller asks the same hosts again and again, and reusing the connection
 // skips the TCP (and TLS) handshake. Idle sockets do not keep the process alive.
@@ -22,6 +22,11 @@ const agents = {
   'http:': new HttpAgent({ keepAlive: true, maxSockets: 8, timeout: IDLE_TIMEOUT_MS }),
   'https:': new HttpsAgent({ keepAlive: true, maxSockets: 8, timeout: IDLE_TIMEOUT_MS }),
 };
+
+/** The shared keep-alive agent for a URL's protocol. */
+export function httpAgent(protocol: string): HttpAgent {
+  return protocol === 'https:' ? agents['https:'] : agents['http:'];
+}
 
 /** isomorphic-git's Node client with keep-alive and an idle timeout (it has neither by default). */
 export const httpClient: HttpClient = {
