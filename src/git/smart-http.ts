@@ -88,7 +88,7 @@ export const FLUSH = Buffer.from('0000', 'latin1');
 
 /** Yields each pkt-line's payload (null for a flush, delim or response-end packet). */
 export async function* readPktLines(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer | null> {
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   for await (const chunk of stream) {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     let pos = 0;
