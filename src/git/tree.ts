@@ -6,6 +6,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readObject } from 'isomorphic-git';
 import { GitError } from '../errors.ts';
+import { readingMirror } from './mirror-lease.ts';
 import { openPacks, type GitObject } from './pack-reader.ts';
 import { createRepoFs } from './repo-fs.ts';
 
@@ -29,7 +30,12 @@ const WRITE_CONCURRENCY = 8;
  * symlinks stay symlinks, submodules are skipped. Hostile names ('..', '/', '.git', duplicates)
  * are refused with a GitError before anything is written.
  */
-export async function writeTree(opts: { gitdir: string; sha: string; dir: string }): Promise<{ files: number }> {
+export function writeTree(opts: { gitdir: string; sha: string; dir: string }): Promise<{ files: number }> {
+  // Compaction must not remove a pack while this reads it.
+  return readingMirror(opts.gitdir, () => writeTreeNow(opts));
+}
+
+async function writeTreeNow(opts: { gitdir: string; sha: string; dir: string }): Promise<{ files: number }> {
   const { gitdir, sha, dir } = opts;
   const read = await objectReader(gitdir);
   let plan: TreePlan;
