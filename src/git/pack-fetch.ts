@@ -8,37 +8,7 @@ import { GitError } from '../errors.ts';
 import { indexPack } from './pack-index.ts';
 import type { RemoteSpec } from './remote.ts';
 import { FLUSH, pktLine, readPktLines, smartRequest } from './smart-http.ts';
-
-export interface Advertisement {
-  refs: Map<string, string>;
-  caps: Set<string>;
-}
-
-/** The remote's refs and capabilities (protocol v1 advertisement of git-upload-pack). */
-export async function readAdvertisement(remote: RemoteSpec): Promise<Advertisement> {
-  const res = await smartRequest({ remote, path: '/info/refs?service=git-upload-pack', method: 'GET' });
-  if (!String(res.headers['content-type'] ?? '').startsWith('application/x-git-upload-pack-advertisement')) {
-    res.resume();
-    throw Object.assign(new Error('not a smart-HTTP remote'), { code: 'SmartHttpError' });
-  }
-  const refs = new Map<string, string>();
-  const caps = new Set<string>();
-  let first = true;
-  for await (const line of readPktLines(res)) {
-    if (line === null) continue;
-    let text = line.toString('utf8').replace(/\n$/, '');
-    if (text.startsWith('# service=')) continue;
-    const nul = text.indexOf('\0');
-    if (nul >= 0) {
-      if (first) for (const cap of text.slice(nul + 1).split(' ')) if (cap) caps.add(cap);
-      text = text.slice(0, nul);
-    }
-    first = false;
-    const [oid, name] = text.split(' ');
-    if (oid && name && /^[0-9a-f]{40}$/.test(oid)) refs.set(name, oid);
-  }
-  return { refs, caps };
-}
+export { readAdvertisement } from './remote-refs.ts';
 
 /**
  * Fetches what `want` needs beyond `have` into gitdir/objects/pack as pack-<sha>.pack + .idx.

@@ -1,9 +1,36 @@
-// Smart-HTTP requests made by slipway itself, for the one exchange where isomorphic-git costs too
-// much: its fetch collects the whole pack in one Buffer and indexes it in memory (about 5x the
-// pack in RSS: 546 MB for a 96 MB pack). Here the response is a stream the caller writes to disk.
+// Smart-HTTP requests (git's own protocol, no library): isomorphic-git's fetch collected the whole
+// pack in one Buffer and indexed it in memory (about 5x the pack in RSS: 546 MB for a 96 MB pack)
+// and its import alone cost ~19 MB of a daemon's RSS. Here a response is a stream the caller
+// reads pkt-line by pkt-line (a pack goes straight to disk).
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { authHeaders, httpAgent, IDLE_TIMEOUT_MS, type RemoteSpec } from './remote.ts';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { RemoteSpec } from './remote.ts';
+
+/** A socket that stays silent this long is a dead remote, not a slow one. */
+export const IDLE_TIMEOUT_MS = 60_000;
+
+// Keep-alive agents: a poller asks the same hosts again and again, and reusing the connection
+// skips the TCP (and TLS) handshake. Idle sockets do not keep the process alive.
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 8, timeout: IDLE_TIMEOUT_MS }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 8, timeout: IDLE_TIMEOUT_MS }),
+};
+
+function httpAgent(protocol: string): HttpAgent {
+  return protocol === 'https:' ? agents['https:'] : agents['http:'];
+}
+
+/**
+ * Auth goes out with the first request: asking anonymously first, taking the 401 and asking
+ * again would waste a round trip per poll, and a retry has no natural stop for a wrong token.
+ */
+export function authHeaders(remote: RemoteSpec): Record<string, string> {
+  if (!remote.auth) return {};
+  const basic = Buffer.from(`${remote.auth.username}:${remote.auth.token}`).toString('base64');
+  return { Authorization: `Basic ${basic}` };
+}
 
 /** Shaped like isomorphic-git's HttpError, so toGitError turns both into the same sentences. */
 export class HttpStatusError extends Error {
@@ -85,6 +112,7 @@ export function pktLine(text: string): Buffer {
 }
 
 export const FLUSH = Buffer.from('0000', 'latin1');
+export const DELIM = Buffer.from('0001', 'latin1');
 
 /** Yields each pkt-line's payload (null for a flush, delim or response-end packet). */
 export async function* readPktLines(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer | null> {
