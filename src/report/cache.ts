@@ -5,8 +5,10 @@
 // poll). It is derived data: anything odd in it and the update falls back to a full rewrite.
 
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../state/atomic.ts';
 import type { PipelineState } from '../state/types.ts';
 import { fileSegment } from './format.ts';
@@ -25,12 +27,32 @@ export interface PipelineCache {
 export interface ReportCache {
   fingerprint: string;
   pipelines: Map<string, PipelineCache>;
+  /** A stamp of each host's state as last rendered (full-rewrite.ts hostStamps). */
+  hosts?: Map<string, string>;
+}
+
+let codeHash: string | undefined;
+
+/**
+ * The report's own code (this folder's files): pages made by other renderers are stale, so an
+ * upgrade rewrites them without anyone having to remember to bump REPORT_FORMAT.
+ */
+function rendererCode(): string {
+  if (codeHash === undefined) {
+    const dir = dirname(fileURLToPath(import.meta.url));
+    const hash = createHash('sha256');
+    for (const name of readdirSync(dir).sort()) if (/\.(js|ts)$/.test(name)) hash.update(name).update(readFileSync(join(dir, name)));
+    codeHash = hash.digest('hex');
+  }
+  return codeHash;
 }
 
 /** Changes when anything the pages are made from, other than the state, changes. */
 export function fingerprintOf(config: ReportConfig): string {
   const secrets = createHash('sha256').update(JSON.stringify([...config.secrets].sort())).digest('hex');
-  return createHash('sha256').update(JSON.stringify({ format: REPORT_FORMAT, title: config.title, pipelines: config.pipelines, secrets })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ format: REPORT_FORMAT, code: rendererCode(), title: config.title, pipelines: config.pipelines, secrets }))
+    .digest('hex');
 }
 
 export function cacheDir(stateDir: string): string {
@@ -67,7 +89,11 @@ export async function readCache(stateDir: string, config: ReportConfig): Promise
     if (!isPipelineCache(v, p.name)) return undefined;
     pipelines.set(p.name, { state: v.state, runs: v.runs });
   }
-  const cache = { fingerprint, pipelines };
+  const hosts = (await readJson(join(dir, 'hosts.json'))) as { version?: unknown; hosts?: unknown } | undefined;
+  const cache: ReportCache = { fingerprint, pipelines };
+  if (hosts?.version === CACHE_VERSION && typeof hosts.hosts === 'object' && hosts.hosts !== null) {
+    cache.hosts = new Map(Object.entries(hosts.hosts as Record<string, string>));
+  }
   memory.set(stateDir, cache);
   return cache;
 }
@@ -79,6 +105,9 @@ export async function writeCache(stateDir: string, cache: ReportCache, only?: Re
   for (const [name, p] of cache.pipelines) {
     if (only !== undefined && !only.has(name)) continue;
     await writeFileAtomic(join(dir, 'pipelines', `${fileSegment(name)}.json`), JSON.stringify({ version: CACHE_VERSION, pipeline: name, ...p }));
+  }
+  if (cache.hosts !== undefined) {
+    await writeFileAtomic(join(dir, 'hosts.json'), JSON.stringify({ version: CACHE_VERSION, hosts: Object.fromEntries(cache.hosts) }));
   }
   if (only === undefined) await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify({ version: CACHE_VERSION, fingerprint: cache.fingerprint })}\n`);
 }
