@@ -4,12 +4,12 @@
 // long-lived process and in STATE/cache/report/ for the next process (`slipway once` is one per
 // poll). It is derived data: anything odd in it and the update falls back to a full rewrite.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../state/atomic.ts';
+import { withFileQueue } from '../state/atomic.ts';
 import type { PipelineState } from '../state/types.ts';
 import { fileSegment } from './format.ts';
 import type { ReportConfig, RunSummary } from './types.ts';
@@ -98,18 +98,42 @@ export async function readCache(stateDir: string, config: ReportConfig): Promise
   return cache;
 }
 
+/**
+ * Atomic (temp file, rename) but not fsynced: this is derived data, and after a crash a torn or
+ * stale cache only costs a full rewrite (every read is checked). Measured on a busy disk, the
+ * fsyncs were most of a fresh process's update.
+ */
+export function writeDerivedFile(path: string, data: string): Promise<void> {
+  return withFileQueue(path, async () => {
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${randomUUID()}.tmp`;
+    try {
+      const handle = await open(temp, 'wx', 0o644);
+      try {
+        await handle.writeFile(data);
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  });
+}
+
 /** Saves the pipelines named (all when none are), then the meta file that makes the cache valid. */
-export async function writeCache(stateDir: string, cache: ReportCache, only?: ReadonlySet<string>): Promise<void> {
+export async function writeCache(stateDir: string, cache: ReportCache, only?: ReadonlySet<string>, meta = only === undefined): Promise<void> {
   memory.set(stateDir, cache);
   const dir = cacheDir(stateDir);
   for (const [name, p] of cache.pipelines) {
     if (only !== undefined && !only.has(name)) continue;
-    await writeFileAtomic(join(dir, 'pipelines', `${fileSegment(name)}.json`), JSON.stringify({ version: CACHE_VERSION, pipeline: name, ...p }));
+    await writeDerivedFile(join(dir, 'pipelines', `${fileSegment(name)}.json`), JSON.stringify({ version: CACHE_VERSION, pipeline: name, ...p }));
   }
   if (cache.hosts !== undefined) {
-    await writeFileAtomic(join(dir, 'hosts.json'), JSON.stringify({ version: CACHE_VERSION, hosts: Object.fromEntries(cache.hosts) }));
+    await writeDerivedFile(join(dir, 'hosts.json'), JSON.stringify({ version: CACHE_VERSION, hosts: Object.fromEntries(cache.hosts) }));
   }
-  if (only === undefined) await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify({ version: CACHE_VERSION, fingerprint: cache.fingerprint })}\n`);
+  if (meta) await writeDerivedFile(join(dir, 'meta.json'), `${JSON.stringify({ version: CACHE_VERSION, fingerprint: cache.fingerprint })}\n`);
 }
 
 /** Before a full rewrite: no update may trust the old cache if the rewrite dies half-way. */

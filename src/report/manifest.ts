@@ -9,8 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../state/atomic.ts';
-import { cacheDir } from './cache.ts';
+import { cacheDir, writeDerivedFile } from './cache.ts';
 
 const MANIFEST_VERSION = 1;
 
@@ -19,8 +18,10 @@ export interface FileRecord {
   hash: string;
   size: number;
   mtimeMs: number;
-  /** Run pages: what the page was made from (run file, its logs, the report's host names). */
+  /** What the file was made from: run pages (run file, logs, host names) and pipeline files. */
   input?: string;
+  /** Pipeline files: the pipeline they belong to (all are made, or kept, together). */
+  group?: string;
 }
 
 function manifestFile(stateDir: string): string {
@@ -34,9 +35,9 @@ export async function readManifest(stateDir: string, fingerprint: string): Promi
     if (v.version !== MANIFEST_VERSION || v.fingerprint !== fingerprint || typeof v.files !== 'object' || v.files === null) return new Map();
     const out = new Map<string, FileRecord>();
     for (const [key, r] of Object.entries(v.files as Record<string, unknown>)) {
-      const [hash, size, mtimeMs, input] = r as [unknown, unknown, unknown, unknown];
+      const [hash, size, mtimeMs, input, group] = r as [unknown, unknown, unknown, unknown, unknown];
       if (typeof hash !== 'string' || typeof size !== 'number' || typeof mtimeMs !== 'number') return new Map();
-      out.set(key, { hash, size, mtimeMs, ...(typeof input === 'string' ? { input } : {}) });
+      out.set(key, { hash, size, mtimeMs, ...(typeof input === 'string' ? { input } : {}), ...(typeof group === 'string' ? { group } : {}) });
     }
     return out;
   } catch {
@@ -46,8 +47,10 @@ export async function readManifest(stateDir: string, fingerprint: string): Promi
 
 export async function writeManifest(stateDir: string, fingerprint: string, files: Map<string, FileRecord>): Promise<void> {
   const compact: Record<string, unknown[]> = {};
-  for (const [key, r] of files) compact[key] = r.input === undefined ? [r.hash, r.size, r.mtimeMs] : [r.hash, r.size, r.mtimeMs, r.input];
-  await writeFileAtomic(manifestFile(stateDir), JSON.stringify({ version: MANIFEST_VERSION, fingerprint, files: compact }));
+  for (const [key, r] of files) {
+    compact[key] = r.group !== undefined ? [r.hash, r.size, r.mtimeMs, r.input ?? '', r.group] : r.input !== undefined ? [r.hash, r.size, r.mtimeMs, r.input] : [r.hash, r.size, r.mtimeMs];
+  }
+  await writeDerivedFile(manifestFile(stateDir), JSON.stringify({ version: MANIFEST_VERSION, fingerprint, files: compact }));
 }
 
 /**

@@ -2,10 +2,13 @@
 // unauthenticated connections at 10 per sshd and drops all at 100; measured here, 30
 // simultaneous handshakes to one sshd lost 6–8. A deploy to a fleet (or to many host entries on
 // one machine) would otherwise open them all at once. Kamal caps at 30 in all; we cap at 30 in
-// all and 10 per sshd (address:port), and a connection waits for its turn before its
-// connectTimeout starts, so a queued host is not reported unreachable.
+// all and 8 per sshd (address:port): sshd counts a connection as starting until its monitor
+// hears of the login, a moment after the client is ready, so a cap right at MaxStartups's 10
+// would still lose connections (seen in tests with a cap equal to MaxStartups). A connection
+// waits for its turn before its connectTimeout starts, so a queued host is not reported
+// unreachable.
 export const MAX_STARTS = 30;
-export const MAX_STARTS_PER_ADDRESS = 10;
+export const MAX_STARTS_PER_ADDRESS = 8;
 
 interface Waiter {
   key: string;

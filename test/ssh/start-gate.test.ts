@@ -1,6 +1,7 @@
 // Connection starts are capped so that a fleet does not storm sshd's MaxStartups. Against a real
-// sshd that drops every unauthenticated connection beyond 2 (MaxStartups 2), twelve host entries
-// on that one sshd all connect when the pool lets two handshakes run at a time.
+// sshd that drops every unauthenticated connection beyond 3 (MaxStartups 3), twelve host entries
+// on that one sshd all connect when the pool lets two handshakes run at a time (one below the
+// limit: sshd counts a login a moment after the client sees it). Uncapped, the same loses some.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { HostConfig } from '../../src/config/types.ts';
@@ -13,13 +14,13 @@ let host: TestHost;
 
 before(async () => {
   keys = await createTestKeys();
-  host = await startTestHost(keys, { name: 'crowded', sshdOptions: ['MaxStartups 2'] });
+  host = await startTestHost(keys, { name: 'crowded', sshdOptions: ['MaxStartups 3'] });
 });
 after(async () => {
   await host?.stop();
 });
 
-test('twelve host entries on one sshd with MaxStartups 2 all connect through a capped pool', async (t) => {
+test('twelve host entries on one sshd with MaxStartups 3 all connect through a capped pool', async (t) => {
   if (host.kind !== 'openssh') return t.skip('needs the real OpenSSH sshd');
   const hosts: Record<string, HostConfig> = {};
   for (let i = 0; i < 12; i++) hosts[`h${i}`] = host.hostConfig({ name: `h${i}` });
@@ -65,5 +66,5 @@ test('the gate starts queued handshakes in order, per address and in all', async
   await Promise.all(jobs);
   assert.equal(most, 2);
   assert.equal(gate.peak, 3);
-  assert.deepEqual([MAX_STARTS, MAX_STARTS_PER_ADDRESS], [30, 10]);
+  assert.deepEqual([MAX_STARTS, MAX_STARTS_PER_ADDRESS], [30, 8]);
 });
