@@ -72,8 +72,12 @@ export async function openPacks(gitdir: string): Promise<PackReader> {
     return null;
   };
 
-  const readBytes = (pack: Pack, pos: number, len: number): Buffer => {
-    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(len, pack.size - pos)));
+  // The first read of every object goes into this one buffer (its bytes are parsed and inflated
+  // before the next read): a fresh 64 KiB per object is churn outside the JS heap for nothing.
+  const scratch = Buffer.allocUnsafe(FIRST_READ);
+  const readBytes = (pack: Pack, pos: number, len: number, into?: Buffer): Buffer => {
+    const want = Math.max(0, Math.min(len, pack.size - pos));
+    const buf = into !== undefined && want <= into.length ? into.subarray(0, want) : Buffer.allocUnsafe(want);
     let got = 0;
     while (got < buf.length) {
       const n = readSync(pack.fd, buf, got, buf.length - got, pos + got);
@@ -88,7 +92,7 @@ export async function openPacks(gitdir: string): Promise<PackReader> {
     const cached = bases.get(key);
     if (cached) return cached;
     if (depth > 50) throw new GitError(`pack ${pack.name}: delta chain too deep at ${offset}`);
-    let buf = readBytes(pack, offset, FIRST_READ);
+    let buf = readBytes(pack, offset, FIRST_READ, scratch);
     let pos = 0;
     let c = buf[pos++]!;
     const type = (c >> 4) & 7;
