@@ -29,7 +29,8 @@ hosts, what each environment runs now, and what a run would change (the branch
 head is read from the remote; nothing is fetched, run or written).`,
   report: `usage: slipway report [--config DIR]
 
-Rewrites the whole HTML report (STATE/www/) from the state folder.`,
+Rewrites the whole HTML report (STATE/www/) from the state folder: every page is
+made from the state, and only files whose content changed are written.`,
   demo: `usage: slipway demo [--keep]
 
 The whole loop on this machine: an embedded git server and embedded SSH hosts on
