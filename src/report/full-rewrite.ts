@@ -95,18 +95,23 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
   await withReportFolder(www, async () => {
     const swap: FolderSwap | undefined = differential ? undefined : await openFolderSwap(www);
     const made = new Set<string>();
-    const put = async (k: string, html: string, input?: string): Promise<void> => {
+    const put = async (k: string, html: string, input?: string, group?: string): Promise<void> => {
       const hash = contentHash(html, now);
       const before = manifest.get(k);
+      const about = { ...(input === undefined ? {} : { input }), ...(group === undefined ? {} : { group }) };
       if (swap === undefined && before?.hash === hash && unchangedOnDisk(www, k, before)) {
-        records.set(k, input === undefined ? { ...before } : { ...before, input });
+        records.set(k, { hash, size: before.size, mtimeMs: before.mtimeMs, ...about });
         kept++;
         return;
       }
       const w = swap ? await swap.write(k, html) : await writeOneInPlace(www, k, html, made);
-      records.set(k, { hash, size: w.size, mtimeMs: w.mtimeMs, ...(input === undefined ? {} : { input }) });
+      records.set(k, { hash, size: w.size, mtimeMs: w.mtimeMs, ...about });
       written++;
     };
+    // A pipeline's pages and badges are made from its state and runs, the hosts and their names.
+    const groups = new Map<string, Array<[string, FileRecord]>>();
+    for (const [k, r] of manifest) if (r.group !== undefined) (groups.get(r.group) ?? groups.set(r.group, []).get(r.group)!).push([k, r]);
+    const hostsStateKey = inputKey([JSON.stringify(hosts)]);
     try {
       for (const p of config.pipelines) {
         const known = new Map((previous?.pipelines.get(p.name)?.runs ?? []).map((r) => [r.number, r]));
@@ -139,8 +144,18 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
       }
       const model = modelFrom(config, pipelines, hosts, now);
       const ctx = contextFor(model);
-      const rest = [renderSharedFiles(model, ctx), renderHostFiles(model, ctx), ...model.pipelines.map((p) => renderPipelineFiles(p, ctx))];
-      for (const files of rest) for (const [k, v] of files) await put(k, v);
+      for (const files of [renderSharedFiles(model, ctx), renderHostFiles(model, ctx)]) for (const [k, v] of files) await put(k, v);
+      for (const p of model.pipelines) {
+        const input = inputKey([JSON.stringify(p.state), JSON.stringify(p.runs), hostsKey, hostsStateKey]);
+        const before = groups.get(p.name) ?? [];
+        // Its history pages are most of the rendering: skipped when nothing they show changed.
+        if (differential && before.length > 0 && before.every(([k, r]) => r.input === input && unchangedOnDisk(www, k, r))) {
+          for (const [k, r] of before) records.set(k, r);
+          kept += before.length;
+          continue;
+        }
+        for (const [k, v] of renderPipelineFiles(p, ctx)) await put(k, v, input, p.name);
+      }
       if (swap) await swap.commit();
       else await removeUnlisted(www, new Set(records.keys()));
     } catch (err) {
@@ -148,7 +163,9 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
       throw err;
     }
   });
-  await writeCache(stateDir, { fingerprint, pipelines, hosts: hostStamps(hosts) });
+  // Unchanged pipelines keep their cache file; meta.json (dropped above) is written again.
+  const changed = new Set([...pipelines].filter(([name, c]) => JSON.stringify(c.runs) !== JSON.stringify(previous?.pipelines.get(name)?.runs) || JSON.stringify(c.state) !== JSON.stringify(previous?.pipelines.get(name)?.state)).map(([name]) => name));
+  await writeCache(stateDir, { fingerprint, pipelines, hosts: hostStamps(hosts) }, previous === undefined ? undefined : changed, true);
   await writeManifest(stateDir, fingerprint, records);
   return { mode: 'full', written, runsRead, kept };
 }
