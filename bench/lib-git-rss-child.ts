@@ -1,5 +1,5 @@
 // Child process for the peak-memory benchmark: runs one fetchMirror (or nothing, for the baseline
-// of Node + tsx + isomorphic-git) and prints its own peak RSS (VmHWM) in kB.
+// of Node + tsx + slipway's git module) and prints its own peak RSS (VmHWM) in kB.
 import { readFileSync } from 'node:fs';
 import { fetchMirror } from '../src/git/mirror.ts';
 

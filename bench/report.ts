@@ -120,13 +120,17 @@ export async function benchReport(): Promise<BenchRow[]> {
     }
     warm.push(await child('warm', state, [String(RUNS + 10)]));
     const base = await child('baseline', state);
-    const fullMs = median(full.map((r) => r.ms));
+    // The first rewrite has no manifest (STATE/cache/report/files.json): it renders and writes all.
+    const again = full.slice(1);
     const note = `${full[0]?.written} files; seed ${Math.round(seedMs / 1000)} s`;
+    const cpRange = `${Math.round(Math.min(...cp))}–${Math.round(Math.max(...cp))} ms`;
     return [
-      row('report: full rewrite, 50 pipelines × 200 runs vs cp -r of its www', fullMs, median(cp), 'ms', `target < 5000 ms; ${note}`),
+      // cp -r of 11,000 files swings from under 1 s to over 10 s on a shared disk: all three runs count.
+      row('report: first full rewrite (no manifest), 50 pipelines × 200 runs vs cp -r of its www', full[0]!.ms, median(cp), 'ms', `${note}; cp -r ${cpRange}`),
+      row('report: full rewrite again, nothing changed vs cp -r of its www', median(again.map((r) => r.ms)), median(cp), 'ms', `target ≤ 1.0x cp -r; ${again[0]?.written} files written`),
       row('report: incremental after one run, fresh process vs cp -r of one pipeline folder', median(cold.map((r) => r.ms)), median(cpOne), 'ms', `target < 100 ms; ${cold[0]?.written} files written`),
       row('report: incremental after one run, warm (daemon) vs cp -r of one pipeline folder', median(warm.map((r) => r.ms)), median(cpOne), 'ms', `target < 100 ms; ${warm[0]?.written} files written`),
-      row('report: peak RSS of a full rewrite vs node + modules alone', Math.max(...full.map((r) => r.hwmKb)) / 1024, base.hwmKb / 1024, 'MB', 'target < 200 MB'),
+      row('report: peak RSS of a first full rewrite vs node + modules alone', Math.max(...full.map((r) => r.hwmKb)) / 1024, base.hwmKb / 1024, 'MB', 'target < 200 MB'),
       row('report: peak RSS of an incremental update vs node + modules alone', Math.max(...cold.map((r) => r.hwmKb)) / 1024, base.hwmKb / 1024, 'MB', 'target < 200 MB'),
     ];
   } finally {

@@ -6,6 +6,7 @@ const parts: Record<string, () => Promise<BenchRow[]>> = {
   git: async () => (await import('./git.ts')).benchGit(),
   ssh: async () => (await import('./ssh.ts')).benchSsh(),
   deploy: async () => (await import('./deploy.ts')).benchDeploy(),
+  fleet: async () => (await import('./fleet.ts')).benchFleet(),
   report: async () => (await import('./report.ts')).benchReport(),
   sandbox: async () => (await import('./sandbox.ts')).benchSandbox(),
   daemon: async () => (await import('./daemon-rss.ts')).benchDaemonRss(),

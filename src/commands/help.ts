@@ -68,7 +68,8 @@ state folder alone:
 --json prints them as data (also in the report's status.json, under "dora").`,
   report: `usage: slipway report [--config DIR]
 
-Rewrites the whole HTML report (STATE/www/) from the state folder.`,
+Rewrites the whole HTML report (STATE/www/) from the state folder: every page is
+made from the state, and only files whose content changed are written.`,
   demo: `usage: slipway demo [--keep]
 
 The whole loop on this machine: an embedded git server and embedded SSH hosts on

@@ -71,13 +71,25 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
       },
     });
     const poller = new Poller({
-      detect: (p) => detectNewCommit(gen.ctx, p).then(
-        (found) => (metrics.polled(p.name, true), found),
-        (e: unknown) => {
+      detect: async (p) => {
+        let found: Awaited<ReturnType<typeof detectNewCommit>>;
+        try {
+          found = await detectNewCommit(gen.ctx, p);
+          metrics.polled(p.name, true);
+        } catch (e) {
           metrics.polled(p.name, false);
           throw e;
-        },
-      ),
+        }
+        // Nothing new: the idle moment to join the packs that polls pile up (a no-op below 16).
+        // Inside the poll, so never beside a fetch of the same mirror; checkouts are waited for.
+        if (found.commit === undefined) {
+          const { compactMirror } = await import('../git/pack-compact.ts');
+          await compactMirror({ gitdir: statePaths(gen.config.settings.stateDir).git(p.name) }).catch((e: unknown) =>
+            log.warn(`${p.name}: mirror compaction failed, the mirror stays as it was: ${e instanceof Error ? e.message : String(e)}`),
+          );
+        }
+        return found;
+      },
       onCommit: (p, commit, reason) => queue.add(p.name, { kind: 'commit', commit, trigger: reason === 'webhook' ? 'webhook' : 'poll' }),
       log,
     });

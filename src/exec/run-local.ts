@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 
 // Runs a local command in its own process group. execa's own `timeout` kills only the direct
 // child, and a grandchild holding stdout keeps the promise open (61 s in a measured case), so we
@@ -42,6 +41,8 @@ export interface LocalResult {
 
 export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
   const started = Date.now();
+  // Loaded on first use: execa costs ~15 MB of RSS, and a daemon that only polls never runs one.
+  const { execa } = await import('execa');
   const [file = 'sh', ...args] = [...(cmd.prefix ?? []), 'sh', '-c', cmd.command];
   const child = execa(file, args, {
     cwd: cmd.cwd,

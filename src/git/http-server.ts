@@ -1,6 +1,6 @@
 // A smart-HTTP git server: `git http-backend` run as CGI per request, on 127.0.0.1. `slipway demo`
 // serves its sample repo with it, and the tests and benchmarks use it as their git remote.
-// isomorphic-git speaks smart HTTP only, so file:// or bare-path remotes cannot stand in for this.
+// slipway fetches over smart HTTP only, so file:// or bare-path remotes cannot stand in for this.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

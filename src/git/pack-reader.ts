@@ -1,9 +1,10 @@
-// A read-only reader for the mirror's pack files, used to write work trees. isomorphic-git inflates
-// with pako (JavaScript) and pays a file-system probe per object: on a 3,000-file tree that was
-// most of writeTree's CPU time. Here objects are inflated with Node's zlib and every result is
-// checked against its id (sha1), so a parsing mistake can never write wrong content silently.
-// Objects it cannot find (loose ones) are left to the caller's fallback.
+// A read-only reader for the mirror's pack files, used to write work trees and read commits.
+// isomorphic-git inflated with pako (JavaScript) and paid a file-system probe per object: on a
+// 3,000-file tree that was most of writeTree's CPU time. Here objects are inflated with Node's
+// zlib and every result is checked against its id (sha1), so a parsing mistake can never write
+// wrong content silently. Objects it cannot find (loose ones) are left to objects.ts.
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -17,7 +18,9 @@ export interface GitObject {
 interface Pack {
   name: string;
   idx: Buffer;
-  pack: Buffer;
+  /** Read with positional reads, never whole: a mirror's pack may be bigger than the memory. */
+  fd: number;
+  size: number;
   count: number;
 }
 
@@ -26,10 +29,15 @@ const OFS_DELTA = 6;
 const REF_DELTA = 7;
 /** Resolved delta bases kept for reuse; chains of edits to one file share them. */
 const BASE_CACHE_BYTES = 32 * 1024 * 1024;
+/** One read covers the header and data of most objects. */
+const FIRST_READ = 64 * 1024;
 
 export interface PackReader {
   /** The object, or null when no pack has it. */
   read(oid: string): GitObject | null;
+  /** Ids in the packs that start with `prefix` (lower-case hex). */
+  expand(prefix: string): string[];
+  close(): void;
 }
 
 export async function openPacks(gitdir: string): Promise<PackReader> {
@@ -37,10 +45,20 @@ export async function openPacks(gitdir: string): Promise<PackReader> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.idx'));
   const packs: Pack[] = [];
   for (const name of names) {
-    const [idx, pack] = await Promise.all([readFile(join(dir, name)), readFile(join(dir, name.replace(/\.idx$/, '.pack')))]);
+    let idx: Buffer;
+    let fd: number;
+    try {
+      idx = await readFile(join(dir, name));
+      fd = openSync(join(dir, name.replace(/\.idx$/, '.pack')), 'r');
+    } catch {
+      continue; // a pack that compaction removed meanwhile: its objects are in the new one
+    }
     // Version 2 index: magic \377tOc, version 2, 256 fan-out entries (the last is the count).
-    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) continue;
-    packs.push({ name, idx, pack, count: idx.readUInt32BE(8 + 255 * 4) });
+    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) {
+      closeSync(fd);
+      continue;
+    }
+    packs.push({ name, idx, fd, size: fstatSync(fd).size, count: idx.readUInt32BE(8 + 255 * 4) });
   }
   const bases = new Map<string, GitObject>();
   let baseBytes = 0;
@@ -54,26 +72,44 @@ export async function openPacks(gitdir: string): Promise<PackReader> {
     return null;
   };
 
+  // The first read of every object goes into this one buffer (its bytes are parsed and inflated
+  // before the next read): a fresh 64 KiB per object is churn outside the JS heap for nothing.
+  const scratch = Buffer.allocUnsafe(FIRST_READ);
+  const readBytes = (pack: Pack, pos: number, len: number, into?: Buffer): Buffer => {
+    const want = Math.max(0, Math.min(len, pack.size - pos));
+    const buf = into !== undefined && want <= into.length ? into.subarray(0, want) : Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(pack.fd, buf, got, buf.length - got, pos + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  };
+
   const readAt = (pack: Pack, offset: number, depth: number): GitObject => {
     const key = `${pack.name}:${offset}`;
     const cached = bases.get(key);
     if (cached) return cached;
     if (depth > 50) throw new GitError(`pack ${pack.name}: delta chain too deep at ${offset}`);
-    const buf = pack.pack;
-    let pos = offset;
+    let buf = readBytes(pack, offset, FIRST_READ, scratch);
+    let pos = 0;
     let c = buf[pos++]!;
     const type = (c >> 4) & 7;
-    while (c & 0x80) c = buf[pos++]!;
-    if (type >= 1 && type <= 4) {
-      return { type: TYPES[type as 1 | 2 | 3 | 4], data: inflateSync(buf.subarray(pos)) };
+    let size = c & 15;
+    let shift = 4;
+    while (c & 0x80) {
+      c = buf[pos++]!;
+      size += (c & 0x7f) * 2 ** shift;
+      shift += 7;
     }
-    let where: { pack: Pack; offset: number } | null;
+    let where: { pack: Pack; offset: number } | null = null;
     if (type === OFS_DELTA) {
       c = buf[pos++]!;
       let back = c & 0x7f;
       while (c & 0x80) {
         c = buf[pos++]!;
-        back = ((back + 1) << 7) | (c & 0x7f);
+        back = (back + 1) * 128 + (c & 0x7f);
       }
       where = { pack, offset: offset - back };
     } else if (type === REF_DELTA) {
@@ -81,12 +117,17 @@ export async function openPacks(gitdir: string): Promise<PackReader> {
       pos += 20;
       where = find(baseOid);
       if (!where) throw new GitError(`pack ${pack.name}: missing delta base ${baseOid}`);
-    } else {
+    } else if (type < 1 || type > 4) {
       throw new GitError(`pack ${pack.name}: unknown object type ${type} at ${offset}`);
     }
+    // zlib never grows data by more than this (deflateBound): read the rest when it may not fit.
+    const need = pos + size + Math.ceil(size / 1024) + 64;
+    if (need > buf.length) buf = readBytes(pack, offset, need);
+    const data = inflateSync(buf.subarray(pos));
+    if (where === null) return { type: TYPES[type as 1 | 2 | 3 | 4], data };
     const base = readAt(where.pack, where.offset, depth + 1);
     remember(where.pack, where.offset, base);
-    return { type: base.type, data: applyDelta(base.data, inflateSync(buf.subarray(pos))) };
+    return { type: base.type, data: applyDelta(base.data, data) };
   };
 
   const remember = (pack: Pack, offset: number, object: GitObject): void => {
@@ -108,7 +149,32 @@ export async function openPacks(gitdir: string): Promise<PackReader> {
       if (hash !== oid) throw new GitError(`pack ${where.pack.name}: object ${oid} reads back as ${hash}`);
       return object;
     },
+    expand(prefix: string): string[] {
+      const found = new Set<string>();
+      for (const pack of packs) for (const oid of withPrefix(pack, prefix)) found.add(oid);
+      return [...found];
+    },
+    close(): void {
+      for (const pack of packs.splice(0)) closeSync(pack.fd);
+      bases.clear();
+    },
   };
+}
+
+/** Ids of one pack starting with `prefix`: the fan-out bucket of its first byte, scanned. */
+function withPrefix(pack: Pack, prefix: string): string[] {
+  const { idx, count } = pack;
+  const first = Number.parseInt(prefix.slice(0, 2).padEnd(2, '0'), 16);
+  const last = prefix.length >= 2 ? first : first + 15;
+  const lo = first === 0 ? 0 : idx.readUInt32BE(8 + (first - 1) * 4);
+  const hi = idx.readUInt32BE(8 + Math.min(255, last) * 4);
+  const ids = 8 + 256 * 4;
+  const out: string[] = [];
+  for (let i = lo; i < hi && i < count; i++) {
+    const oid = idx.toString('hex', ids + i * 20, ids + i * 20 + 20);
+    if (oid.startsWith(prefix)) out.push(oid);
+  }
+  return out;
 }
 
 /** Offset of `want` in the pack, by binary search in the index's sorted id table. */
@@ -134,7 +200,7 @@ function lookup(pack: Pack, want: Buffer): number | null {
   return null;
 }
 
-function applyDelta(base: Buffer, delta: Buffer): Buffer {
+export function applyDelta(base: Buffer, delta: Buffer): Buffer {
   let pos = 0;
   const varint = (): number => {
     let value = 0;

@@ -1,39 +1,16 @@
-// Talking to a remote over smart HTTP (the only transport isomorphic-git has), and turning its
-// failures into GitErrors a person can act on. No message ever carries a token.
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { listServerRefs } from 'isomorphic-git';
-import nodeHttp from 'isomorphic-git/http/node';
-import type { GitHttpRequest, HttpClient } from 'isomorphic-git';
+// Talking to a remote over smart HTTP (the transport slipway speaks, see smart-http.ts), and turning
+// its failures into GitErrors a person can act on. No message ever carries a token.
 import { GitError } from '../errors.ts';
+import { listRemoteRefs } from './remote-refs.ts';
+import { IDLE_TIMEOUT_MS } from './smart-http.ts';
+
+export { authHeaders } from './smart-http.ts';
 
 export interface RemoteSpec {
   url: string;
   branch: string;
   auth?: { username: string; token: string };
 }
-
-/** A socket that stays silent this long is a dead remote, not a slow one. */
-const IDLE_TIMEOUT_MS = 60_000;
-
-// Keep-alive agents: a poller asks the same hosts again and again, and reusing the connection
-// skips the TCP (and TLS) handshake. Idle sockets do not keep the process alive.
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 8, timeout: IDLE_TIMEOUT_MS }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 8, timeout: IDLE_TIMEOUT_MS }),
-};
-
-/** isomorphic-git's Node client with keep-alive and an idle timeout (it has neither by default). */
-export const httpClient: HttpClient = {
-  request(req: GitHttpRequest) {
-    const protocol = new URL(req.url).protocol as keyof typeof agents;
-    return nodeHttp.request({
-      ...req,
-      agent: agents[protocol],
-      fetchOptions: { timeout: IDLE_TIMEOUT_MS, ...req.fetchOptions },
-    });
-  },
-};
 
 /** The URL as it may appear in a message: any user:password in it replaced by ***. */
 export function maskUrl(url: string): string {
@@ -48,17 +25,6 @@ export function maskUrl(url: string): string {
   }
 }
 
-/**
- * Auth goes out with the first request: isomorphic-git would otherwise send every request
- * anonymously, take the 401 and ask again (a wasted round trip per poll), and its onAuth retry
- * has no natural stop for a wrong token.
- */
-export function authHeaders(remote: RemoteSpec): Record<string, string> {
-  if (!remote.auth) return {};
-  const basic = Buffer.from(`${remote.auth.username}:${remote.auth.token}`).toString('base64');
-  return { Authorization: `Basic ${basic}` };
-}
-
 export function checkRemoteUrl(remote: RemoteSpec): void {
   if (!/^https?:\/\//i.test(remote.url)) {
     throw new GitError(`unsupported remote ${maskUrl(remote.url)}: slipway fetches over http(s) only`);
@@ -69,23 +35,17 @@ export function checkRemoteUrl(remote: RemoteSpec): void {
 export async function readRemoteHead(remote: RemoteSpec): Promise<string> {
   checkRemoteUrl(remote);
   const ref = `refs/heads/${remote.branch}`;
-  let refs: Array<{ ref: string; oid: string }>;
+  let refs: Map<string, string>;
   try {
     // Protocol v2 filters by prefix on the server: a repo with thousands of refs (pull-request
     // refs, tags) costs the same as one with a single branch.
-    refs = await listServerRefs({
-      http: httpClient,
-      url: remote.url,
-      headers: authHeaders(remote),
-      protocolVersion: 2,
-      prefix: ref,
-    });
+    refs = await listRemoteRefs(remote, ref);
   } catch (err) {
     throw toGitError(err, remote);
   }
-  const hit = refs.find((r) => r.ref === ref);
+  const hit = refs.get(ref);
   if (!hit) throw new GitError(`branch "${remote.branch}" not found in ${maskUrl(remote.url)}`);
-  return hit.oid;
+  return hit;
 }
 
 const NETWORK_CODES = new Set([

@@ -4,10 +4,10 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readObject } from 'isomorphic-git';
 import { GitError } from '../errors.ts';
-import { openPacks, type GitObject } from './pack-reader.ts';
-import { createRepoFs } from './repo-fs.ts';
+import { readingMirror } from './mirror-lease.ts';
+import { openObjects } from './objects.ts';
+import type { GitObject } from './pack-reader.ts';
 
 interface FileEntry {
   path: string;
@@ -21,7 +21,7 @@ interface TreePlan {
   files: FileEntry[];
 }
 
-/** Only loose-object reads (isomorphic-git) are asynchronous: a few in flight is enough. */
+/** Only loose-object reads are asynchronous: a few in flight is enough. */
 const WRITE_CONCURRENCY = 8;
 
 /**
@@ -29,9 +29,22 @@ const WRITE_CONCURRENCY = 8;
  * symlinks stay symlinks, submodules are skipped. Hostile names ('..', '/', '.git', duplicates)
  * are refused with a GitError before anything is written.
  */
-export async function writeTree(opts: { gitdir: string; sha: string; dir: string }): Promise<{ files: number }> {
+export function writeTree(opts: { gitdir: string; sha: string; dir: string }): Promise<{ files: number }> {
+  // Compaction must not remove a pack while this reads it.
+  return readingMirror(opts.gitdir, () => writeTreeNow(opts));
+}
+
+async function writeTreeNow(opts: { gitdir: string; sha: string; dir: string }): Promise<{ files: number }> {
   const { gitdir, sha, dir } = opts;
-  const read = await objectReader(gitdir);
+  const store = await openObjects(gitdir);
+  try {
+    return await writeTreeFrom(store.read, sha, dir);
+  } finally {
+    store.close();
+  }
+}
+
+async function writeTreeFrom(read: ReadObject, sha: string, dir: string): Promise<{ files: number }> {
   let plan: TreePlan;
   try {
     const commit = await read(sha);
@@ -62,24 +75,6 @@ export async function writeTree(opts: { gitdir: string; sha: string; dir: string
 }
 
 type ReadObject = (oid: string) => Promise<GitObject>;
-
-/** Packed objects through our pack reader; anything else (loose objects) through isomorphic-git. */
-async function objectReader(gitdir: string): Promise<ReadObject> {
-  const packs = await openPacks(gitdir);
-  // Nothing writes to the mirror while we read it, so listings can be cached for the whole call.
-  const fs = createRepoFs({ snapshot: true });
-  const cache = {};
-  return async (oid) => {
-    const packed = packs.read(oid);
-    if (packed) return packed;
-    try {
-      const { type, object } = await readObject({ fs, gitdir, oid, cache, format: 'content' });
-      return { type: type as GitObject['type'], data: Buffer.from(object as Uint8Array) };
-    } catch (err) {
-      throw new GitError(`object ${oid} not found in the mirror ${gitdir}`, { cause: err });
-    }
-  };
-}
 
 async function planTree(read: ReadObject, rootOid: string): Promise<TreePlan> {
   const plan: TreePlan = { dirs: [], files: [] };

@@ -4,10 +4,12 @@
 // long-lived process and in STATE/cache/report/ for the next process (`slipway once` is one per
 // poll). It is derived data: anything odd in it and the update falls back to a full rewrite.
 
-import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../state/atomic.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withFileQueue } from '../state/atomic.ts';
 import type { PipelineState } from '../state/types.ts';
 import { fileSegment } from './format.ts';
 import type { ReportConfig, RunSummary } from './types.ts';
@@ -26,12 +28,32 @@ export interface PipelineCache {
 export interface ReportCache {
   fingerprint: string;
   pipelines: Map<string, PipelineCache>;
+  /** A stamp of each host's state as last rendered (full-rewrite.ts hostStamps). */
+  hosts?: Map<string, string>;
+}
+
+let codeHash: string | undefined;
+
+/**
+ * The report's own code (this folder's files): pages made by other renderers are stale, so an
+ * upgrade rewrites them without anyone having to remember to bump REPORT_FORMAT.
+ */
+function rendererCode(): string {
+  if (codeHash === undefined) {
+    const dir = dirname(fileURLToPath(import.meta.url));
+    const hash = createHash('sha256');
+    for (const name of readdirSync(dir).sort()) if (/\.(js|ts)$/.test(name)) hash.update(name).update(readFileSync(join(dir, name)));
+    codeHash = hash.digest('hex');
+  }
+  return codeHash;
 }
 
 /** Changes when anything the pages are made from, other than the state, changes. */
 export function fingerprintOf(config: ReportConfig): string {
   const secrets = createHash('sha256').update(JSON.stringify([...config.secrets].sort())).digest('hex');
-  return createHash('sha256').update(JSON.stringify({ format: REPORT_FORMAT, title: config.title, pipelines: config.pipelines, secrets })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ format: REPORT_FORMAT, code: rendererCode(), title: config.title, pipelines: config.pipelines, secrets }))
+    .digest('hex');
 }
 
 export function cacheDir(stateDir: string): string {
@@ -68,20 +90,51 @@ export async function readCache(stateDir: string, config: ReportConfig): Promise
     if (!isPipelineCache(v, p.name)) return undefined;
     pipelines.set(p.name, { state: v.state, runs: v.runs });
   }
-  const cache = { fingerprint, pipelines };
+  const hosts = (await readJson(join(dir, 'hosts.json'))) as { version?: unknown; hosts?: unknown } | undefined;
+  const cache: ReportCache = { fingerprint, pipelines };
+  if (hosts?.version === CACHE_VERSION && typeof hosts.hosts === 'object' && hosts.hosts !== null) {
+    cache.hosts = new Map(Object.entries(hosts.hosts as Record<string, string>));
+  }
   memory.set(stateDir, cache);
   return cache;
 }
 
+/**
+ * Atomic (temp file, rename) but not fsynced: this is derived data, and after a crash a torn or
+ * stale cache only costs a full rewrite (every read is checked). Measured on a busy disk, the
+ * fsyncs were most of a fresh process's update.
+ */
+export function writeDerivedFile(path: string, data: string): Promise<void> {
+  return withFileQueue(path, async () => {
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${randomUUID()}.tmp`;
+    try {
+      const handle = await open(temp, 'wx', 0o644);
+      try {
+        await handle.writeFile(data);
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  });
+}
+
 /** Saves the pipelines named (all when none are), then the meta file that makes the cache valid. */
-export async function writeCache(stateDir: string, cache: ReportCache, only?: ReadonlySet<string>): Promise<void> {
+export async function writeCache(stateDir: string, cache: ReportCache, only?: ReadonlySet<string>, meta = only === undefined): Promise<void> {
   memory.set(stateDir, cache);
   const dir = cacheDir(stateDir);
   for (const [name, p] of cache.pipelines) {
     if (only !== undefined && !only.has(name)) continue;
-    await writeFileAtomic(join(dir, 'pipelines', `${fileSegment(name)}.json`), JSON.stringify({ version: CACHE_VERSION, pipeline: name, ...p }));
+    await writeDerivedFile(join(dir, 'pipelines', `${fileSegment(name)}.json`), JSON.stringify({ version: CACHE_VERSION, pipeline: name, ...p }));
   }
-  if (only === undefined) await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify({ version: CACHE_VERSION, fingerprint: cache.fingerprint })}\n`);
+  if (cache.hosts !== undefined) {
+    await writeDerivedFile(join(dir, 'hosts.json'), JSON.stringify({ version: CACHE_VERSION, hosts: Object.fromEntries(cache.hosts) }));
+  }
+  if (meta) await writeDerivedFile(join(dir, 'meta.json'), `${JSON.stringify({ version: CACHE_VERSION, fingerprint: cache.fingerprint })}\n`);
 }
 
 /** Before a full rewrite: no update may trust the old cache if the rewrite dies half-way. */

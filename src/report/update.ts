@@ -1,7 +1,7 @@
 // updateReport: the one call the pipeline makes after each change of state, and the full rewrite
 // of `slipway report`.
-// - Full: every page into a fresh folder, swapped in (write.ts); runs are read a few dozen at a
-//   time, so 10,000 runs never sit in memory at once.
+// - Full (full-rewrite.ts): every page made from the state, rendering and writing only what
+//   changed since the last full rewrite (manifest.ts), or into a fresh folder swapped in.
 // - Incremental (the default once a report and its cache exist): the pipelines named in
 //   `changed` (all when none are named) are scanned for new runs and runs that had not ended;
 //   only the pages that depend on them are rewritten, each atomically in place: the dashboard,
@@ -12,14 +12,15 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { statePaths } from '../state/store.ts';
 import { ENDED_STATUSES, type HostState } from '../state/types.ts';
-import { dropCache, fingerprintOf, readCache, writeCache, type PipelineCache, type ReportCache } from './cache.ts';
+import { readCache, writeCache, type ReportCache } from './cache.ts';
+import { fullRewrite as rewriteAll, hostStamps, modelFrom } from './full-rewrite.ts';
 import { fileSegment, key, pagePath } from './format.ts';
 import { contextFor } from './fragments.ts';
 import { forEachRun, listHostStates, listRunNumbers, LOG_TAIL_BYTES, readPipelineState, readRunDetail } from './load.ts';
 import { hostsOfPipeline, renderHostFiles, renderPipelineFiles, renderRunFile, renderSharedFiles } from './render.ts';
 import { summarizeRun } from './summary.ts';
-import type { PipelineModel, ReportConfig, ReportModel, RunDetail, RunSummary } from './types.ts';
-import { listReportFolder, openFolderSwap, withReportFolder, writeFilesInPlace } from './write.ts';
+import type { ReportConfig, RunDetail, RunSummary } from './types.ts';
+import { listReportFolder, withReportFolder, writeFilesInPlace } from './write.ts';
 
 /** What changed: a pipeline, and the run of it when one did. */
 export interface ReportChange {
@@ -44,68 +45,16 @@ export interface UpdateResult {
   written: number;
   /** Run records read. */
   runsRead: number;
+  /** Files found unchanged and left as they were (full rewrite). */
+  kept?: number;
 }
 
 function byNewest(a: RunSummary, b: RunSummary): number {
   return b.number - a.number;
 }
 
-function modelFrom(config: ReportConfig, pipelines: Map<string, PipelineCache>, hosts: HostState[], now: Date): ReportModel {
-  const models: PipelineModel[] = config.pipelines.map((p) => {
-    const c = pipelines.get(p.name);
-    return { ...p, state: c?.state ?? { version: 1, pipeline: p.name, nextRunNumber: 1, environments: {} }, runs: c?.runs ?? [] };
-  });
-  return { title: config.title, generatedAt: now, secrets: config.secrets, hosts, pipelines: models };
-}
-
 export async function fullRewrite(stateDir: string, config: ReportConfig, opts: UpdateReportOptions = {}): Promise<UpdateResult> {
-  const now = opts.now ?? new Date();
-  const tail = opts.logTailBytes ?? LOG_TAIL_BYTES;
-  const www = statePaths(stateDir).www;
-  await dropCache(stateDir);
-  const hosts = await listHostStates(stateDir);
-  const numbers = new Map<string, number[]>();
-  const pipelines = new Map<string, PipelineCache>();
-  for (const p of config.pipelines) {
-    numbers.set(p.name, await listRunNumbers(stateDir, p.name));
-    pipelines.set(p.name, { state: await readPipelineState(stateDir, p.name), runs: [] });
-  }
-  // Run pages need to know which pages exist, not the other runs: a model with numbers only.
-  const early = contextFor(modelFrom(config, pipelines, hosts, now));
-  for (const [name, ns] of numbers) early.runPages.set(name, new Set(ns));
-  let written = 0;
-  let runsRead = 0;
-  await withReportFolder(www, async () => {
-    const swap = await openFolderSwap(www);
-    try {
-      for (const p of config.pipelines) {
-        const summaries: RunSummary[] = [];
-        await forEachRun(stateDir, p.name, numbers.get(p.name) ?? [], async (run) => {
-          summaries.push(summarizeRun(run));
-          const [k, html] = renderRunFile(await readRunDetail(stateDir, run, tail), early);
-          await swap.write(k, html);
-          written++;
-          runsRead++;
-        });
-        pipelines.get(p.name)!.runs = summaries.sort(byNewest);
-      }
-      const model = modelFrom(config, pipelines, hosts, now);
-      const ctx = contextFor(model);
-      const rest = [renderSharedFiles(model, ctx), renderHostFiles(model, ctx), ...model.pipelines.map((p) => renderPipelineFiles(p, ctx))];
-      for (const files of rest) {
-        for (const [k, v] of files) {
-          await swap.write(k, v);
-          written++;
-        }
-      }
-    } catch (err) {
-      await swap.abort();
-      throw err;
-    }
-    await swap.commit();
-  });
-  await writeCache(stateDir, { fingerprint: fingerprintOf(config), pipelines });
-  return { mode: 'full', written, runsRead };
+  return rewriteAll(stateDir, config, opts);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -175,20 +124,17 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
     // A status filter can run out of runs (no more "running"): its old pages must go.
     for (const old of await listReportFolder(www, `pipelines/${fileSegment(p.name)}`)) if (!pages.has(old)) remove.push(old);
   }
-  // A host state changed without its pipeline being scanned (a rollback): its page too.
-  const previousHosts = memoryHosts.get(stateDir);
-  for (const h of hosts) if (previousHosts?.get(h.host) !== JSON.stringify(h)) hostPages.add(h.host);
+  // A host state changed without its pipeline being scanned (a rollback): its page too. The
+  // stamps are in the cache, so a fresh process (`slipway once`) renders only changed hosts.
+  const stamps = hostStamps(hosts);
+  for (const [h, stamp] of stamps) if (cache.hosts?.get(h) !== stamp) hostPages.add(h);
   for (const [k, v] of renderHostFiles(model, ctx, hostPages)) files.set(k, v);
   for (const d of details) {
     const [k, v] = renderRunFile(d, ctx);
     files.set(k, v);
   }
   await withReportFolder(www, () => writeFilesInPlace(www, files, remove));
-  memoryHosts.set(stateDir, new Map(hosts.map((h) => [h.host, JSON.stringify(h)])));
-  const next: ReportCache = { fingerprint: cache.fingerprint, pipelines };
+  const next: ReportCache = { fingerprint: cache.fingerprint, pipelines, hosts: stamps };
   await writeCache(stateDir, next, dirty);
   return { mode: 'incremental', written: files.size, runsRead };
 }
-
-/** Host states as the last update in this process saw them (none: every host page is rewritten once). */
-const memoryHosts = new Map<string, Map<string, string>>();

@@ -7,7 +7,7 @@
 // Pages are not fsynced: the report is rebuilt from the state after any crash.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StateError } from '../errors.ts';
 import { fsyncDir, withFileQueue } from '../state/atomic.ts';
@@ -28,8 +28,14 @@ export function withReportFolder<T>(wwwDir: string, fn: () => Promise<T>): Promi
   return withFileQueue(wwwDir, fn);
 }
 
+/** Size and mtime of a file as written, for the manifest (manifest.ts). */
+export interface Written {
+  size: number;
+  mtimeMs: number;
+}
+
 export interface FolderSwap {
-  write(key: string, content: string): Promise<void>;
+  write(key: string, content: string): Promise<Written>;
   /** Swaps the new folder in; the old one is removed. */
   commit(): Promise<void>;
   /** Drops the new folder; the old report stays. */
@@ -58,9 +64,9 @@ export async function openFolderSwap(wwwDir: string): Promise<FolderSwap> {
           await mkdir(dir, { recursive: true });
           made.add(dir);
         }
-        await writeNew(file, content);
+        return await writeNew(file, content);
       } catch (err) {
-        await fail(err);
+        return fail(err);
       }
     },
     async commit() {
@@ -98,10 +104,12 @@ export async function openFolderSwap(wwwDir: string): Promise<FolderSwap> {
   };
 }
 
-async function writeNew(file: string, content: string): Promise<void> {
+async function writeNew(file: string, content: string): Promise<Written> {
   const handle = await open(file, 'wx', 0o644);
   try {
     await handle.writeFile(content);
+    const { size, mtimeMs } = await handle.stat();
+    return { size, mtimeMs };
   } finally {
     await handle.close();
   }
@@ -128,23 +136,53 @@ export async function writeFilesInPlace(wwwDir: string, files: Map<string, strin
   const entries = [...files];
   const made = new Set<string>();
   const one = async ([key, content]: [string, string]): Promise<void> => {
-    const file = join(wwwDir, key);
-    const dir = dirname(file);
-    if (!made.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      made.add(dir);
-    }
-    const temp = `${file}.${randomUUID()}.tmp`;
-    try {
-      await writeNew(temp, content);
-      await rename(temp, file);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw new StateError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
-    }
+    await writeOneInPlace(wwwDir, key, content, made);
   };
   for (let i = 0; i < entries.length; i += PARALLEL_WRITES) await Promise.all(entries.slice(i, i + PARALLEL_WRITES).map(one));
   for (const key of remove) await unlink(join(wwwDir, key)).catch((err: unknown) => (isCode(err, 'ENOENT') ? undefined : Promise.reject(err)));
+}
+
+/**
+ * One file of the live report folder, atomically (temp file, rename over). `made`: folders known
+ * to exist. Call inside withReportFolder.
+ */
+export async function writeOneInPlace(wwwDir: string, key: string, content: string, made: Set<string> = new Set()): Promise<Written> {
+  checkKey(key);
+  const file = join(wwwDir, key);
+  const dir = dirname(file);
+  if (!made.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    made.add(dir);
+  }
+  const temp = `${file}.${randomUUID()}.tmp`;
+  try {
+    const written = await writeNew(temp, content);
+    await rename(temp, file);
+    return written;
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw new StateError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Removes every file under the report folder that `keep` does not name, and folders left empty:
+ * what a folder swap does to files the new report no longer has. Call inside withReportFolder.
+ */
+export async function removeUnlisted(wwwDir: string, keep: ReadonlySet<string>, folder = ''): Promise<number> {
+  let removed = 0;
+  const entries = await readdir(folder === '' ? wwwDir : join(wwwDir, folder), { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    const key = folder === '' ? e.name : `${folder}/${e.name}`;
+    if (e.isDirectory()) {
+      removed += await removeUnlisted(wwwDir, keep, key);
+      await rmdir(join(wwwDir, key)).catch(() => undefined); // only when empty
+    } else if (!keep.has(key)) {
+      await rm(join(wwwDir, key), { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 /** Report-relative paths of the files in one folder of the report (none when it is absent). */

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2, { type Algorithms, type Client, type ClientChannel } from 'ssh2';
+import type { Algorithms, Client, ClientChannel } from 'ssh2';
 import type { HostConfig } from '../config/types.ts';
 import { SshError, type SshPhase } from '../errors.ts';
 import { makeHostVerifier, type HostVerifier } from './known-hosts.ts';
@@ -126,6 +126,8 @@ export async function connectHost(host: HostConfig, opts: ConnectOptions): Promi
     }
   }
 
+  // Loaded on first use: ssh2 costs ~14 MB of RSS, and test-only pipelines never connect.
+  const { default: ssh2 } = await import('ssh2');
   const client = new ssh2.Client();
   let tcpConnected = false;
   let sock: Duplex;

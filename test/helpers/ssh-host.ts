@@ -126,7 +126,7 @@ async function addKnownHost(keys: TestKeys, port: number, hostKeyLine: string, h
   await appendFile(keys.knownHostsFile, line);
 }
 
-function sshdConfig(o: { port: number; dir: string; authorizedKeys: string; home: string }): string {
+function sshdConfig(o: { port: number; dir: string; authorizedKeys: string; home: string; extra?: string[] }): string {
   const lines = [
     `Port ${o.port}`,
     'ListenAddress 127.0.0.1',
@@ -145,6 +145,7 @@ function sshdConfig(o: { port: number; dir: string; authorizedKeys: string; home
     `SetEnv HOME=${o.home}`,
   ];
   if (existsSync('/usr/lib/openssh/sftp-server')) lines.push('Subsystem sftp /usr/lib/openssh/sftp-server');
+  lines.push(...(o.extra ?? []));
   return lines.join('\n') + '\n';
 }
 
@@ -197,7 +198,7 @@ async function stopSshd(child: ChildProcess): Promise<void> {
 
 export async function startTestHost(
   keys: TestKeys,
-  opts: { name?: string; hashKnownHosts?: boolean; kind?: 'openssh' | 'embedded' } = {},
+  opts: { name?: string; hashKnownHosts?: boolean; kind?: 'openssh' | 'embedded'; sshdOptions?: string[] } = {},
 ): Promise<TestHost> {
   const dir = await makeTempDir();
   const root = join(dir, 'root');
@@ -229,7 +230,7 @@ export async function startTestHost(
     const authorizedKeys = join(dir, 'authorized_keys');
     await writeFile(authorizedKeys, keys.publicKey + '\n');
     const config = join(dir, 'sshd_config');
-    await writeFile(config, sshdConfig({ port, dir, authorizedKeys, home: root }));
+    await writeFile(config, sshdConfig({ port, dir, authorizedKeys, home: root, extra: opts.sshdOptions ?? [] }));
     if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true });
     let child: ChildProcess | undefined;
     startFn = async () => {

@@ -6,13 +6,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Bytes of the files under a folder (what `du -sb` counts for files). */
+async function installedBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += await installedBytes(p);
+    else if (e.isFile()) total += (await stat(p)).size;
+  }
+  return total;
+}
 
 async function npm(args: string[], cwd: string): Promise<string> {
   const res = await execa('npm', args, { cwd, reject: false, timeout: 600_000, env: { NO_COLOR: '1', npm_config_update_notifier: 'false' } });
@@ -37,6 +48,11 @@ test('npm pack → npm install <tarball> (in a project, and globally) → slipwa
     await mkdir(project);
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'deploys', private: true }));
     await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, entry.filename)], project);
+
+    // Installed size, dependencies included (issue 13: under 15 MB), and no source maps of ours.
+    assert.deepEqual(shipped.filter((p) => p.endsWith('.map')), [], 'source maps are shipped');
+    const installed = await installedBytes(join(project, 'node_modules'));
+    assert.ok(installed < 15 * 1024 * 1024, `installed package is ${(installed / 1048576).toFixed(1)} MB, over 15 MB`);
 
     const home = join(work, 'home');
     await mkdir(join(home, '.ssh'), { recursive: true });
