@@ -10,9 +10,12 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
 
+const NOT_TESTING = ['deploy', 'rollback'];
+
 /** The newest run whose tests passed, for this commit when one is given (runs newest first). */
 export function findTestedRun(runs: RunRecord[], commit?: string): RunRecord | undefined {
-  return runs.find((r) => (!commit || r.commit.id === commit) && r.stages.some((s) => s.kind === 'test' && s.status === 'passed'));
+  // A deploy or rollback run only points at the run that tested its commit: name that one.
+  return runs.find((r) => !NOT_TESTING.includes(r.trigger) && (!commit || r.commit.id === commit) && r.stages.some((s) => s.kind === 'test' && s.status === 'passed'));
 }
 
 /** Whether an environment ever took this commit healthy (promotion: production only gets what staging took). */

@@ -21,6 +21,7 @@ export interface RawDeploy {
   keepReleases?: number;
   commandTimeout?: string;
   lockTimeout?: string;
+  lockWait?: string;
 }
 
 export interface RawEnvironment {
@@ -50,6 +51,7 @@ export interface RawSettings {
   report: { title: string };
   server?: { listen: string; webhookSecret?: string };
   notify: Array<{ webhook: string; on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'> }>;
+  inboxTtl: string;
   retention?: Retention;
   configRepo?: { repo: string; branch: string; poll: string; auth?: { token: string; username: string } };
 }
@@ -89,6 +91,7 @@ export function resolveSettings(raw: RawSettings, where: Locality): Settings {
     },
     report: { title: raw.report.title },
     notify: raw.notify.map((target) => ({ webhook: target.webhook, on: [...target.on] })),
+    inboxTtlMs: ms(raw.inboxTtl ?? '1h'),
   };
   if (raw.ssh.identity !== undefined) settings.ssh.identity = local(raw.ssh.identity);
   if (raw.ssh.knownHosts !== undefined) settings.ssh.knownHosts = local(raw.ssh.knownHosts);
@@ -163,6 +166,7 @@ function resolveDeploy(raw: RawDeploy & { path: string }, settings: Settings): D
     keepReleases: raw.keepReleases ?? 5,
     commandTimeoutMs: raw.commandTimeout !== undefined ? ms(raw.commandTimeout) : settings.ssh.commandTimeoutMs,
     lockTimeoutMs: ms(raw.lockTimeout ?? '30m'),
+    lockWaitMs: ms(raw.lockWait ?? '10m'),
   };
   if (raw.restart !== undefined) deploy.restart = raw.restart;
   if (raw.healthCheck) deploy.healthCheck = resolveHealth(raw.healthCheck);

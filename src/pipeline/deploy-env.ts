@@ -7,8 +7,11 @@ import { appendAudit } from '../state/audit.ts';
 import { writeTree } from '../git/tree.ts';
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
-import { connectHost, deployHost, lockHost, pruneHost, rollbackHost, unlockHost, type HostDeploy, type HostDeployInput } from './deploy-host.ts';
+import { connectHost, deployHost, pruneHost, rollbackHost, type HostDeploy, type HostDeployInput } from './deploy-host.ts';
+import { keepLocksFresh, lockHost, unlockHost } from './deploy-lock.ts';
+import { errorMessage } from './failure.ts';
 import { releaseName } from './remote-commands.ts';
+import { StateError } from '../errors.ts';
 import { planBatches } from './plan.ts';
 
 /**
@@ -59,6 +62,46 @@ async function deployHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
   await rec.save();
   const input: HostDeployInput = { ctx, rec, stage, pipeline, env, release, ...(uploadDir ? { uploadDir } : {}) };
 
+  const fresh = keepLocksFresh(input, deploys);
+  let thrown: unknown;
+  let ok = false;
+  try {
+    ok = await lockAndDeploy(input, deploys);
+  } catch (e) {
+    // Something broke outside any step (a state file, the report): the hosts still go back
+    // and the locks are still released, then the run ends failed with this error.
+    thrown = e;
+    ok = false;
+  } finally {
+    fresh.stop();
+    for (const d of deploys) if (d.outcome.status === 'pending') d.outcome.status = 'untouched';
+    if (!ok) await Promise.all(deploys.filter((d) => d.staged || d.switched).map((d) => rollbackHost(input, d).catch(() => false)));
+    await Promise.all(deploys.map((d) => unlockHost(input, d).catch(() => undefined)));
+  }
+  if (!ok) {
+    stage.status = 'failed';
+    const errors = deploys.filter((d) => d.outcome.error).map((d) => `${d.host.name}: ${d.outcome.error}`);
+    if (thrown !== undefined) errors.push(errorMessage(thrown));
+    stage.error = rec.mask(errors.join('; ') || 'deploy failed');
+    stage.finishedAt = rec.now();
+    await recordHosts(ctx, rec, pipeline, deploys, undefined);
+    await rec.save();
+    if (thrown !== undefined) throw thrown;
+    return false;
+  }
+  await recordHosts(ctx, rec, pipeline, deploys, release);
+  const state = await readPipelineState(ctx.config.settings.stateDir, pipeline.name);
+  state.environments[env.name] = { commit: rec.run.commit.id, release, deployedAt: rec.now(), run: rec.run.number };
+  await writePipelineState(ctx.config.settings.stateDir, state);
+  stage.status = 'passed';
+  stage.finishedAt = rec.now();
+  await rec.save();
+  return true;
+}
+
+/** Connect, lock every host, then deploy batch by batch; true when every host took the release healthy. */
+async function lockAndDeploy(input: HostDeployInput, deploys: HostDeploy[]): Promise<boolean> {
+  const { env, stage, rec } = input;
   const connected = await Promise.all(deploys.map((d) => connectHost(input, d)));
   let ok = connected.every(Boolean);
   // Every host locked before any is changed: a deploy that cannot have them all changes none.
@@ -72,36 +115,14 @@ async function deployHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
       d.outcome.previousRelease = d.initial.current;
     }
   }
-  if (ok) {
-    for (const batch of planBatches(deploys, env.batch)) {
-      const results = await Promise.all(batch.map((d) => deployHost(input, d)));
-      if (!results.every(Boolean)) {
-        ok = false;
-        break;
-      }
-    }
-  }
-  for (const d of deploys) if (d.outcome.status === 'pending') d.outcome.status = 'untouched';
-
-  if (!ok) {
-    await Promise.all(deploys.filter((d) => d.staged || d.switched).map((d) => rollbackHost(input, d)));
-    await Promise.all(deploys.map((d) => unlockHost(input, d)));
-    stage.status = 'failed';
-    stage.error = rec.mask(deploys.filter((d) => d.outcome.error).map((d) => `${d.host.name}: ${d.outcome.error}`).join('; ') || 'deploy failed');
-    stage.finishedAt = rec.now();
-    await recordHosts(ctx, rec, pipeline, deploys, undefined);
-    await rec.save();
-    return false;
+  // A state folder that cannot be written (a full disk) must not be changing hosts it cannot record.
+  if (ok && rec.saveFailed) throw new StateError(`cannot record the deploy: ${rec.saveError ?? 'the run file could not be written'}; nothing was changed`);
+  if (!ok) return false;
+  for (const batch of planBatches(deploys, env.batch)) {
+    const results = await Promise.all(batch.map((d) => deployHost(input, d)));
+    if (!results.every(Boolean)) return false;
   }
   await Promise.all(deploys.map((d) => pruneHost(input, d)));
-  await Promise.all(deploys.map((d) => unlockHost(input, d)));
-  await recordHosts(ctx, rec, pipeline, deploys, release);
-  const state = await readPipelineState(ctx.config.settings.stateDir, pipeline.name);
-  state.environments[env.name] = { commit: rec.run.commit.id, release, deployedAt: rec.now(), run: rec.run.number };
-  await writePipelineState(ctx.config.settings.stateDir, state);
-  stage.status = 'passed';
-  stage.finishedAt = rec.now();
-  await rec.save();
   return true;
 }
 

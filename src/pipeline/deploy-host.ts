@@ -21,6 +21,8 @@ export interface HostDeploy {
   initial?: remote.HostFacts;
   /** The lock's info line while we hold the host's deploy lock. */
   lock?: string;
+  /** The lock was held by someone else: nothing of this deploy touched the host. */
+  lockRefused?: boolean;
   outcome: HostOutcome;
 }
 
@@ -51,35 +53,6 @@ export async function connectHost(input: HostDeployInput, d: HostDeploy): Promis
   return r.ok;
 }
 
-/** Take the host's deploy lock for this path (see lockScript); a live holder is named in the error. */
-export async function lockHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
-  const { ctx, rec, stage, env } = input;
-  const info = `run=${rec.run.pipeline}#${rec.run.number} by=${ctx.actor} pid=${process.pid} at=${rec.now()}`;
-  const r = await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'lock'), name: `${d.host.name}: deploy lock`, host: d.host.name }, async (log) => {
-    const conn = await ctx.pool.get(d.host.name);
-    const res = await remoteExec(conn, remote.lockScript(env.deploy.path, info, env.deploy.lockTimeoutMs / 1000), log, { timeoutMs: env.deploy.commandTimeoutMs });
-    if (res.exitCode === remote.LOCK_HELD_EXIT) {
-      const holder = (res.stdout ?? '').trim().split('\n').pop() ?? '';
-      return { ok: false, exitCode: res.exitCode, error: `deploy lock ${holder}; it expires ${formatMs(env.deploy.lockTimeoutMs)} after it was taken` };
-    }
-    return res;
-  });
-  if (r.ok) d.lock = info;
-  return r.ok;
-}
-
-/** Release our lock; a failure here only leaves a lock that expires, so it is logged, not fatal. */
-export async function unlockHost(input: HostDeployInput, d: HostDeploy): Promise<void> {
-  const info = d.lock;
-  if (!info) return;
-  const { ctx, rec, stage, env } = input;
-  await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'unlock'), name: `${d.host.name}: release deploy lock`, host: d.host.name }, async (log) => {
-    const conn = await ctx.pool.get(d.host.name);
-    return remoteExec(conn, remote.unlockScript(env.deploy.path, info), log, { timeoutMs: env.deploy.commandTimeoutMs });
-  });
-  d.lock = undefined;
-}
-
 /** Fetch, export, steps, switch, restart, health: stops at the first failure. */
 export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
   const { ctx, env, release } = input;
@@ -87,8 +60,8 @@ export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise
   if (!conn) return false;
   if (env.deploy.source === 'upload') {
     d.staged = true;
-    const uploaded = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'upload'), name: `${d.host.name}: upload release ${release}`, host: d.host.name }, (log) =>
-      uploadTree(conn, input, log),
+    const uploaded = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'upload'), name: `${d.host.name}: upload release ${release}`, host: d.host.name }, async (log) =>
+      infrastructure(await uploadTree(conn, input, log)),
     );
     if (!uploaded.ok) return fail(d, `upload: ${uploaded.error}`);
   } else if (!(await pullRelease(input, d, conn))) {
@@ -130,9 +103,10 @@ async function pullRelease(input: HostDeployInput, d: HostDeploy, conn: SshConne
   const { ctx, pipeline, env, release } = input;
   const spec = env.deploy;
   const commit = input.rec.run.commit.id;
+  // Fetching and unpacking a commit fail for the host's reasons (its network, its disk), not the commit's.
   const step = (what: string, name: string, script: string, extra?: { stdin?: Buffer }) =>
-    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, (log) =>
-      remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs, ...extra }),
+    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, async (log) =>
+      infrastructure(await remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs, ...extra })),
     );
   const fetchSpec = { path: spec.path, repo: pipeline.repo, branch: pipeline.branch, commit, withAuth: pipeline.auth !== undefined };
   const stdin = pipeline.auth ? Buffer.from(`Authorization: Basic ${Buffer.from(`${pipeline.auth.username}:${pipeline.auth.token}`).toString('base64')}\n`) : undefined;
@@ -263,6 +237,10 @@ export function commandEnv(input: HostDeployInput, d: HostDeploy): Record<string
     SLIPWAY_HOST: d.host.name,
     SLIPWAY_PIPELINE: input.pipeline.name,
   };
+}
+
+function infrastructure<T extends StepOutcome>(outcome: T): T {
+  return outcome.ok ? outcome : { ...outcome, cause: 'infrastructure' };
 }
 
 function fail(d: HostDeploy, error: string): false {

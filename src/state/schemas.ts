@@ -82,7 +82,7 @@ export const runSchema = {
     version,
     pipeline: nonEmpty,
     number: { type: 'integer', minimum: 1 },
-    status: { enum: ['queued', 'running', 'passed', 'deployed', 'waiting', 'failed', 'interrupted', 'superseded'] },
+    status: { enum: ['queued', 'running', 'passed', 'deployed', 'waiting', 'failed', 'interrupted', 'superseded', 'cancelled'] },
     commit,
     branch: { type: 'string' },
     trigger: { type: 'string' },
@@ -91,6 +91,7 @@ export const runSchema = {
     finishedAt: time,
     stages: { type: 'array', items: stage },
     error: { type: 'string' },
+    cause: { enum: ['commit', 'infrastructure'] },
   },
 };
 

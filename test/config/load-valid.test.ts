@@ -78,6 +78,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
       keepReleases: 5,
       commandTimeoutMs: 600_000,
       lockTimeoutMs: 1_800_000,
+      lockWaitMs: 600_000,
     };
     const expected: Config = {
       dir: folder.dir,
@@ -86,6 +87,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
         concurrency: 3,
         ssh: { identity: key, knownHosts: `${folder.dir}/known_hosts`, connectTimeoutMs: 5_000, commandTimeoutMs: 600_000 },
         report: { title: 'ACME deploys' },
+        inboxTtlMs: 3_600_000,
         retention: { runs: 50, days: 30 },
         server: { listen: '127.0.0.1:8080', webhookSecret: 'hook-456' },
         notify: [
@@ -108,12 +110,12 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           retention: { runs: 50, days: 30 },
           timeoutMs: 600_000,
           test: [],
-          deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
+          deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000, lockWaitMs: 600_000 },
           environments: [{
             name: 'prod',
             hosts: ['db1'],
             approval: 'auto',
-            deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
+            deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000, lockWaitMs: 600_000 },
           }],
         },
         {
