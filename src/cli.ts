@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, LockHeld, SlipwayError, UsageError } from './errors.ts';
 import { createOutput, type Output } from './commands/output.ts';
 import { configDirFrom } from './commands/config-dir.ts';
+import { quietOnClosedPipe } from './commands/closed-pipe.ts';
 // Commands are imported when used: `slipway --help` should not load git, ssh and the schema compiler.
 const VERSION = '0.1.0';
 
@@ -13,6 +14,7 @@ commands:
   plan [--json]      what is configured and what a run would change
   once [PIPELINE...] poll once, test and deploy new commits, exit
   approve PIPELINE RUN   continue a run waiting at a manual gate
+  cancel PIPELINE RUN    end a waiting, queued or running run (cancelled)
   deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
   rollback PIPELINE --env ENV   switch an environment back to its previous release
   status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts)
@@ -46,6 +48,11 @@ const commands: Record<string, Command> = {
     help: 'approve',
     positionals: 'any',
     run: async (a) => (await import('./commands/approve.ts')).approveCommand(a.configDir, a.positionals, a.output),
+  },
+  cancel: {
+    help: 'cancel',
+    positionals: 'any',
+    run: async (a) => (await import('./commands/cancel.ts')).cancelCommand(a.configDir, a.positionals, a.output),
   },
   status: {
     help: 'status',
@@ -160,6 +167,7 @@ function reportError(e: unknown, command: string, output: Output): number {
 }
 
 if (process.argv[1]?.endsWith('/src/cli.ts') || process.argv[1]?.endsWith('/dist/cli.js')) {
+  quietOnClosedPipe();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

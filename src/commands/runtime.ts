@@ -7,10 +7,16 @@ import { SshPool } from '../ssh/pool.ts';
 import type { RunContext } from '../pipeline/context.ts';
 import { createReportTrigger } from '../pipeline/report-trigger.ts';
 import type { Output } from './output.ts';
+import { watchInterrupts } from './interrupt.ts';
+import { recoverPipeline, type Recovery } from '../pipeline/recover.ts';
 
 export interface Runtime {
   config: Config;
   ctx: RunContext;
+  /** Runs a dead slipway process left `running`, now `interrupted`, per pipeline. */
+  recovered: Recovery[];
+  /** 130/143 after Ctrl-C or SIGTERM: the command's exit code, whatever its run did. */
+  readonly interrupted: number | undefined;
   close(): Promise<void>;
 }
 
@@ -21,19 +27,35 @@ export interface Runtime {
 export async function openRuntime(configDir: string, command: string, output: Output): Promise<Runtime> {
   const config = await loadConfig(configDir);
   const lock = await acquireStateLock(config.settings.stateDir, { command });
+  const stop = watchInterrupts({ onAbort: () => pool.closeAll(), say: (line) => output.err(line) });
+  const { ctx, pool } = createRunContext(config, output, { signal: stop.signal });
   try {
     await sweepStateFolder(config.settings.stateDir);
-    const { ctx, pool } = createRunContext(config, output);
+    // Holding the state lock, a run still `running` belongs to a process that died (kill -9,
+    // a lost terminal): it can never finish, so it is interrupted before anything else runs.
+    const recovered: Recovery[] = [];
+    for (const p of config.pipelines) {
+      const r = await recoverPipeline(ctx, p);
+      if (r.interrupted.length) output.err(`slipway: ${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by a process that died: interrupted`);
+      recovered.push(r);
+    }
     return {
       config,
       ctx,
+      recovered,
+      get interrupted() {
+        return stop.exitCode;
+      },
       close: async () => {
         await pool.closeAll();
         await ctx.report();
+        stop.dispose();
         await lock.release();
       },
     };
   } catch (e) {
+    stop.dispose();
+    await pool.closeAll();
     await lock.release();
     throw e;
   }

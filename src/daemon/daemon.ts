@@ -59,12 +59,13 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     };
     let gen = makeGeneration(await firstConfig(local, log, (c) => (configCommit = c)));
     const verdicts = new Map<string, 'good' | 'bad' | undefined>();
+    const active = new Map<string, AbortController>();
 
     const queue = new RunQueue({
       concurrency: gen.config.settings.concurrency,
       execute: (d) => {
         const g = gen;
-        return g.use(() => executeJob(g, d, { log, verdicts }));
+        return g.use(() => executeJob(g, d, { log, verdicts, active }));
       },
     });
     const poller = new Poller({
@@ -158,7 +159,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
 
     await syncSchedules(gen.config);
     server = await startServer(undefined, gen.config, serverHooks(), log);
-    const inbox = startInboxWatch({ stateDir, log, generation: () => gen, queue, poller });
+    const inbox = startInboxWatch({ stateDir, log, generation: () => gen, queue, poller, active });
     log.notice(`slipway run: ${describe(gen.config)} from ${gen.origin}, state ${stateDir}, pid ${process.pid}${server ? `, http://${server.address}` : ''}`);
     for (const p of gen.config.pipelines) poller.poll(p, 'start');
 

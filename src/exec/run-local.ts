@@ -26,6 +26,8 @@ export interface LocalCommand {
   deadline: number;
   onOutput(text: string): void;
   graceMs?: number;
+  /** Aborted: the process group is killed (`slipway cancel` of this run). */
+  signal?: AbortSignal;
 }
 
 export interface LocalResult {
@@ -60,8 +62,15 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
     killGroup(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
   }, Math.max(0, cmd.deadline - Date.now()));
+  const onAbort = (): void => {
+    killGroup(child.pid, 'SIGTERM');
+    killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
+  };
+  if (cmd.signal?.aborted) onAbort();
+  else cmd.signal?.addEventListener('abort', onAbort, { once: true });
 
   const result = await child;
+  cmd.signal?.removeEventListener('abort', onAbort);
   if (child.pid) runningGroups.delete(child.pid);
   clearTimeout(termTimer);
   if (killTimer) clearTimeout(killTimer);

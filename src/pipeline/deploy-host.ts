@@ -124,8 +124,11 @@ async function activateHost(input: HostDeployInput, d: HostDeploy, conn: SshConn
   const spec = env.deploy;
   const commit = input.rec.run.commit.id;
   const step = (what: string, name: string, cmd: { script: string; stdin?: Buffer }) =>
-    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, (log) =>
-      remoteExec(conn, cmd.script, log, { timeoutMs: spec.commandTimeoutMs, ...(cmd.stdin ? { stdin: cmd.stdin } : {}) }),
+    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, async (log) =>
+      // Cancelled or stopping: no further step starts; what was done is rolled back.
+      ctx.signal?.aborted
+        ? { ok: false, error: 'not started: the run was stopped', cause: 'infrastructure' as const }
+        : remoteExec(conn, cmd.script, log, { timeoutMs: spec.commandTimeoutMs, ...(cmd.stdin ? { stdin: cmd.stdin } : {}) }),
     );
 
   const vars = commandEnv(input, d);
@@ -260,13 +263,24 @@ export async function remoteExec(
   log: StepLog,
   opts: { timeoutMs: number; stdin?: Buffer | NodeJS.ReadableStream },
 ): Promise<StepOutcome & { stdout?: string }> {
+  const started = Date.now();
   const res = await conn.exec(script, {
     timeoutMs: opts.timeoutMs,
     onStdout: (c) => log.write(c.toString('utf8')),
     onStderr: (c) => log.write(c.toString('utf8')),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });
-  if (res.timedOut) return { ok: false, stdout: res.stdout, error: `timed out after ${formatMs(opts.timeoutMs)}; the command was killed on the host` };
+  if (res.timedOut) {
+    const took = `${((Date.now() - started) / 1000).toFixed(1)}s`;
+    return {
+      ok: false,
+      stdout: res.stdout,
+      error:
+        res.timedOutBy === 'slipway'
+          ? `no answer from the host for ${took} (limit ${formatMs(opts.timeoutMs)}); slipway closed the channel, the command may still run there`
+          : `timed out after ${took} (limit ${formatMs(opts.timeoutMs)}); the host's timeout stopped the command and its process group`,
+    };
+  }
   if (res.code !== 0) {
     return { ok: false, stdout: res.stdout, ...(res.code !== null ? { exitCode: res.code } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.code}` };
   }

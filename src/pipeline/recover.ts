@@ -11,8 +11,8 @@ import { readRuns, statePaths, writeRun } from '../state/store.ts';
 import { maskSecrets } from '../exec/mask.ts';
 import type { RunContext } from './context.ts';
 
-/** Triggers of runs that test and deploy a commit (not `deploy`/`rollback` commands, which a person re-issues). */
-export const COMMIT_TRIGGERS = ['poll', 'trigger', 'webhook', 'recovery'];
+import { COMMIT_TRIGGERS } from './commit-runs.ts';
+export { COMMIT_TRIGGERS };
 
 /** Runs looked at per pipeline: a crash leaves at most a few unfinished runs, always the newest. */
 const RECENT = 50;
@@ -47,7 +47,9 @@ export async function recoverPipeline(ctx: RunContext, pipeline: PipelineConfig)
     out.superseded.push(run.number);
   }
   if (newest?.status === 'queued') out.queued = newest;
-  else if (newest && newest.status === 'interrupted' && out.interrupted.includes(newest.number)) out.rerun = newest.commit.id;
+  // Also a run interrupted at an earlier start whose re-run was never created (killed again in
+  // between): each interrupted run gets its one re-run.
+  else if (newest && newest.status === 'interrupted') out.rerun = newest.commit.id;
   if (out.interrupted.length || out.superseded.length) await ctx.report({ pipeline: pipeline.name });
   return out;
 }

@@ -9,6 +9,8 @@ import { deployEnvironment } from './deploy-env.ts';
 import { appendAudit } from '../state/audit.ts';
 import { rollbackEnvironment } from './rollback-env.ts';
 import { StateError } from '../errors.ts';
+import { supersedeWaiting } from './waiting.ts';
+import { CancelRequest } from './cancel.ts';
 import { diskFullAt, errorMessage } from './failure.ts';
 
 /**
@@ -78,8 +80,12 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
   run.startedAt ??= rec.now();
   await rec.save();
   // After the daemon's shutdown grace its steps are killed: that failure is an interruption.
-  const finish = (r: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> =>
-    ctx.signal?.aborted && status === 'failed' ? finishRun(r, 'interrupted', `interrupted: slipway stopped during the run (${error})`) : finishRun(r, status, error);
+  const finish = (r: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> => {
+    if (!ctx.signal?.aborted || status !== 'failed') return finishRun(r, status, error);
+    const reason: unknown = ctx.signal.reason;
+    if (reason instanceof CancelRequest) return finishRun(r, 'cancelled', `cancelled by ${reason.by} (${error})`);
+    return finishRun(r, 'interrupted', `interrupted: slipway stopped during the run (${error})`);
+  };
 
   const tested = rec.stage('test')?.status === 'passed' || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
   if (!tested) return finish(rec, 'failed', 'tests failed');
@@ -96,6 +102,14 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
         stage.status = 'waiting';
         run.status = 'waiting';
         await rec.save();
+        const settled = await supersedeWaiting(ctx.config.settings.stateDir, pipeline.name, env.name, ctx.now());
+        if (settled.length) void ctx.report({ pipeline: pipeline.name });
+        const self = settled.find((r) => r.number === run.number);
+        if (self) {
+          Object.assign(run, self);
+          ctx.progress(`${pipeline.name} #${run.number} ${run.error}`);
+          return run;
+        }
         ctx.progress(`${pipeline.name} #${run.number} waiting for approval to deploy to ${env.name}: slipway approve ${pipeline.name} ${run.number}`);
         return run;
       }
@@ -110,6 +124,8 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
     if (!(await deployEnvironment(ctx, rec, pipeline, env, stage))) {
       return finish(rec, 'failed', deployFailure(env.name, stage));
     }
+    // Runs waiting at this environment's gate for this commit or an older one have nothing left to do.
+    if ((await supersedeWaiting(ctx.config.settings.stateDir, pipeline.name, env.name, ctx.now())).length) void ctx.report({ pipeline: pipeline.name });
   }
   const deployedAny = run.stages.some((s) => s.kind === 'deploy' && s.status === 'passed');
   return finish(rec, deployedAny ? 'deployed' : 'passed');

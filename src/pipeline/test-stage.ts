@@ -35,7 +35,7 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       if (!ok) break;
       const outcome = await runStep(ctx, rec, stage, { id: `test-${i + 1}`, name: command }, async (log) => {
         log.write(`$ ${command}\n`);
-        const res = await runLocal({ command, cwd: workspace, env: testEnv(ctx, pipeline, rec), deadline, onOutput: (t) => log.write(t) });
+        const res = await runLocal({ command, cwd: workspace, env: testEnv(ctx, pipeline, rec), deadline, onOutput: (t) => log.write(t), ...(ctx.signal ? { signal: ctx.signal } : {}) });
         if (res.timedOut) return { ok: false, error: `the test stage timed out after ${formatMs(pipeline.timeoutMs)}; the process group was killed` };
         if (res.exitCode !== 0) return { ok: false, ...(res.exitCode !== null ? { exitCode: res.exitCode } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.exitCode}` };
         return { ok: true, exitCode: 0 };

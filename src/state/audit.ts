@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 export interface AuditEntry {
   version: 1;
   time: string;
-  action: 'deploy' | 'rollback' | 'approve';
+  action: 'deploy' | 'rollback' | 'approve' | 'cancel';
   pipeline: string;
   environment: string;
   run: number;

@@ -148,12 +148,31 @@ export const inboxSchema = {
   required: ['version', 'kind', 'pipeline', 'by', 'createdAt'],
   properties: {
     version,
-    kind: { enum: ['trigger', 'approve'] },
-    pipeline: nonEmpty,
+    id: { type: 'string', pattern: '^[0-9a-f-]{36}$' },
+    kind: { enum: ['trigger', 'approve', 'deploy', 'rollback', 'cancel', 'report'] },
+    pipeline: { type: 'string' },
+    environment: nonEmpty,
     commit: { type: 'string', pattern: '^[0-9a-f]{4,40}$' },
     run: count,
     by: nonEmpty,
     createdAt: time,
+  },
+};
+
+/** STATE/inbox/answers/ID.json: the daemon's answer to one request. */
+export const answerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'id', 'state', 'time'],
+  properties: {
+    version,
+    id: nonEmpty,
+    state: { enum: ['queued', 'started', 'refused', 'done'] },
+    message: { type: 'string' },
+    pipeline: { type: 'string' },
+    run: count,
+    exitCode: { type: 'integer' },
+    time,
   },
 };
 
@@ -163,6 +182,7 @@ const validators = {
   pipeline: ajv.compile(pipelineSchema),
   host: ajv.compile(hostSchema),
   inbox: ajv.compile(inboxSchema),
+  answer: ajv.compile(answerSchema),
 } satisfies Record<string, ValidateFunction>;
 
 export type StateKind = keyof typeof validators;

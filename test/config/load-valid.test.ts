@@ -163,6 +163,7 @@ test('an empty config folder is valid: every default, no hosts, no pipelines', a
     assert.deepEqual(config.settings, {
       stateDir: `${folder.root}/state`,
       concurrency: 2,
+      inboxTtlMs: 3_600_000,
       ssh: { connectTimeoutMs: 10_000, commandTimeoutMs: 600_000 },
       report: { title: 'slipway' },
       notify: [],
