@@ -9,6 +9,7 @@ import { createReportTrigger } from '../pipeline/report-trigger.ts';
 import type { Output } from './output.ts';
 import { watchInterrupts } from './interrupt.ts';
 import { recoverPipeline, type Recovery } from '../pipeline/recover.ts';
+import { releaseLeftLocks } from '../pipeline/release-locks.ts';
 
 export interface Runtime {
   config: Config;
@@ -36,6 +37,8 @@ export async function openRuntime(configDir: string, command: string, output: Ou
     const recovered: Recovery[] = [];
     for (const p of config.pipelines) {
       const r = await recoverPipeline(ctx, p);
+      if (r.interruptedRuns.length) await releaseLeftLocks(ctx, p, r.interruptedRuns, (line) => output.err(`slipway: ${line}`));
+      for (const bad of r.setAside) output.err(`slipway: ${p.name}: unreadable run file set aside as ${bad.file}: ${bad.problem}`);
       if (r.interrupted.length) output.err(`slipway: ${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by a process that died: interrupted`);
       recovered.push(r);
     }

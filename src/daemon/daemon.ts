@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.ts';
 import { acquireStateLock } from '../state/lock.ts';
 import { statePaths, sweepStateFolder } from '../state/store.ts';
 import { recoverPipeline, sweepWorkspaces } from '../pipeline/recover.ts';
+import { releaseLeftLocks } from '../pipeline/release-locks.ts';
 import { detectNewCommit } from '../pipeline/poll.ts';
 import { killRunningCommands } from '../exec/run-local.ts';
 import type { Output } from '../commands/output.ts';
@@ -151,6 +152,8 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     // Crash recovery before the first poll, so a recovered commit is not also found new.
     for (const p of gen.config.pipelines) {
       const r = await recoverPipeline(gen.ctx, p);
+      if (r.interruptedRuns.length) void releaseLeftLocks(gen.ctx, p, r.interruptedRuns, (line) => log.info(line));
+      for (const bad of r.setAside) log.error(`${p.name}: unreadable run file set aside as ${bad.file}: ${bad.problem}`);
       if (r.interrupted.length) log.warn(`${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by an earlier stop or crash: interrupted`);
       if (r.superseded.length) log.info(`${p.name}: queued run(s) #${r.superseded.join(', #')} superseded`);
       if (r.queued) queue.add(p.name, { kind: 'queued', run: r.queued });

@@ -77,3 +77,12 @@ export function parseHeld(stdout: string): { ageSeconds: number; holder: string 
   if (!m) return undefined;
   return { ageSeconds: Number(m[1]), holder: (m[2] ?? '').replace(/[\x00-\x1f\x7f]/g, '?').trim() };
 }
+
+/** Release the lock if a given run holds it (its info starts with `prefix`): recovery after a crash. */
+export function releaseRunLockScript(path: string, prefix: string): string {
+  const lock = lockDir(path);
+  return (
+    `t=${lock}/info.release.$$; if mv ${lock}/info "$t" 2>/dev/null; then ` +
+    `case "$(cat "$t")" in ${quoteArg(prefix)}*) rm -rf ${lock}; echo released;; *) mv "$t" ${lock}/info;; esac; fi; true`
+  );
+}
