@@ -77,10 +77,13 @@ export async function lockHost(input: HostDeployInput, d: HostDeploy): Promise<b
       if (!held) return { ...res, cause: 'infrastructure' };
       const verdict = decideLock(held, { stateId, lockTimeoutMs: env.deploy.lockTimeoutMs, runStatus: await statusOf(held.holder) });
       if (verdict.action === 'take-over') {
-        log.write(`taking over the deploy lock (${verdict.why}): ${held.holder || 'no holder'}\n`);
         const took = await remoteExec(conn, locks.takeOverLockScript(path, info, held.holder), log, { timeoutMs: env.deploy.commandTimeoutMs });
-        if (took.ok) return took;
-        continue; // someone else changed the lock meanwhile: look again
+        if (took.ok) {
+          log.write(`took over the deploy lock (${verdict.why}): ${held.holder || 'no holder'}\n`);
+          return took;
+        }
+        log.write(`another process changed the deploy lock first; looking again\n`);
+        continue;
       }
       if (verdict.action === 'wait') {
         waiting ??= await startWaitingStep(input, d, held.holder);
