@@ -8,6 +8,7 @@ const parts: Record<string, () => Promise<BenchRow[]>> = {
   deploy: async () => (await import('./deploy.ts')).benchDeploy(),
   report: async () => (await import('./report.ts')).benchReport(),
   daemon: async () => (await import('./daemon-rss.ts')).benchDaemonRss(),
+  recovery: async () => (await import('./recovery.ts')).benchRecovery(),
   'daemon-long': async () => (await import('./daemon.ts')).benchDaemon(),
 };
 
