@@ -12,6 +12,7 @@ import { keepLocksFresh, lockHost, unlockHost } from './deploy-lock.ts';
 import { errorMessage } from './failure.ts';
 import { releaseName } from './remote-commands.ts';
 import { StateError } from '../errors.ts';
+import { hostEntryKey } from '../state/host-key.ts';
 import { planBatches } from './plan.ts';
 
 /**
@@ -84,12 +85,12 @@ async function deployHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
     if (thrown !== undefined) errors.push(errorMessage(thrown));
     stage.error = rec.mask(errors.join('; ') || 'deploy failed');
     stage.finishedAt = rec.now();
-    await recordHosts(ctx, rec, pipeline, deploys, undefined);
+    await recordHosts(input, deploys, undefined);
     await rec.save();
     if (thrown !== undefined) throw thrown;
     return false;
   }
-  await recordHosts(ctx, rec, pipeline, deploys, release);
+  await recordHosts(input, deploys, release);
   const state = await readPipelineState(ctx.config.settings.stateDir, pipeline.name);
   state.environments[env.name] = { commit: rec.run.commit.id, release, deployedAt: rec.now(), run: rec.run.number };
   await writePipelineState(ctx.config.settings.stateDir, state);
@@ -127,13 +128,15 @@ async function lockAndDeploy(input: HostDeployInput, deploys: HostDeploy[]): Pro
 }
 
 /** STATE/hosts/HOST.json: what each host runs now, as read from the host, after the deploy or the rollback. */
-async function recordHosts(ctx: RunContext, rec: RunRecorder, pipeline: PipelineConfig, deploys: HostDeploy[], release: string | undefined): Promise<void> {
+async function recordHosts(input: HostDeployInput, deploys: HostDeploy[], release: string | undefined): Promise<void> {
+  const { ctx, rec, pipeline } = input;
   const stateDir = ctx.config.settings.stateDir;
   for (const d of deploys) {
     const initial = d.initial;
     if (!initial) continue;
     const hs = await readHostState(stateDir, d.host.name);
-    const before = hs.pipelines[pipeline.name] ?? { releases: [] };
+    const key = hostEntryKey(pipeline.name, input.env.deploy.path, pipeline.deploy.path);
+    const before = hs.pipelines[key] ?? { releases: [] };
     const now = rec.now();
     const known = (name: string | undefined): HostRelease | undefined => {
       if (!name) return undefined;
@@ -143,7 +146,7 @@ async function recordHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
     };
     const previous = known(initial.current);
     if (release && d.outcome.status === 'deployed') {
-      hs.pipelines[pipeline.name] = {
+      hs.pipelines[key] = {
         releases: (d.facts ?? initial).releases,
         current: { release, commit: rec.run.commit.id, deployedAt: now, run: rec.run.number },
         ...(previous ? { previous } : {}),
@@ -152,10 +155,10 @@ async function recordHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
       // Switched, and the rollback failed too: what runs there is unknown until someone looks
       // (status --live asks the host), so no `current` is claimed.
       const { current: _unknown, ...rest } = before;
-      hs.pipelines[pipeline.name] = { ...rest, releases: initial.releases };
+      hs.pipelines[key] = { ...rest, releases: initial.releases };
     } else {
       // Rolled back or untouched: the host runs what it ran before; the failed release is gone.
-      hs.pipelines[pipeline.name] = {
+      hs.pipelines[key] = {
         ...before,
         releases: initial.releases.filter((r) => r !== d.outcome.release),
         ...(previous ? { current: previous } : {}),

@@ -2,6 +2,7 @@ import type { EnvironmentConfig, PipelineConfig } from '../config/types.ts';
 import type { StageRecord } from '../state/types.ts';
 import { readHostState, writeHostState, readPipelineState, writePipelineState } from '../state/store.ts';
 import { appendAudit } from '../state/audit.ts';
+import { hostEntryKey } from '../state/host-key.ts';
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
 import { runStep } from './step.ts';
@@ -104,9 +105,10 @@ async function recordRollback(ctx: RunContext, rec: RunRecorder, pipeline: Pipel
     const target = targets.get(d)!;
     d.outcome.release = target;
     const hs = await readHostState(stateDir, d.host.name);
-    const entry = hs.pipelines[pipeline.name] ?? { releases: [] };
+    const key = hostEntryKey(pipeline.name, env.deploy.path, pipeline.deploy.path);
+    const entry = hs.pipelines[key] ?? { releases: [] };
     const before = remote.previousRelease({ current: target, releases: d.facts!.releases, commits: {} });
-    hs.pipelines[pipeline.name] = {
+    hs.pipelines[key] = {
       releases: d.facts!.releases,
       current: { release: target, commit: d.facts!.commits[target] ?? '', deployedAt: now, run: rec.run.number },
       ...(before ? { previous: { release: before, commit: d.facts!.commits[before] ?? '', deployedAt: entry.previous?.deployedAt ?? now, run: 0 } } : {}),

@@ -111,7 +111,7 @@ export function whereTable(depth: number, p: PipelineModel, ctx: RenderContext):
       (envState === undefined ? '<br><span class="muted">nothing deployed yet</span>' : `<br>should run <code>${text(shortId(envState.commit))}</code>`);
     if (env.hosts.length === 0) rows.push([envCell, '<span class="muted">no hosts</span>', '', '', '', '']);
     for (const host of env.hosts) {
-      const current = ctx.hosts.get(host)?.pipelines[p.name]?.current;
+      const current = ctx.hosts.get(host)?.pipelines[env.hostKey ?? p.name]?.current;
       const runs = current === undefined ? '<span class="muted">nothing</span>' : `<code>${text(shortId(current.commit))}</code> <span class="mono hide-narrow">${text(current.release)}</span>`;
       const since = current === undefined ? '' : timeTag(current.deployedAt, text);
       const last = lastDeployOf(p.runs, env.name, host);

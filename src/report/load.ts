@@ -1,6 +1,7 @@
 // Reading what the report needs from the state folder: the config's view of the pipelines, run
 // records with their log tails, and (for tests and small states) everything at once.
 
+import { hostEntryKey } from '../state/host-key.ts';
 import type { Config } from '../config/types.ts';
 import { listHostStates, listRunNumbers, readPipelineState, readRun, readRuns, readStepLog } from '../state/store.ts';
 import type { StepLogText } from '../state/step-log.ts';
@@ -27,7 +28,10 @@ export function reportConfigOf(config: Config): ReportConfig {
       name: p.name,
       repo: p.repo,
       branch: p.branch,
-      environments: p.environments.map((e) => ({ name: e.name, hosts: e.hosts, approval: e.approval })),
+      environments: p.environments.map((e) => {
+        const key = hostEntryKey(p.name, e.deploy.path, p.deploy.path);
+        return { name: e.name, hosts: e.hosts, approval: e.approval, ...(key !== p.name ? { hostKey: key } : {}) };
+      }),
     })),
   };
 }

@@ -46,7 +46,7 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
         run: desired?.run ?? null,
         badge: key(pagePath.envBadge(p.name, e.name)),
         hosts: e.hosts.map((host) => {
-          const current = ctx.hosts.get(host)?.pipelines[p.name]?.current;
+          const current = ctx.hosts.get(host)?.pipelines[e.hostKey ?? p.name]?.current;
           const last = lastDeployOf(p.runs, e.name, host);
           return {
             host,
