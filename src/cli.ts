@@ -114,6 +114,7 @@ function one(positionals: string[]): string | undefined {
 }
 
 export async function main(argv: string[], output: Output = createOutput()): Promise<number> {
+  quietOnClosedPipe();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     output.out(usage);
@@ -167,7 +168,6 @@ function reportError(e: unknown, command: string, output: Output): number {
 }
 
 if (process.argv[1]?.endsWith('/src/cli.ts') || process.argv[1]?.endsWith('/dist/cli.js')) {
-  quietOnClosedPipe();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
