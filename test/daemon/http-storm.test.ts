@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, Agent } from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer, type GitServer } from '../helpers/git-server.ts';
@@ -148,4 +149,24 @@ test('the daemon refuses to approve a waiting run older than what the environmen
   const again = await runSlipway(['cancel', 'app', String(waiting.number), '--config', configDir]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /has already ended \(cancelled\); nothing to cancel/);
+});
+
+test('inbox requests outlive a stop of the daemon; one older than inboxTtl is dropped, never acted on', async () => {
+  assert.equal(await daemon.stop('SIGTERM'), 0);
+  const before = (await readRunFiles(stateDir, 'app')).length;
+  const inbox = join(stateDir, 'inbox');
+  const write = async (createdAt: Date, body: object): Promise<void> => {
+    const id = randomUUID();
+    await writeFile(join(inbox, `${createdAt.getTime()}-${id}.json`), JSON.stringify({ version: 1, id, by: 'ops@test', createdAt: createdAt.toISOString(), ...body }));
+  };
+  // Written while no daemon runs: a fresh trigger, and an approval from two hours ago.
+  await write(new Date(), { kind: 'trigger', pipeline: 'app', commit: repo.head });
+  const waiting = (await readRunFiles(stateDir, 'app')).at(-1)!;
+  await write(new Date(Date.now() - 2 * 3_600_000), { kind: 'approve', pipeline: 'app', run: waiting.number });
+  daemon = startDaemon(configDir);
+  await daemon.waitLog(/inbox: approve app by ops@test written \S+ expired \(older than inboxTtl 1h\); dropped/, 'the old approval dropped');
+  await waitFor(async () => (await readRunFiles(stateDir, 'app')).length > before && (await readRunFiles(stateDir, 'app')).at(-1)!.status === 'waiting', { timeoutMs: 60_000, what: 'the trigger carried out after the restart' });
+  const runs = await readRunFiles(stateDir, 'app');
+  assert.equal(runs.at(-1)!.trigger, 'trigger');
+  await waitFor(async () => (await readdir(inbox)).filter((n) => n.endsWith('.json')).length === 0, { timeoutMs: 10_000, what: 'the inbox emptied' });
 });
