@@ -8,6 +8,7 @@ import type { RunContext } from '../pipeline/context.ts';
 import { createReportTrigger } from '../pipeline/report-trigger.ts';
 import type { Output } from './output.ts';
 import { watchInterrupts } from './interrupt.ts';
+import { readStateId } from '../state/state-id.ts';
 import { recoverPipeline, type Recovery } from '../pipeline/recover.ts';
 import { releaseLeftLocks } from '../pipeline/release-locks.ts';
 
@@ -32,6 +33,7 @@ export async function openRuntime(configDir: string, command: string, output: Ou
   const { ctx, pool } = createRunContext(config, output, { signal: stop.signal });
   try {
     await sweepStateFolder(config.settings.stateDir);
+    await readStateId(config.settings.stateDir); // written once, before any host lock names it
     // Holding the state lock, a run still `running` belongs to a process that died (kill -9,
     // a lost terminal): it can never finish, so it is interrupted before anything else runs.
     const recovered: Recovery[] = [];

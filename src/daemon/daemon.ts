@@ -1,6 +1,7 @@
 import type { Config, PipelineConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { acquireStateLock } from '../state/lock.ts';
+import { readStateId } from '../state/state-id.ts';
 import { statePaths, sweepStateFolder } from '../state/store.ts';
 import { recoverPipeline, sweepWorkspaces } from '../pipeline/recover.ts';
 import { releaseLeftLocks } from '../pipeline/release-locks.ts';
@@ -46,6 +47,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
   const generations: ConfigGeneration[] = [];
   let server: RunningServer | undefined;
   try {
+    await readStateId(stateDir); // written once, before any host lock names it
     const swept = (await sweepStateFolder(stateDir)) + (await sweepWorkspaces(stateDir));
     if (swept > 0) log.info(`swept ${swept} temp file(s) and workspace(s) left by an earlier crash`);
 

@@ -12,7 +12,7 @@ import { keepLocksFresh, lockHost, unlockHost } from './deploy-lock.ts';
 import { errorMessage } from './failure.ts';
 import { releaseName } from './remote-commands.ts';
 import { StateError } from '../errors.ts';
-import { hostEntryKey } from '../state/host-key.ts';
+import { hostEntry, setHostEntry } from '../state/host-key.ts';
 import { planBatches } from './plan.ts';
 
 /**
@@ -90,9 +90,9 @@ async function deployHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
     if (thrown !== undefined) throw thrown;
     return false;
   }
-  await recordHosts(input, deploys, release);
+  await recordHosts(input, deploys, input.release);
   const state = await readPipelineState(ctx.config.settings.stateDir, pipeline.name);
-  state.environments[env.name] = { commit: rec.run.commit.id, release, deployedAt: rec.now(), run: rec.run.number };
+  state.environments[env.name] = { commit: rec.run.commit.id, release: input.release, deployedAt: rec.now(), run: rec.run.number };
   await writePipelineState(ctx.config.settings.stateDir, state);
   stage.status = 'passed';
   stage.finishedAt = rec.now();
@@ -119,6 +119,19 @@ async function lockAndDeploy(input: HostDeployInput, deploys: HostDeploy[]): Pro
   // A state folder that cannot be written (a full disk) must not be changing hosts it cannot record.
   if (ok && rec.saveFailed) throw new StateError(`cannot record the deploy: ${rec.saveError ?? 'the run file could not be written'}; nothing was changed`);
   if (!ok) return false;
+  // Waited for a lock: another deploy may have changed the hosts since they were read.
+  if (stage.steps.some((s) => s.id.includes('-lock-wait'))) {
+    const reread = await Promise.all(deploys.map((d) => connectHost(input, d)));
+    if (!reread.every(Boolean)) return false;
+    for (const d of deploys) if (d.initial?.current) d.outcome.previousRelease = d.initial.current;
+  }
+  // Named now, holding every lock: a name another deploy already used (the same commit in the
+  // same second, by another slipway) moves on by a second.
+  const taken = new Set(deploys.flatMap((d) => d.initial?.releases ?? []));
+  let at = input.ctx.now().getTime();
+  while (taken.has(releaseName(rec.run.commit.id, new Date(at)))) at += 1000;
+  input.release = releaseName(rec.run.commit.id, new Date(at));
+  for (const d of deploys) d.outcome.release = input.release;
   for (const batch of planBatches(deploys, env.batch)) {
     const results = await Promise.all(batch.map((d) => deployHost(input, d)));
     if (!results.every(Boolean)) return false;
@@ -135,34 +148,37 @@ async function recordHosts(input: HostDeployInput, deploys: HostDeploy[], releas
     const initial = d.initial;
     if (!initial) continue;
     const hs = await readHostState(stateDir, d.host.name);
-    const key = hostEntryKey(pipeline.name, input.env.deploy.path, pipeline.deploy.path);
-    const before = hs.pipelines[key] ?? { releases: [] };
+    const path = input.env.deploy.path;
+    // `pipeline` is the key of the path entry, not part of what a pipeline entry holds.
+    const { pipeline: _p, ...before } = { pipeline: '', ...(hostEntry(hs, pipeline.name, path) ?? { releases: [] }) };
     const now = rec.now();
     const known = (name: string | undefined): HostRelease | undefined => {
       if (!name) return undefined;
       if (before.current?.release === name) return before.current;
       if (before.previous?.release === name) return before.previous;
-      return { release: name, commit: initial.commits[name] ?? '', deployedAt: now, run: 0 };
+      const commit = initial.commits[name] ?? (name === initial.current ? initial.revision : undefined);
+      // A release without a readable REVISION (made by hand, or half made elsewhere) is not claimed.
+      return commit ? { release: name, commit, deployedAt: now, run: 0 } : undefined;
     };
     const previous = known(initial.current);
     if (release && d.outcome.status === 'deployed') {
-      hs.pipelines[key] = {
+      setHostEntry(hs, pipeline.name, path, {
         releases: (d.facts ?? initial).releases,
         current: { release, commit: rec.run.commit.id, deployedAt: now, run: rec.run.number },
         ...(previous ? { previous } : {}),
-      };
+      });
     } else if (d.switched && d.outcome.status === 'failed') {
       // Switched, and the rollback failed too: what runs there is unknown until someone looks
       // (status --live asks the host), so no `current` is claimed.
       const { current: _unknown, ...rest } = before;
-      hs.pipelines[key] = { ...rest, releases: initial.releases };
+      setHostEntry(hs, pipeline.name, path, { ...rest, releases: initial.releases });
     } else {
       // Rolled back or untouched: the host runs what it ran before; the failed release is gone.
-      hs.pipelines[key] = {
+      setHostEntry(hs, pipeline.name, path, {
         ...before,
         releases: initial.releases.filter((r) => r !== d.outcome.release),
         ...(previous ? { current: previous } : {}),
-      };
+      });
     }
     await writeHostState(stateDir, hs);
   }

@@ -2,7 +2,7 @@ import type { EnvironmentConfig, PipelineConfig } from '../config/types.ts';
 import type { StageRecord } from '../state/types.ts';
 import { readHostState, writeHostState, readPipelineState, writePipelineState } from '../state/store.ts';
 import { appendAudit } from '../state/audit.ts';
-import { hostEntryKey } from '../state/host-key.ts';
+import { hostEntry, setHostEntry } from '../state/host-key.ts';
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
 import { runStep } from './step.ts';
@@ -105,14 +105,15 @@ async function recordRollback(ctx: RunContext, rec: RunRecorder, pipeline: Pipel
     const target = targets.get(d)!;
     d.outcome.release = target;
     const hs = await readHostState(stateDir, d.host.name);
-    const key = hostEntryKey(pipeline.name, env.deploy.path, pipeline.deploy.path);
-    const entry = hs.pipelines[key] ?? { releases: [] };
+    const entry = hostEntry(hs, pipeline.name, env.deploy.path) ?? { releases: [] };
     const before = remote.previousRelease({ current: target, releases: d.facts!.releases, commits: {} });
-    hs.pipelines[key] = {
+    const beforeCommit = before ? d.facts!.commits[before] : undefined;
+    setHostEntry(hs, pipeline.name, env.deploy.path, {
       releases: d.facts!.releases,
-      current: { release: target, commit: d.facts!.commits[target] ?? '', deployedAt: now, run: rec.run.number },
-      ...(before ? { previous: { release: before, commit: d.facts!.commits[before] ?? '', deployedAt: entry.previous?.deployedAt ?? now, run: 0 } } : {}),
-    };
+      current: { release: target, commit: d.facts!.commits[target] ?? rec.run.commit.id, deployedAt: now, run: rec.run.number },
+      // Claimed only with its commit: a release without a readable REVISION is not named.
+      ...(before && beforeCommit ? { previous: { release: before, commit: beforeCommit, deployedAt: entry.previous?.deployedAt ?? now, run: 0 } } : {}),
+    });
     await writeHostState(stateDir, hs);
   }
   const first = deploys[0] ? targets.get(deploys[0]) : undefined;

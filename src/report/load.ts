@@ -1,7 +1,6 @@
 // Reading what the report needs from the state folder: the config's view of the pipelines, run
 // records with their log tails, and (for tests and small states) everything at once.
 
-import { hostEntryKey } from '../state/host-key.ts';
 import type { Config } from '../config/types.ts';
 import { listHostStates, listRunNumbers, readPipelineState, readRun, readRuns, readStepLog } from '../state/store.ts';
 import type { StepLogText } from '../state/step-log.ts';
@@ -28,10 +27,7 @@ export function reportConfigOf(config: Config): ReportConfig {
       name: p.name,
       repo: p.repo,
       branch: p.branch,
-      environments: p.environments.map((e) => {
-        const key = hostEntryKey(p.name, e.deploy.path, p.deploy.path);
-        return { name: e.name, hosts: e.hosts, approval: e.approval, ...(key !== p.name ? { hostKey: key } : {}) };
-      }),
+      environments: p.environments.map((e) => ({ name: e.name, hosts: e.hosts, approval: e.approval, path: e.deploy.path })),
     })),
   };
 }

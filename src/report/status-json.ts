@@ -1,6 +1,7 @@
 // status.json beside the pages: the dashboard as data, for scripts and other dashboards.
 // Its shape is versioned; paths in it are relative to the report folder.
 
+import { hostEntry } from '../state/host-key.ts';
 import { key, maskSecrets, pagePath, redactUrl } from './format.ts';
 import { approveCommand, hostDrift, type RenderContext } from './fragments.ts';
 import { historyStats, lastDeployOf } from './summary.ts';
@@ -46,7 +47,7 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
         run: desired?.run ?? null,
         badge: key(pagePath.envBadge(p.name, e.name)),
         hosts: e.hosts.map((host) => {
-          const current = ctx.hosts.get(host)?.pipelines[e.hostKey ?? p.name]?.current;
+          const current = hostEntry(ctx.hosts.get(host), p.name, e.path ?? '')?.current;
           const last = lastDeployOf(p.runs, e.name, host);
           return {
             host,

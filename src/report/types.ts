@@ -11,8 +11,8 @@ export interface ReportEnvironment {
   name: string;
   hosts: string[];
   approval: 'auto' | 'manual';
-  /** Its key in HostState.pipelines when its deploy path is not the pipeline's (state/host-key.ts). */
-  hostKey?: string;
+  /** Its deploy path: host facts are kept per path (state/host-key.ts). */
+  path?: string;
 }
 
 export interface ReportPipelineConfig {

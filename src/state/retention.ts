@@ -2,7 +2,6 @@
 // fill its disk. Decided first (pure), then applied. Never removed: runs that have not ended,
 // the newest run, and any run that a pipeline environment or a host still names (what runs where
 // must stay explained in the report).
-import { isEntryOf } from './host-key.ts';
 import { rm } from 'node:fs/promises';
 import type { Retention } from '../config/types.ts';
 import { ENDED_STATUSES, type RunRecord } from './types.ts';
@@ -35,10 +34,10 @@ export async function applyRetention(stateDir: string, pipeline: string, keep: R
   const protect = new Set<number>();
   for (const env of Object.values((await readPipelineState(stateDir, pipeline)).environments)) protect.add(env.run);
   for (const host of await listHostStates(stateDir)) {
-    for (const [key, p] of Object.entries(host.pipelines)) {
-      if (!isEntryOf(key, pipeline)) continue;
-      if (p.current) protect.add(p.current.run);
-      if (p.previous) protect.add(p.previous.run);
+    const entries = [host.pipelines[pipeline], ...Object.values(host.paths ?? {}).filter((e) => e.pipeline === pipeline)];
+    for (const p of entries) {
+      if (p?.current) protect.add(p.current.run);
+      if (p?.previous) protect.add(p.previous.run);
     }
   }
   const doomed = planRetention(runs, keep, { now, protect });

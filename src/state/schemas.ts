@@ -138,6 +138,15 @@ export const hostSchema = {
         properties: { current: hostRelease, previous: hostRelease, releases: { type: 'array', items: nonEmpty } },
       },
     },
+    paths: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['releases', 'pipeline'],
+        properties: { pipeline: nonEmpty, current: hostRelease, previous: hostRelease, releases: { type: 'array', items: nonEmpty } },
+      },
+    },
   },
 };
 

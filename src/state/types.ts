@@ -124,5 +124,8 @@ export interface HostPipelineState {
 export interface HostState {
   version: number;
   host: string;
+  /** The last deploy of each pipeline to this host. */
   pipelines: Record<string, HostPipelineState>;
+  /** What runs at each deploy path (a host may serve two environments of one pipeline). */
+  paths?: Record<string, HostPipelineState & { pipeline: string }>;
 }

@@ -170,6 +170,28 @@ test('slipway trigger hands the request to the running daemon and prints its pro
   assert.equal(runs.at(-1)!.status, 'deployed');
 });
 
+test('deploy, rollback and report work while the daemon runs: handed over, followed, with the exit code of the outcome', async () => {
+  const runs = await readRunFiles(stateDir, 'app');
+  const older = runs.find((r) => r.status === 'deployed' && r.commit.id !== repo.head)!.commit.id;
+  const d = await runSlipway(['deploy', 'app', '--env', 'production', '--commit', older, '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(d.code, 0, d.stdout + d.stderr);
+  assert.match(d.stdout, /app: deploy to production handed to the running daemon \(pid \d+\)/);
+  assert.match(d.stdout, /app #\d+ tested in run #\d+ ok/);
+  assert.match(d.stdout, /^app #\d+: deployed$/m);
+  assert.equal(await appHealth(appPort), older);
+  const rb = await runSlipway(['rollback', 'app', '--env', 'production', '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(rb.code, 0, rb.stdout + rb.stderr);
+  assert.match(rb.stdout, /app: rollback of production handed to the running daemon/);
+  assert.equal(await appHealth(appPort), repo.head);
+  const refused = await runSlipway(['deploy', 'app', '--env', 'production', '--commit', 'ffffffff', '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /slipway: /);
+  const rep = await runSlipway(['report', '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(rep.code, 0, rep.stdout + rep.stderr);
+  assert.match(rep.stdout, /report written: .*index\.html/);
+  assert.match(daemon.log(), /inbox: deploy of app to production by /);
+});
+
 test('SIGHUP with a broken config logs located errors and keeps the running config', async () => {
   const file = join(configDir, 'pipelines', 'app.yaml');
   const good = await readFile(file, 'utf8');

@@ -52,5 +52,6 @@ test('status shows each environment of one host what runs at its own path', asyn
   assert.equal(on('production'), v1, 'production at its own path still runs v1');
   assert.equal((await readFile(join(host.root, 'app-production', 'current', 'REVISION'), 'utf8')).trim(), v1);
   const hostState = JSON.parse(await readFile(join(work, 'state', 'hosts', 'box.json'), 'utf8'));
-  assert.deepEqual(Object.keys(hostState.pipelines).sort(), ['app', 'app@~/app-production']);
+  assert.deepEqual(Object.keys(hostState.paths).sort(), ['~/app-production', '~/app-staging']);
+  assert.equal(hostState.paths['~/app-production'].current.commit, v1);
 });

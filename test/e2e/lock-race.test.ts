@@ -56,13 +56,13 @@ test('two state folders take over one stale host lock at once: exactly one holds
   const runs = ['a', 'b'].map((name) => runSlipway(['once', '--config', join(work, name)]));
   await waitFor(() => existsSync(join(host.root, 'at-gate')), { timeoutMs: 90_000, what: 'one deploy inside the lock' });
   const holder = (await readFile(join(lock, 'info'), 'utf8')).trim();
-  const ids = await Promise.all(['a', 'b'].map(async (n) => (await readFile(join(work, `state-${n}`, 'id'), 'utf8')).trim()));
-  const winner = ids.findIndex((id) => holder.startsWith(`state=${id} run=app#1 `));
-  assert.ok(winner >= 0, `the lock is held by one of the two (${holder})`);
   await rm(join(host.root, 'gate-on'));
   await writeFile(join(host.root, 'go'), '');
   const results = await Promise.all(runs);
   for (const r of results) assert.equal(r.code, 0, r.stdout + r.stderr);
+  const ids = await Promise.all(['a', 'b'].map(async (n) => (await readFile(join(work, `state-${n}`, 'id'), 'utf8')).trim()));
+  const winner = ids.findIndex((id) => holder.startsWith(`state=${id} run=app#1 `));
+  assert.ok(winner >= 0, `the lock is held by one of the two (${holder})`);
 
   const logs = await Promise.all(['a', 'b'].map((n) => readFile(join(work, `state-${n}`, 'logs', 'app', '1', 'production-web1-lock.log'), 'utf8')));
   const took = logs.map((l) => /took over the deploy lock \(left \d+ s ago by another slipway \(older than lockTimeout 30m\)\): state=9{8}-/.test(l));
@@ -76,4 +76,28 @@ test('two state folders take over one stale host lock at once: exactly one holds
   assert.equal(waitStep.status, 'passed');
   assert.equal(loserRun.status, 'deployed');
   assert.ok(!existsSync(lock), 'no lock left behind');
+});
+
+test('a step longer than lockTimeout keeps its lock: it is refreshed while the step runs, so another slipway waits', { timeout: 120_000 }, async () => {
+  // Both installations judge another's lock stale after 3 s; the first deploy's step takes 8 s.
+  for (const name of ['a', 'b']) {
+    const file = join(work, name, 'pipelines', 'app.yaml');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace('steps: [./gate.sh]', 'steps: [./gate.sh, "sleep 8"]').replace('lockWait: 2m', 'lockWait: 2m, lockTimeout: 3s'));
+  }
+  await repo.commit({ CHANGES: 'v2\n' }, 'v2');
+  await writeFile(join(host.root, 'gate-on'), '');
+  const first = runSlipway(['once', '--config', join(work, 'a')]);
+  await waitFor(() => existsSync(join(host.root, 'at-gate')), { timeoutMs: 90_000, what: 'a inside the lock' });
+  await rm(join(host.root, 'gate-on'));
+  await writeFile(join(host.root, 'go'), '');
+  // a is now in its 8 s step, holding the lock; b arrives and must wait for it, not take it over.
+  const second = runSlipway(['once', '--config', join(work, 'b')]);
+  const [ra, rb] = await Promise.all([first, second]);
+  assert.equal(ra.code, 0, ra.stdout + ra.stderr);
+  assert.equal(rb.code, 0, rb.stdout + rb.stderr);
+  const bRun = JSON.parse(await readFile(join(work, 'state-b', 'runs', 'app', '2.json'), 'utf8'));
+  const bLog = await readFile(join(work, 'state-b', 'logs', 'app', '2', 'production-web1-lock.log'), 'utf8');
+  assert.doesNotMatch(bLog, /took over/, 'the live lock was not taken for stale');
+  assert.ok(bRun.stages.some((st: { steps: Array<{ name: string }> }) => st.steps.some((x) => x.name.startsWith('web1: waiting for the deploy lock held by state='))), 'b waited for a');
 });

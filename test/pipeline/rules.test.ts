@@ -83,3 +83,12 @@ test('a refused lock says nothing changed; a rollback says so', () => {
   assert.match(deployFailure('production', stage(['rolled-back', 'failed'], 'web1: health check: x')), /^deploy to production failed and was rolled back: /);
   assert.match(deployFailure('production', stage(['failed'], 'web0: cannot connect')), /^deploy to production failed; nothing was changed: /);
 });
+
+test('"tested in run #N" names the run that ran the tests, never a deploy or rollback run', async () => {
+  const { findTestedRun } = await import('../../src/pipeline/deploy-request.ts');
+  const tested = [{ name: 'test', kind: 'test' as const, status: 'passed' as const, steps: [] }];
+  const runs = [run(9, { trigger: 'deploy', stages: tested }), run(8, { trigger: 'rollback', stages: tested }), run(7, { stages: tested })]; // newest first
+  assert.equal(findTestedRun(runs)?.number, 7);
+  assert.equal(findTestedRun(runs, A)?.number, 7);
+  assert.equal(findTestedRun(runs, B), undefined);
+});
