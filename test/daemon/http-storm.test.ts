@@ -149,6 +149,9 @@ test('the daemon refuses to approve a waiting run older than what the environmen
   const again = await runSlipway(['cancel', 'app', String(waiting.number), '--config', configDir]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /has already ended \(cancelled\); nothing to cancel/);
+  // Back to the state as the daemon wrote it, for the next test.
+  delete state.environments.production;
+  await writeFile(file, JSON.stringify(state));
 });
 
 test('inbox requests outlive a stop of the daemon; one older than inboxTtl is dropped, never acted on', async () => {
@@ -165,8 +168,9 @@ test('inbox requests outlive a stop of the daemon; one older than inboxTtl is dr
   await write(new Date(Date.now() - 2 * 3_600_000), { kind: 'approve', pipeline: 'app', run: waiting.number });
   daemon = startDaemon(configDir);
   await daemon.waitLog(/inbox: approve app by ops@test written \S+ expired \(older than inboxTtl 1h\); dropped/, 'the old approval dropped');
-  await waitFor(async () => (await readRunFiles(stateDir, 'app')).length > before && (await readRunFiles(stateDir, 'app')).at(-1)!.status === 'waiting', { timeoutMs: 60_000, what: 'the trigger carried out after the restart' });
+  await waitFor(async () => (await readRunFiles(stateDir, 'app')).some((r) => r.number > before && r.trigger === 'trigger' && r.status !== 'running' && r.status !== 'queued'), { timeoutMs: 60_000, what: 'the trigger carried out after the restart' });
   const runs = await readRunFiles(stateDir, 'app');
   assert.equal(runs.at(-1)!.trigger, 'trigger');
+  assert.equal(runs.at(-1)!.status, 'waiting', JSON.stringify(runs.at(-1)));
   await waitFor(async () => (await readdir(inbox)).filter((n) => n.endsWith('.json')).length === 0, { timeoutMs: 10_000, what: 'the inbox emptied' });
 });
