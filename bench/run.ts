@@ -10,6 +10,7 @@ const parts: Record<string, () => Promise<BenchRow[]>> = {
   report: async () => (await import('./report.ts')).benchReport(),
   sandbox: async () => (await import('./sandbox.ts')).benchSandbox(),
   daemon: async () => (await import('./daemon-rss.ts')).benchDaemonRss(),
+  recovery: async () => (await import('./recovery.ts')).benchRecovery(),
   'daemon-long': async () => (await import('./daemon.ts')).benchDaemon(),
 };
 

@@ -5,6 +5,7 @@ import { createOutput, type Output } from './commands/output.ts';
 import { configDirFrom } from './commands/config-dir.ts';
 import { terminalLine, terminalText } from './terminal-text.ts';
 import { usageErrorFrom, type FlagSpec } from './commands/args-errors.ts';
+import { quietOnClosedPipe } from './commands/closed-pipe.ts';
 // Commands are imported when used: `slipway --help` should not load git, ssh and the schema compiler.
 const VERSION = '0.1.0';
 
@@ -15,6 +16,7 @@ commands:
   plan [--json]      what is configured and what a run would change
   once [PIPELINE...] [-f|--no-follow]   poll once, test and deploy new commits, exit
   approve PIPELINE RUN   continue a run waiting at a manual gate
+  cancel PIPELINE RUN    end a waiting, queued or running run (cancelled)
   deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
   rollback PIPELINE --env ENV   switch an environment back to its previous release
   status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts; exit 1 on drift)
@@ -60,6 +62,11 @@ const commands: Record<string, Command> = {
     help: 'approve',
     positionals: 'any',
     run: async (a) => (await import('./commands/approve.ts')).approveCommand(a.configDir, a.positionals, a.output),
+  },
+  cancel: {
+    help: 'cancel',
+    positionals: 'any',
+    run: async (a) => (await import('./commands/cancel.ts')).cancelCommand(a.configDir, a.positionals, a.output),
   },
   status: {
     help: 'status',
@@ -133,6 +140,7 @@ function one(positionals: string[]): string | undefined {
 }
 
 export async function main(argv: string[], output: Output = createOutput()): Promise<number> {
+  quietOnClosedPipe();
   const [name, ...rest] = argv;
   if (name === 'help' && rest[0] !== undefined) {
     if (!commands[rest[0]]) {

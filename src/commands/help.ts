@@ -27,7 +27,15 @@ ${PROGRESS}`,
   approve: `usage: slipway approve PIPELINE RUN [--config DIR]
 
 Opens the manual gate a run is waiting at: the run goes on and deploys to that
-environment (and the ones after it, up to the next manual gate).`,
+environment (and the ones after it, up to the next manual gate). Refused when
+the environment already runs a newer run's commit (that would go backwards).
+With slipway run up, handed to it; its progress and result print here.`,
+  cancel: `usage: slipway cancel PIPELINE RUN [--config DIR]
+
+Ends a waiting, queued or running run as cancelled (a final status). A running
+run stops before its next step: local commands are killed, hosts already
+switched are rolled back and host locks released. With slipway run up, the
+request goes to it through STATE/inbox/. Exit 1 when the run had already ended.`,
   status: `usage: slipway status [--json] [--live] [--config DIR]
 
 Pipelines, their last runs, and which commit each host of each environment runs.
@@ -69,7 +77,8 @@ state folder alone:
   report: `usage: slipway report [--config DIR]
 
 Rewrites the whole HTML report (STATE/www/) from the state folder: every page is
-made from the state, and only files whose content changed are written.`,
+made from the state, and only files whose content changed are written. With
+slipway run up, the daemon rewrites it.`,
   demo: `usage: slipway demo [--keep]
 
 The whole loop on this machine: an embedded git server and embedded SSH hosts on
@@ -91,13 +100,17 @@ Prints the next three steps.`,
 Deploys a commit that passed its tests (default: the newest) to one environment,
 with the same release, switch, health gate and rollback as a run. An environment
 after the first only gets a commit the one before it took healthy. The command
-itself is the approval of a manual gate.
+itself is the approval of a manual gate. With slipway run up, the deploy is
+handed to it (STATE/inbox/) and its progress and result print here, with the
+exit code of the outcome. Ctrl-C of an in-process deploy rolls back and
+releases the host locks; the run ends interrupted (exit 130).
 ${PROGRESS}`,
   rollback: `usage: slipway rollback PIPELINE --env ENV [-f|--no-follow] [--config DIR]
 
 Switches every host of the environment back to the release before its current
 one, restarts it and waits for the health check. If a host does not come back
-healthy, the hosts already switched go forward again.
+healthy, the hosts already switched go forward again. With slipway run up, the
+rollback is handed to it and its progress and result print here.
 ${PROGRESS}`,
   run: `usage: slipway run [--log-level LEVEL] [--grace DURATION] [--config DIR]
 
@@ -107,7 +120,12 @@ per change of error and retried with backoff. New commits go through a queue:
 one run at a time per pipeline, at most \`concurrency\` at once; commits that
 pile up while a pipeline is busy coalesce to the newest (older: superseded).
 On start, runs left running by a crash become interrupted and their commit is
-queued again. Takes requests of slipway trigger/approve from STATE/inbox/.
+run once more; host deploy locks of runs this state folder knows ended are
+released at once. One run per commit and branch, whoever asks (poll, webhook,
+trigger, recovery); a run that failed with cause infrastructure (host down,
+lock wait, full disk) is retried by the next poll, with backoff. Takes
+requests of trigger, approve, deploy, rollback, cancel and report from
+STATE/inbox/; each stays there until done or older than inboxTtl (1h).
 With server.listen: the report (a running run's page follows its logs live),
 POST /hooks/PIPELINE (GitHub, Gitea or GitLab signature for
 server.webhookSecret; docs/webhooks.md), GET /healthz and GET /metrics
@@ -124,10 +142,12 @@ locks released), exit 0. SIGHUP: reload the config (and configRepo); a config
 that fails validation is logged with its errors and the running one stays.`,
   trigger: `usage: slipway trigger PIPELINE [--commit SHA] [-f|--no-follow] [--config DIR]
 
-A run now, of the branch head (or the given commit, full or abbreviated), even
-if that commit ran before. When slipway run holds the state folder the request
-goes to it through STATE/inbox/ and is taken within a second; otherwise the run
-happens in this process, as with once (exit 1 when it fails).
+A run now, of the branch head, unless that commit already has a run (then it
+says which); with --commit SHA (full or abbreviated), that commit even if it
+ran before. When slipway run holds the state folder the request goes to it
+through STATE/inbox/, is taken within a second, and its progress and result
+print here; otherwise the run happens in this process, as with once. Exit 1
+when the run fails.
 ${PROGRESS}`,
 };
 

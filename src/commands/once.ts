@@ -1,7 +1,10 @@
 import { UsageError } from '../errors.ts';
-import { pollPipeline } from '../pipeline/poll.ts';
-import { executeRun } from '../pipeline/run.ts';
+import { commitRunRefusal, pollPipeline } from '../pipeline/poll.ts';
+import { createRun, executeRun } from '../pipeline/run.ts';
 import type { PipelineConfig } from '../config/types.ts';
+import type { RunRecord } from '../state/types.ts';
+import { readCommitInfo } from '../git/commit.ts';
+import { statePaths } from '../state/store.ts';
 import { openRuntime } from './runtime.ts';
 import type { Output } from './output.ts';
 import { printRunEnd } from './run-end.ts';
@@ -22,6 +25,11 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       }
     };
     const onePipeline = async (p: PipelineConfig): Promise<boolean> => {
+      // What a dead slipway left: the newest queued run, or one re-run of an interrupted commit.
+      const left = rt.recovered.find((r) => r.pipeline === p.name);
+      let ok = true;
+      if (left?.queued || left?.rerun) ok = await resume(p, left.queued, left.rerun);
+      if (rt.ctx.signal?.aborted) return false;
       let polled;
       try {
         polled = await pollPipeline(rt.ctx, p);
@@ -36,10 +44,23 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       output.out(`${p.name} #${polled.run.number}: new commit ${polled.run.commit.id.slice(0, 7)}`);
       const run = await executeRun(rt.ctx, p, polled.run);
       await printRunEnd(output, rt.config, run);
-      return run.status !== 'failed';
+      return ok && run.status !== 'failed' && run.status !== 'interrupted';
+    };
+    const resume = async (p: PipelineConfig, queued: RunRecord | undefined, rerun: string | undefined): Promise<boolean> => {
+      let run = queued;
+      if (!run && rerun) {
+        const refused = await commitRunRefusal(rt.ctx, p, { commit: rerun, trigger: 'recovery' });
+        if (refused) return true;
+        run = await createRun(rt.ctx, p, await readCommitInfo(statePaths(rt.config.settings.stateDir).git(p.name), rerun), 'recovery');
+        output.out(`${p.name} #${run.number}: re-running ${rerun.slice(0, 7)}, interrupted earlier`);
+      }
+      if (!run) return true;
+      const done = await executeRun(rt.ctx, p, run);
+      await printRunEnd(output, rt.config, done);
+      return done.status !== 'failed' && done.status !== 'interrupted';
     };
     await Promise.all(Array.from({ length: Math.min(rt.config.settings.concurrency, pipelines.length) }, worker));
-    return failed > 0 ? 1 : 0;
+    return rt.interrupted ?? (failed > 0 ? 1 : 0);
   } finally {
     live.stop();
     await rt.close();

@@ -5,9 +5,13 @@ import { reportConfigOf, updateReport } from '../report/index.ts';
 
 import { join } from 'node:path';
 import type { Output } from './output.ts';
+import { handOver } from './handover.ts';
 
 export async function reportCommand(configDir: string, output: Output): Promise<number> {
   const config = await loadConfig(configDir);
+  // The daemon owns the state folder while it runs: it rewrites the report itself.
+  const handed = await handOver(config.settings.stateDir, { kind: 'report', pipeline: '', by: 'slipway report' }, output, { what: 'report rewrite', exitCode: () => 0 });
+  if (handed !== undefined) return handed;
   const lock = await acquireStateLock(config.settings.stateDir, { command: 'report' });
   try {
     await updateReport(config.settings.stateDir, reportConfigOf(config), { full: true });

@@ -9,10 +9,18 @@ import { SshPool } from '../ssh/pool.ts';
 import type { RunContext, StepWatch } from '../pipeline/context.ts';
 import { createReportTrigger } from '../pipeline/report-trigger.ts';
 import type { Output } from './output.ts';
+import { watchInterrupts } from './interrupt.ts';
+import { readStateId } from '../state/state-id.ts';
+import { recoverPipeline, type Recovery } from '../pipeline/recover.ts';
+import { releaseLeftLocks } from '../pipeline/release-locks.ts';
 
 export interface Runtime {
   config: Config;
   ctx: RunContext;
+  /** Runs a dead slipway process left `running`, now `interrupted`, per pipeline. */
+  recovered: Recovery[];
+  /** 130/143 after Ctrl-C or SIGTERM: the command's exit code, whatever its run did. */
+  readonly interrupted: number | undefined;
   close(): Promise<void>;
 }
 
@@ -23,19 +31,38 @@ export interface Runtime {
 export async function openRuntime(configDir: string, command: string, output: Output, opts: { progress?: (line: string) => void; watch?: StepWatch } = {}): Promise<Runtime> {
   const config = await loadConfig(configDir);
   const lock = await acquireStateLock(config.settings.stateDir, { command });
+  const stop = watchInterrupts({ onAbort: () => pool.closeAll(), say: (line) => output.err(line) });
+  const { ctx, pool } = createRunContext(config, output, { ...opts, signal: stop.signal });
   try {
     await sweepStateFolder(config.settings.stateDir);
-    const { ctx, pool } = createRunContext(config, output, opts);
+    await readStateId(config.settings.stateDir); // written once, before any host lock names it
+    // Holding the state lock, a run still `running` belongs to a process that died (kill -9,
+    // a lost terminal): it can never finish, so it is interrupted before anything else runs.
+    const recovered: Recovery[] = [];
+    for (const p of config.pipelines) {
+      const r = await recoverPipeline(ctx, p);
+      if (r.interruptedRuns.length) await releaseLeftLocks(ctx, p, r.interruptedRuns, (line) => output.err(`slipway: ${line}`));
+      for (const bad of r.setAside) output.err(`slipway: ${p.name}: unreadable run file set aside as ${bad.file}: ${bad.problem}`);
+      if (r.interrupted.length) output.err(`slipway: ${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by a process that died: interrupted`);
+      recovered.push(r);
+    }
     return {
       config,
       ctx,
+      recovered,
+      get interrupted() {
+        return stop.exitCode;
+      },
       close: async () => {
         await pool.closeAll();
         await ctx.report();
+        stop.dispose();
         await lock.release();
       },
     };
   } catch (e) {
+    stop.dispose();
+    await pool.closeAll();
     await lock.release();
     throw e;
   }

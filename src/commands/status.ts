@@ -1,3 +1,4 @@
+import { hostEntry } from '../state/host-key.ts';
 import type { Config } from '../config/types.ts';
 import { loadConfig } from '../config/load.ts';
 import { readPipelineState, readRuns, readHostState } from '../state/store.ts';
@@ -66,7 +67,7 @@ async function gather(config: Config, withRemote: boolean, pool?: SshPool): Prom
       const desired = state.environments[e.name];
       const hosts = [];
       for (const h of e.hosts) {
-        const cur = (await readHostState(stateDir, h)).pipelines[p.name]?.current;
+        const cur = hostEntry(await readHostState(stateDir, h), p.name, e.deploy.path)?.current;
         const live = pool ? await readLive(pool, h, e.deploy.path, config.secrets) : undefined;
         const runs = live && !live.error ? live.commit : cur?.commit;
         hosts.push({ host: h, address: config.hosts[h]?.address ?? '?', release: live && !live.error ? live.release : cur?.release, commit: runs, differs: (runs ?? '') !== (desired?.commit ?? ''), ...(live ? { live } : {}) });

@@ -5,7 +5,8 @@ import { statePaths } from '../state/store.ts';
 import { fetchMirror } from '../git/mirror.ts';
 import { readCommitInfo, resolveCommit } from '../git/commit.ts';
 import { createRun, executeRun } from '../pipeline/run.ts';
-import { handToDaemon } from '../daemon/inbox-client.ts';
+import { handOver } from './handover.ts';
+import { commitRunRefusal } from '../pipeline/poll.ts';
 import { openRuntime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
@@ -24,11 +25,11 @@ export async function triggerCommand(configDir: string, args: { pipeline?: strin
   const config = await loadConfig(configDir);
   const [pipeline] = selectPipelines(config.pipelines, [args.pipeline]);
   const by = `${user()}@${hostname()}`;
-  const daemon = await handToDaemon(config.settings.stateDir, { kind: 'trigger', pipeline: pipeline!.name, by, ...(commitArg ? { commit: commitArg } : {}) });
-  if (daemon) {
-    output.out(`${pipeline!.name}: trigger handed to the running daemon (pid ${daemon.pid}); follow it in its log or the report`);
-    return 0;
-  }
+  const handed = await handOver(config.settings.stateDir, { kind: 'trigger', pipeline: pipeline!.name, by, ...(commitArg ? { commit: commitArg } : {}) }, output, {
+    what: 'trigger',
+    exitCode: (run) => (run.status === 'failed' || run.status === 'interrupted' ? 1 : 0),
+  });
+  if (handed !== undefined) return handed;
   const live = progressFor(output, { follow: args.follow });
   const rt = await openRuntime(configDir, 'trigger', output, { progress: live.progress, watch: live.watch });
   try {
@@ -37,11 +38,16 @@ export async function triggerCommand(configDir: string, args: { pipeline?: strin
     const remote = { url: p.repo, branch: p.branch, ...(p.auth ? { auth: p.auth } : {}) };
     const { head } = await fetchMirror({ remote, gitdir });
     const sha = commitArg ? await resolveCommit(gitdir, commitArg) : head;
+    const refused = await commitRunRefusal(rt.ctx, p, { commit: sha, trigger: 'trigger', ...(commitArg ? { explicit: true } : {}) });
+    if (refused) {
+      output.out(`${p.name}: nothing to run: ${refused}`);
+      return 0;
+    }
     const run = await createRun(rt.ctx, p, await readCommitInfo(gitdir, sha), 'trigger');
     output.out(`${p.name} #${run.number}: triggered by ${by} at ${sha.slice(0, 7)}`);
     const done = await executeRun(rt.ctx, p, run);
     await printRunEnd(output, rt.config, done);
-    return done.status === 'failed' ? 1 : 0;
+    return rt.interrupted ?? (done.status === 'failed' ? 1 : 0);
   } finally {
     live.stop();
     await rt.close();

@@ -22,6 +22,7 @@ export interface RawDeploy {
   keepReleases?: number;
   commandTimeout?: string;
   lockTimeout?: string;
+  lockWait?: string;
 }
 
 export interface RawEnvironment {
@@ -53,6 +54,7 @@ export interface RawSettings {
   report: { title: string; url?: string };
   server?: { listen: string; webhookSecret?: string };
   notify: Array<{ webhook: string; on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'> }>;
+  inboxTtl: string;
   retention?: Retention;
   configRepo?: { repo: string; branch: string; poll: string; auth?: { token: string; username: string } };
 }
@@ -93,6 +95,7 @@ export function resolveSettings(raw: RawSettings, where: Locality): Settings {
     },
     report: { title: raw.report.title, ...(raw.report.url !== undefined ? { url: raw.report.url.replace(/\/+$/, '') } : {}) },
     notify: raw.notify.map((target) => ({ webhook: target.webhook, on: [...target.on] })),
+    inboxTtlMs: ms(raw.inboxTtl ?? '1h'),
   };
   if (raw.ssh.identity !== undefined) settings.ssh.identity = local(raw.ssh.identity);
   if (raw.ssh.knownHosts !== undefined) settings.ssh.knownHosts = local(raw.ssh.knownHosts);
@@ -173,6 +176,7 @@ function resolveDeploy(raw: RawDeploy & { path: string }, settings: Settings): D
     keepReleases: raw.keepReleases ?? 5,
     commandTimeoutMs: raw.commandTimeout !== undefined ? ms(raw.commandTimeout) : settings.ssh.commandTimeoutMs,
     lockTimeoutMs: ms(raw.lockTimeout ?? '30m'),
+    lockWaitMs: ms(raw.lockWait ?? '10m'),
   };
   if (raw.restart !== undefined) deploy.restart = raw.restart;
   if (raw.healthCheck) deploy.healthCheck = resolveHealth(raw.healthCheck);

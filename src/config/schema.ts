@@ -118,8 +118,12 @@ function deployProperties(withDefaults: boolean): Record<string, Schema> {
     }, 5),
     commandTimeout: { ...duration('Bound of each remote command of this deploy; defaults to ssh.commandTimeout of slipway.yaml.'), examples: ['20m'] },
     lockTimeout: duration(
-      'A deploy lock on a host (PATH/.slipway-lock) older than this is taken as left by a slipway that died, and taken over.',
+      'A deploy lock on a host (PATH/.slipway-lock) taken by another state folder and older than this is taken as left by a slipway that died, and taken over. A lock of this state folder whose run has ended is released at once.',
       withDefaults ? '30m' : undefined,
+    ),
+    lockWait: duration(
+      'How long a deploy waits for a deploy lock held by a live deploy (shown as a step) before the run fails with cause infrastructure, nothing changed.',
+      withDefaults ? '10m' : undefined,
     ),
   };
 }
@@ -186,6 +190,7 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
       },
     }, { required: ['webhook'] }),
   },
+  inboxTtl: duration('How long a request from trigger, approve, deploy, rollback or cancel waits in STATE/inbox/ for `slipway run` to take it; an older one is dropped (and logged) instead of acting days later.', '1h'),
   retention: retentionSchema('How much run history `slipway run` keeps in the state folder (run files and their logs); omit to keep everything. A pipeline may override it.'),
   configRepo: object('A git repository holding the config folder (GitOps for slipway itself): `slipway run` polls it, writes a new commit\'s files to STATE/config-repo/ and reloads from there when they pass validation; a bad config is logged with its located errors and the running one stays. The state folder stays the one of this local slipway.yaml.', {
     repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Repository URL (http:// or https://).', examples: ['https://git.example.com/acme/deploy-config.git'] },

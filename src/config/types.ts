@@ -44,6 +44,8 @@ export interface Settings {
   report: { title: string; url?: string };
   server?: { listen: string; webhookSecret?: string };
   notify: NotifyTarget[];
+  /** A request in STATE/inbox/ older than this is dropped, not acted on. */
+  inboxTtlMs: number;
   retention?: Retention;
   configRepo?: ConfigRepo;
 }
@@ -81,6 +83,8 @@ export interface DeploySpec {
   commandTimeoutMs: number;
   /** A host deploy lock older than this was left by a dead slipway and is taken over. */
   lockTimeoutMs: number;
+  /** How long a deploy waits for a live deploy lock before it gives up (cause: infrastructure). */
+  lockWaitMs: number;
 }
 
 export interface EnvironmentConfig {

@@ -1,8 +1,10 @@
 import type { Config, PipelineConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { acquireStateLock } from '../state/lock.ts';
+import { readStateId } from '../state/state-id.ts';
 import { statePaths, sweepStateFolder } from '../state/store.ts';
 import { recoverPipeline, sweepWorkspaces } from '../pipeline/recover.ts';
+import { releaseLeftLocks } from '../pipeline/release-locks.ts';
 import { detectNewCommit } from '../pipeline/poll.ts';
 import { killRunningCommands } from '../exec/run-local.ts';
 import type { Output } from '../commands/output.ts';
@@ -47,6 +49,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
   const generations: ConfigGeneration[] = [];
   let server: RunningServer | undefined;
   try {
+    await readStateId(stateDir); // written once, before any host lock names it
     const swept = (await sweepStateFolder(stateDir)) + (await sweepWorkspaces(stateDir));
     if (swept > 0) log.info(`swept ${swept} temp file(s) and workspace(s) left by an earlier crash`);
 
@@ -62,12 +65,13 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     let gen = makeGeneration(await firstConfig(local, log, (c) => (configCommit = c)));
     const verdicts = new Map<string, 'good' | 'bad' | undefined>();
     const metrics = new DaemonMetrics();
+    const active = new Map<string, AbortController>();
 
     const queue = new RunQueue({
       concurrency: gen.config.settings.concurrency,
       execute: (d) => {
         const g = gen;
-        return g.use(() => executeJob(g, d, { log, verdicts, metrics }));
+        return g.use(() => executeJob(g, d, { log, verdicts, active, metrics }));
       },
     });
     const poller = new Poller({
@@ -173,6 +177,8 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     // Crash recovery before the first poll, so a recovered commit is not also found new.
     for (const p of gen.config.pipelines) {
       const r = await recoverPipeline(gen.ctx, p);
+      if (r.interruptedRuns.length) void releaseLeftLocks(gen.ctx, p, r.interruptedRuns, (line) => log.info(line));
+      for (const bad of r.setAside) log.error(`${p.name}: unreadable run file set aside as ${bad.file}: ${bad.problem}`);
       if (r.interrupted.length) log.warn(`${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by an earlier stop or crash: interrupted`);
       if (r.superseded.length) log.info(`${p.name}: queued run(s) #${r.superseded.join(', #')} superseded`);
       if (r.queued) queue.add(p.name, { kind: 'queued', run: r.queued });
@@ -181,7 +187,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
 
     await syncSchedules(gen.config);
     server = await startServer(undefined, gen.config, serverHooks(), log);
-    const inbox = startInboxWatch({ stateDir, log, generation: () => gen, queue, poller });
+    const inbox = startInboxWatch({ stateDir, log, generation: () => gen, queue, poller, active });
     log.notice(`slipway run: ${describe(gen.config)} from ${gen.origin}, state ${stateDir}, pid ${process.pid}${server ? `, http://${server.address}` : ''}`);
     logSandbox(log, gen.config.settings.sandbox);
     for (const p of gen.config.pipelines) poller.poll(p, 'start');

@@ -4,12 +4,19 @@
 // end; a request without a valid signature changes nothing.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { handleLive } from './live-routes.ts';
 import { verifyWebhook, type Forge } from './webhook-signature.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Open connections at most: beyond it new ones are closed at once, so a client that opens
+ * sockets without end cannot exhaust the daemon's file descriptors (which its runs need too).
+ */
+export const MAX_CONNECTIONS = 256;
+/** Files up to this size are read whole from their descriptor and sent from memory. */
+const WHOLE_FILE_BYTES = 8 * 1024 * 1024;
 
 export interface ServerHooks {
   /** The report folder (STATE/www). */
@@ -51,6 +58,10 @@ export async function startHttpServer(listen: string, hooks: ServerHooks): Promi
   // A slow or stuck client must not hold a socket for months.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  server.maxConnections = MAX_CONNECTIONS;
+  // Without listeners these end the daemon: a malformed request, a reset socket, EMFILE on accept.
+  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('error', (e) => hooks.log('warn', `http: ${e.message}`));
   const { host, port } = parseListen(listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -133,21 +144,51 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, root: string
     return send(res, 400, 'bad path\n');
   }
   if (rel.split(sep).includes('..') || rel.includes('\0')) return send(res, 404, 'not found\n');
+  // One descriptor is the snapshot: the report's full rewrite renames new files over old ones and
+  // retention deletes pages, so a name looked up twice can be two files or none. What is sent is
+  // exactly the file opened, with its own length, or a 404.
+  let handle = await openFile(join(root, rel));
   let file = join(root, rel);
-  let info = await stat(file).catch(() => undefined);
-  if (info?.isDirectory()) {
-    file = join(file, 'index.html');
-    info = await stat(file).catch(() => undefined);
+  try {
+    let info = handle ? await handle.stat() : undefined;
+    if (handle && info?.isDirectory()) {
+      await handle.close();
+      file = join(file, 'index.html');
+      handle = await openFile(file);
+      info = handle ? await handle.stat() : undefined;
+    }
+    if (!handle || !info?.isFile()) return send(res, 404, 'not found\n');
+    const headers = {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache',
+    };
+    if (info.size <= WHOLE_FILE_BYTES) {
+      const body = await handle.readFile();
+      res.writeHead(200, { ...headers, 'content-length': body.length });
+      return void res.end(req.method === 'HEAD' ? undefined : body);
+    }
+    res.writeHead(200, { ...headers, 'content-length': info.size });
+    if (req.method === 'HEAD') return void res.end();
+    // Big files (a long step log) stream from the same descriptor, exactly `size` bytes.
+    const stream = createReadStream('', { fd: handle.fd, start: 0, end: info.size - 1, autoClose: false });
+    stream.on('error', () => res.destroy());
+    res.on('close', () => stream.destroy());
+    await new Promise<void>((resolve) => {
+      stream.on('close', resolve);
+      stream.pipe(res);
+    });
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
-  if (!info?.isFile()) return send(res, 404, 'not found\n');
-  res.writeHead(200, {
-    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-    'content-length': info.size,
-    'x-content-type-options': 'nosniff',
-    'cache-control': 'no-cache',
-  });
-  if (req.method === 'HEAD') return void res.end();
-  createReadStream(file).pipe(res);
+}
+
+async function openFile(file: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(file, 'r');
+  } catch {
+    return undefined;
+  }
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {

@@ -5,13 +5,25 @@
 // never coalesce and go first.
 import type { RunRecord } from '../state/types.ts';
 
+/** How the executor tells the command that asked (through STATE/inbox/) what became of its request. */
+export interface Reply {
+  started(pipeline: string, run: number): Promise<void>;
+  /** Not done; the request is gone. */
+  refused(message: string, exitCode?: number): Promise<void>;
+  /** Done (the run's record holds the outcome); the request is gone. */
+  done(result?: { pipeline?: string; run?: number; exitCode?: number; message?: string }): Promise<void>;
+}
+
 export type Job =
   /** A commit to run: from a poll, a webhook, `trigger`, or a run interrupted by a crash. */
-  | { kind: 'commit'; commit: string; trigger: string }
+  | { kind: 'commit'; commit: string; trigger: string; explicit?: boolean; reply?: Reply }
   /** A run already recorded `queued` (left so by a stop or a crash). */
   | { kind: 'queued'; run: RunRecord }
   /** Continue run N, waiting at a manual gate. */
-  | { kind: 'approve'; run: number; by: string };
+  | { kind: 'approve'; run: number; by: string; reply?: Reply }
+  /** `slipway deploy` / `slipway rollback` handed to the daemon. */
+  | { kind: 'deploy'; environment: string; commit?: string; by: string; reply?: Reply }
+  | { kind: 'rollback'; environment: string; by: string; reply?: Reply };
 
 export interface Dispatch {
   pipeline: string;
@@ -43,8 +55,10 @@ export class RunQueue {
 
   add(pipeline: string, job: Job): void {
     const slot = this.slot(pipeline);
-    if (job.kind === 'approve') {
-      if (!slot.approvals.some((j) => j.kind === 'approve' && j.run === job.run)) slot.approvals.push(job);
+    if (job.kind === 'approve' || job.kind === 'deploy' || job.kind === 'rollback') {
+      // Requests of a person never coalesce; the same approval twice is one.
+      if (job.kind === 'approve' && slot.approvals.some((j) => j.kind === 'approve' && j.run === job.run)) void job.reply?.refused(`run #${job.run} is already approved and queued`, 0);
+      else slot.approvals.push(job);
     } else {
       // The same commit asked for twice (a poll and a webhook) is one job, not a supersession.
       if (slot.next && commitOf(slot.next) !== commitOf(job)) slot.superseded.push(slot.next);

@@ -6,6 +6,9 @@ import { LOG_LEVELS, parseLogLevel } from './log.ts';
 import { runDaemon } from './daemon.ts';
 
 export async function runCommand(configDir: string, flags: Record<string, unknown>, output: Output): Promise<number> {
+  // `systemctl reload` may come while the config is still loading: without a listener SIGHUP
+  // kills the process (its default action). Until the daemon is up it is a no-op.
+  process.on('SIGHUP', ignoreHup);
   const level = parseLogLevel(flags['log-level'] as string | undefined);
   if (!level) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const grace = flags.grace as string | undefined;
@@ -13,3 +16,5 @@ export async function runCommand(configDir: string, flags: Record<string, unknow
   if (graceMs === undefined) throw new UsageError(`--grace ${JSON.stringify(grace)} is not a duration like 30s or 2m`);
   return runDaemon(configDir, output, { logLevel: level, graceMs });
 }
+
+function ignoreHup(): void {}

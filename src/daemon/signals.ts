@@ -14,6 +14,8 @@ export function onSignals(handlers: { reload(): void }): SignalWatch {
     stopped: new Promise<void>((r) => (resolveStop = r)),
     dispose: () => {
       process.off('SIGHUP', hup);
+      // During the shutdown grace a reload has nothing to do, but must not kill the process.
+      process.on('SIGHUP', ignore);
       // Stay subscribed to TERM/INT: without a listener Node would die on a second one.
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);

@@ -10,24 +10,42 @@ export interface StepLog {
   /** A command's raw output: decoded and masked per stream (see StreamMasker). */
   output(chunk: Buffer, stream: 'stdout' | 'stderr'): void;
   close(): Promise<void>;
+  /** Set once writing failed (ENOSPC, EIO, EMFILE): later output is dropped, never thrown. */
+  readonly error?: string;
 }
 
 /** `onText`, when given, sees the text as written to the file (masked), for live output. */
 export async function openStepLog(path: string, secrets: readonly string[], onText?: (text: string) => void): Promise<StepLog> {
-  // Logs may hold what masking cannot catch: readable by slipway's user only.
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  let error: string | undefined;
+  try {
+    // Logs may hold what masking cannot catch: readable by slipway's user only.
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+    return { write: () => undefined, output: () => undefined, close: async () => undefined, get error() { return error; } };
+  }
   const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  // Without a listener, a write error of the stream is an uncaught exception that ends the
+  // process (the daemon died 1 s after a trigger with 16 KiB left on the state disk).
+  stream.on('error', (e) => {
+    error ??= e.message;
+  });
   const masker = new StreamMasker(secrets, (text) => {
-    stream.write(text);
+    if (error === undefined && !stream.destroyed) stream.write(text);
     onText?.(text);
   });
   return {
     write: (text) => masker.message(text),
     output: (chunk, name) => masker.write(chunk, name),
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<void>((resolve) => {
         masker.flush();
-        stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
+        if (stream.destroyed) return resolve();
+        stream.once('error', () => resolve());
+        stream.end(() => resolve());
       }),
+    get error() {
+      return error;
+    },
   };
 }

@@ -30,6 +30,8 @@ export interface LocalCommand {
   /** Raw bytes, per stream: a masking decoder must not see two streams' bytes mixed. */
   onOutput(chunk: Buffer, stream: OutputStream): void;
   graceMs?: number;
+  /** Aborted: the process group is killed (`slipway cancel` of this run). */
+  signal?: AbortSignal;
 }
 
 export interface LocalResult {
@@ -67,8 +69,15 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
     killGroup(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
   }, Math.max(0, cmd.deadline - Date.now()));
+  const onAbort = (): void => {
+    killGroup(child.pid, 'SIGTERM');
+    killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
+  };
+  if (cmd.signal?.aborted) onAbort();
+  else cmd.signal?.addEventListener('abort', onAbort, { once: true });
 
   const result = await child;
+  cmd.signal?.removeEventListener('abort', onAbort);
   if (child.pid) runningGroups.delete(child.pid);
   clearTimeout(termTimer);
   if (killTimer) clearTimeout(killTimer);

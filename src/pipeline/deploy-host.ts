@@ -22,6 +22,8 @@ export interface HostDeploy {
   initial?: remote.HostFacts;
   /** The lock's info line while we hold the host's deploy lock. */
   lock?: string;
+  /** The lock was held by someone else: nothing of this deploy touched the host. */
+  lockRefused?: boolean;
   outcome: HostOutcome;
 }
 
@@ -52,35 +54,6 @@ export async function connectHost(input: HostDeployInput, d: HostDeploy): Promis
   return r.ok;
 }
 
-/** Take the host's deploy lock for this path (see lockScript); a live holder is named in the error. */
-export async function lockHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
-  const { ctx, rec, stage, env } = input;
-  const info = `run=${rec.run.pipeline}#${rec.run.number} by=${ctx.actor} pid=${process.pid} at=${rec.now()}`;
-  const r = await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'lock'), name: `${d.host.name}: deploy lock`, host: d.host.name }, async (log) => {
-    const conn = await ctx.pool.get(d.host.name);
-    const res = await remoteExec(conn, remote.lockScript(env.deploy.path, info, env.deploy.lockTimeoutMs / 1000), log, { timeoutMs: env.deploy.commandTimeoutMs });
-    if (res.exitCode === remote.LOCK_HELD_EXIT) {
-      const holder = (res.stdout ?? '').trim().split('\n').pop() ?? '';
-      return { ok: false, exitCode: res.exitCode, error: `deploy lock ${holder}; it expires ${formatMs(env.deploy.lockTimeoutMs)} after it was taken` };
-    }
-    return res;
-  });
-  if (r.ok) d.lock = info;
-  return r.ok;
-}
-
-/** Release our lock; a failure here only leaves a lock that expires, so it is logged, not fatal. */
-export async function unlockHost(input: HostDeployInput, d: HostDeploy): Promise<void> {
-  const info = d.lock;
-  if (!info) return;
-  const { ctx, rec, stage, env } = input;
-  await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'unlock'), name: `${d.host.name}: release deploy lock`, host: d.host.name }, async (log) => {
-    const conn = await ctx.pool.get(d.host.name);
-    return remoteExec(conn, remote.unlockScript(env.deploy.path, info), log, { timeoutMs: env.deploy.commandTimeoutMs });
-  });
-  d.lock = undefined;
-}
-
 /** Fetch, export, steps, switch, restart, health: stops at the first failure. */
 export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
   const { ctx, env, release } = input;
@@ -88,8 +61,8 @@ export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise
   if (!conn) return false;
   if (env.deploy.source === 'upload') {
     d.staged = true;
-    const uploaded = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'upload'), name: `${d.host.name}: upload release ${release}`, host: d.host.name }, (log) =>
-      uploadTree(conn, input, log),
+    const uploaded = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'upload'), name: `${d.host.name}: upload release ${release}`, host: d.host.name }, async (log) =>
+      infrastructure(await uploadTree(conn, input, log)),
     );
     if (!uploaded.ok) return fail(d, `upload: ${uploaded.error}`);
   } else if (!(await pullRelease(input, d, conn))) {
@@ -131,9 +104,10 @@ async function pullRelease(input: HostDeployInput, d: HostDeploy, conn: SshConne
   const { ctx, pipeline, env, release } = input;
   const spec = env.deploy;
   const commit = input.rec.run.commit.id;
+  // Fetching and unpacking a commit fail for the host's reasons (its network, its disk), not the commit's.
   const step = (what: string, name: string, script: string, extra?: { stdin?: Buffer }) =>
-    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, (log) =>
-      remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs, ...extra }),
+    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, async (log) =>
+      infrastructure(await remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs, ...extra })),
     );
   const fetchSpec = { path: spec.path, repo: pipeline.repo, branch: pipeline.branch, commit, withAuth: pipeline.auth !== undefined };
   const stdin = pipeline.auth ? Buffer.from(`Authorization: Basic ${Buffer.from(`${pipeline.auth.username}:${pipeline.auth.token}`).toString('base64')}\n`) : undefined;
@@ -151,8 +125,11 @@ async function activateHost(input: HostDeployInput, d: HostDeploy, conn: SshConn
   const spec = env.deploy;
   const commit = input.rec.run.commit.id;
   const step = (what: string, name: string, cmd: { script: string; stdin?: Buffer }) =>
-    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, (log) =>
-      remoteExec(conn, cmd.script, log, { timeoutMs: spec.commandTimeoutMs, ...(cmd.stdin ? { stdin: cmd.stdin } : {}) }),
+    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, async (log) =>
+      // Cancelled or stopping: no further step starts; what was done is rolled back.
+      ctx.signal?.aborted
+        ? { ok: false, error: 'not started: the run was stopped', cause: 'infrastructure' as const }
+        : remoteExec(conn, cmd.script, log, { timeoutMs: spec.commandTimeoutMs, ...(cmd.stdin ? { stdin: cmd.stdin } : {}) }),
     );
 
   const vars = commandEnv(input, d);
@@ -268,6 +245,10 @@ export function commandEnv(input: HostDeployInput, d: HostDeploy): Record<string
   };
 }
 
+function infrastructure<T extends StepOutcome>(outcome: T): T {
+  return outcome.ok ? outcome : { ...outcome, cause: 'infrastructure' };
+}
+
 function fail(d: HostDeploy, error: string): false {
   d.outcome.status = 'failed';
   d.outcome.error = error;
@@ -285,13 +266,25 @@ export async function remoteExec(
   log: StepLog,
   opts: { timeoutMs: number; stdin?: Buffer | NodeJS.ReadableStream },
 ): Promise<StepOutcome & { stdout?: string; stderr?: string }> {
+  const started = Date.now();
   const res = await conn.exec(script, {
     timeoutMs: opts.timeoutMs,
     onStdout: (c) => log.output(c, 'stdout'),
     onStderr: (c) => log.output(c, 'stderr'),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });
-  if (res.timedOut) return { ok: false, stdout: res.stdout, stderr: res.stderr, error: `timed out after ${formatMs(opts.timeoutMs)}; the command was killed on the host` };
+  if (res.timedOut) {
+    const took = `${((Date.now() - started) / 1000).toFixed(1)}s`;
+    return {
+      ok: false,
+      stdout: res.stdout,
+      stderr: res.stderr,
+      error:
+        res.timedOutBy === 'slipway'
+          ? `no answer from the host for ${took} (limit ${formatMs(opts.timeoutMs)}); slipway closed the channel, the command may still run there`
+          : `timed out after ${took} (limit ${formatMs(opts.timeoutMs)}); the host's timeout stopped the command and its process group`,
+    };
+  }
   if (res.code !== 0) {
     return { ok: false, stdout: res.stdout, stderr: res.stderr, ...(res.code !== null ? { exitCode: res.code } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.code}` };
   }

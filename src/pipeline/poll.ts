@@ -1,6 +1,7 @@
 import type { PipelineConfig } from '../config/types.ts';
 import type { RunRecord } from '../state/types.ts';
-import { readPipelineState, statePaths } from '../state/store.ts';
+import { readPipelineState, readRuns, statePaths } from '../state/store.ts';
+import { decideCommitRun, type CommitRunRequest } from './commit-runs.ts';
 import { fetchMirror } from '../git/mirror.ts';
 import { readCommitInfo } from '../git/commit.ts';
 import type { RunContext } from './context.ts';
@@ -20,13 +21,29 @@ export async function detectNewCommit(ctx: RunContext, pipeline: PipelineConfig)
   const remote = { url: pipeline.repo, branch: pipeline.branch, ...(pipeline.auth ? { auth: pipeline.auth } : {}) };
   const { head } = await fetchMirror({ remote, gitdir: statePaths(stateDir).git(pipeline.name) });
   const decision = decidePoll(await readPipelineState(stateDir, pipeline.name), head);
-  return decision.action === 'none' ? { reason: decision.reason } : { commit: decision.commit };
+  if (decision.action === 'run') return { commit: decision.commit };
+  // A head already seen runs again only when its last run failed for the infrastructure's sake
+  // (a host down, a lock held too long, a full disk), after a backoff.
+  const runs = await readRuns(stateDir, pipeline.name, { last: 20 });
+  const again = decideCommitRun(runs, { commit: head, branch: pipeline.branch, trigger: 'poll', now: ctx.now() });
+  const last = runs.find((r) => r.commit.id === head);
+  if (again.action === 'run' && last?.status === 'failed' && last.cause === 'infrastructure') return { commit: head };
+  return { reason: again.action === 'skip' && last?.cause === 'infrastructure' ? again.reason : decision.reason };
+}
+
+/** The one-run-per-commit rule, read from the state: undefined when the commit may run now. */
+export async function commitRunRefusal(ctx: RunContext, pipeline: PipelineConfig, req: Omit<CommitRunRequest, 'now' | 'branch'>): Promise<string | undefined> {
+  const runs = await readRuns(ctx.config.settings.stateDir, pipeline.name, { last: 100 });
+  const d = decideCommitRun(runs, { ...req, branch: pipeline.branch, now: ctx.now() });
+  return d.action === 'skip' ? d.reason : undefined;
 }
 
 /** Fetch the branch and queue a run for a new head. */
 export async function pollPipeline(ctx: RunContext, pipeline: PipelineConfig): Promise<PollResult> {
   const found = await detectNewCommit(ctx, pipeline);
   if (found.commit === undefined) return { reason: found.reason };
+  const refused = await commitRunRefusal(ctx, pipeline, { commit: found.commit, trigger: 'poll' });
+  if (refused) return { reason: refused };
   const commit = await readCommitInfo(statePaths(ctx.config.settings.stateDir).git(pipeline.name), found.commit);
   return { run: await createRun(ctx, pipeline, commit, 'poll') };
 }

@@ -1,4 +1,5 @@
-import type { RunRecord, StageRecord, StepRecord } from '../state/types.ts';
+import type { FailureCause, RunRecord, StageRecord, StepRecord } from '../state/types.ts';
+import { errorMessage } from './failure.ts';
 import { writeRun } from '../state/store.ts';
 import { maskSecrets } from '../exec/mask.ts';
 import type { ReportChange } from '../report/index.ts';
@@ -22,12 +23,48 @@ export class RunRecorder {
     return maskSecrets(text, this.opts.secrets);
   }
 
+  /** The cause of the run's first failed step. */
+  firstFailure?: FailureCause;
+  /** Why the last write of the run failed (cleared by a write that works). */
+  saveError?: string;
+  /** A write failed at some point of this run: what is on disk may lag behind. */
+  saveFailed = false;
+
+  noteFailure(cause: FailureCause): void {
+    this.firstFailure ??= cause;
+  }
+
   async save(): Promise<void> {
-    await writeRun(this.stateDir, this.run);
+    try {
+      await writeRun(this.stateDir, this.run);
+      this.saveError = undefined;
+    } catch (e) {
+      this.saveError = errorMessage(e);
+      this.saveFailed = true;
+      throw e;
+    }
     // Not awaited: a deploy must not wait for the report at every step (ten hosts in parallel
     // queued behind ~100 ms renders). Renders fold into one another, never reject, and the
     // runtime awaits a last one before it exits.
     void this.opts.onChange({ pipeline: this.run.pipeline, run: this.run.number });
+  }
+
+  /**
+   * The run's last write failed (a full disk): keep trying in the background until it lands, so
+   * once space is back the run on disk ends as it really did, without a restart.
+   */
+  persistLater(everyMs = 2000): void {
+    const timer = setInterval(() => {
+      writeRun(this.stateDir, this.run).then(
+        () => {
+          clearInterval(timer);
+          this.saveError = undefined;
+          void this.opts.onChange({ pipeline: this.run.pipeline, run: this.run.number });
+        },
+        () => undefined,
+      );
+    }, everyMs);
+    timer.unref();
   }
 
   stage(name: string): StageRecord | undefined {

@@ -7,12 +7,12 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../config/types.ts';
 import type { RunRecord } from '../state/types.ts';
-import { readRuns, statePaths, writeRun } from '../state/store.ts';
+import { readRuns, setAsideUnreadableRuns, statePaths, writeRun } from '../state/store.ts';
 import { maskSecrets } from '../exec/mask.ts';
 import type { RunContext } from './context.ts';
 
-/** Triggers of runs that test and deploy a commit (not `deploy`/`rollback` commands, which a person re-issues). */
-export const COMMIT_TRIGGERS = ['poll', 'trigger', 'webhook', 'recovery'];
+import { COMMIT_TRIGGERS } from './commit-runs.ts';
+export { COMMIT_TRIGGERS };
 
 /** Runs looked at per pipeline: a crash leaves at most a few unfinished runs, always the newest. */
 const RECENT = 50;
@@ -21,6 +21,10 @@ export interface Recovery {
   pipeline: string;
   interrupted: number[];
   superseded: number[];
+  /** The runs just marked interrupted (their host locks are released next). */
+  interruptedRuns: RunRecord[];
+  /** Run files that could not be read, renamed to *.unreadable (kept for a person to look at). */
+  setAside: Array<{ file: string; problem: string }>;
   /** A `queued` run to take up. */
   queued?: RunRecord;
   /** A commit to run again (its run was interrupted). */
@@ -29,14 +33,16 @@ export interface Recovery {
 
 export async function recoverPipeline(ctx: RunContext, pipeline: PipelineConfig): Promise<Recovery> {
   const stateDir = ctx.config.settings.stateDir;
+  const setAside = await setAsideUnreadableRuns(stateDir, pipeline.name);
   const runs = (await readRuns(stateDir, pipeline.name, { last: RECENT })).reverse(); // oldest first
-  const out: Recovery = { pipeline: pipeline.name, interrupted: [], superseded: [] };
+  const out: Recovery = { pipeline: pipeline.name, interrupted: [], interruptedRuns: [], superseded: [], setAside };
   const now = ctx.now().toISOString();
   for (const run of runs) {
     if (run.status !== 'running') continue;
     markInterrupted(run, now, (t) => maskSecrets(t, ctx.config.secrets));
     await writeRun(stateDir, run);
     out.interrupted.push(run.number);
+    out.interruptedRuns.push(run);
   }
   const commitRuns = runs.filter((r) => COMMIT_TRIGGERS.includes(r.trigger));
   const newest = commitRuns.at(-1);
@@ -47,7 +53,9 @@ export async function recoverPipeline(ctx: RunContext, pipeline: PipelineConfig)
     out.superseded.push(run.number);
   }
   if (newest?.status === 'queued') out.queued = newest;
-  else if (newest && newest.status === 'interrupted' && out.interrupted.includes(newest.number)) out.rerun = newest.commit.id;
+  // Also a run interrupted at an earlier start whose re-run was never created (killed again in
+  // between): each interrupted run gets its one re-run.
+  else if (newest && newest.status === 'interrupted') out.rerun = newest.commit.id;
   if (out.interrupted.length || out.superseded.length) await ctx.report({ pipeline: pipeline.name });
   return out;
 }

@@ -195,34 +195,6 @@ export function healthUrlCommand(url: string, timeoutSeconds: number): string {
   return `curl -fsS -o /dev/null --max-time ${Math.max(1, Math.ceil(timeoutSeconds))} ${quoteArg(url)}`;
 }
 
-export const LOCK_HELD_EXIT = 75;
-
-/**
- * The per-path deploy lock on a host: `mkdir` is atomic, so of two deploys exactly one gets it.
- * A lock older than `staleSeconds` was left by a slipway that died (its `info` says who) and is
- * taken over; a live one makes the script print its holder and exit LOCK_HELD_EXIT.
- */
-export function lockScript(path: string, info: string, staleSeconds: number): string {
-  const lock = remotePath(path, '.slipway-lock');
-  const write = `printf '%s\\n' ${quoteArg(info)} > ${lock}/info`;
-  return (
-    `mkdir -p ${remotePath(path)}; ` +
-    `if mkdir ${lock} 2>/dev/null; then ${write}; exit 0; fi; ` +
-    `age=$(( $(date +%s) - $(stat -c %Y ${lock} 2>/dev/null || date +%s) )); ` +
-    `holder=$(cat ${lock}/info 2>/dev/null || echo unknown); ` +
-    `if [ "$age" -ge ${Math.max(1, Math.floor(staleSeconds))} ]; then ` +
-    `echo "taking over a deploy lock left $age s ago by: $holder"; rm -rf ${lock}; ` +
-    `if mkdir ${lock} 2>/dev/null; then ${write}; exit 0; fi; holder=$(cat ${lock}/info 2>/dev/null || echo unknown); age=0; fi; ` +
-    `echo "held by $holder ($age s ago)"; exit ${LOCK_HELD_EXIT}`
-  );
-}
-
-/** Release the lock only if it is still ours (a taken-over lock belongs to someone else now). */
-export function unlockScript(path: string, info: string): string {
-  const lock = remotePath(path, '.slipway-lock');
-  return `if [ "$(cat ${lock}/info 2>/dev/null)" = ${quoteArg(info)} ]; then rm -rf ${lock}; fi`;
-}
-
 /** Upload mode: the tree arrives as a tar stream on stdin and becomes releases/<release>, like exportScript. */
 export function uploadScript(path: string, release: string, commit: string): string {
   const partial = remotePath(path, 'releases', `.${release}.partial`);

@@ -1,5 +1,5 @@
 import type { PipelineConfig } from '../config/types.ts';
-import type { CommitInfo, RunRecord } from '../state/types.ts';
+import type { CommitInfo, RunRecord, StageRecord } from '../state/types.ts';
 import { STATE_VERSION } from '../state/types.ts';
 import { listRunNumbers, readPipelineState, writePipelineState, writeRun } from '../state/store.ts';
 import type { RunContext } from './context.ts';
@@ -8,6 +8,10 @@ import { runTestStage } from './test-stage.ts';
 import { deployEnvironment } from './deploy-env.ts';
 import { appendAudit } from '../state/audit.ts';
 import { rollbackEnvironment } from './rollback-env.ts';
+import { StateError } from '../errors.ts';
+import { supersedeWaiting } from './waiting.ts';
+import { CancelRequest } from './cancel.ts';
+import { diskFullAt, errorMessage } from './failure.ts';
 
 /**
  * A new run, `queued`. Its number comes from the pipeline state, but never below what is on
@@ -64,7 +68,9 @@ async function endOnError(ctx: RunContext, run: RunRecord, body: () => Promise<R
   } catch (e) {
     if (run.status !== 'running' && run.status !== 'queued') throw e;
     const rec = new RunRecorder(ctx.config.settings.stateDir, run, { secrets: ctx.config.secrets, now: ctx.now, onChange: ctx.report });
-    return finishRun(rec, ctx.signal?.aborted ? 'interrupted' : 'failed', `slipway error: ${e instanceof Error ? e.message : String(e)}`);
+    rec.noteFailure('infrastructure');
+    if (e instanceof StateError || (e as NodeJS.ErrnoException).code !== undefined) rec.saveFailed = true;
+    return finishRun(rec, ctx.signal?.aborted ? 'interrupted' : 'failed', `slipway error: ${errorMessage(e)}`);
   }
 }
 
@@ -74,8 +80,12 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
   run.startedAt ??= rec.now();
   await rec.save();
   // After the daemon's shutdown grace its steps are killed: that failure is an interruption.
-  const finish = (r: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> =>
-    ctx.signal?.aborted && status === 'failed' ? finishRun(r, 'interrupted', `interrupted: slipway stopped during the run (${error})`) : finishRun(r, status, error);
+  const finish = (r: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> => {
+    if (!ctx.signal?.aborted || status !== 'failed') return finishRun(r, status, error);
+    const reason: unknown = ctx.signal.reason;
+    if (reason instanceof CancelRequest) return finishRun(r, 'cancelled', `cancelled by ${reason.by} (${error})`);
+    return finishRun(r, 'interrupted', `interrupted: slipway stopped during the run (${error})`);
+  };
 
   const tested = rec.stage('test')?.status === 'passed' || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
   if (!tested) return finish(rec, 'failed', 'tests failed');
@@ -92,6 +102,14 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
         stage.status = 'waiting';
         run.status = 'waiting';
         await rec.save();
+        const settled = await supersedeWaiting(ctx.config.settings.stateDir, pipeline.name, env.name, ctx.now());
+        if (settled.length) void ctx.report({ pipeline: pipeline.name });
+        const self = settled.find((r) => r.number === run.number);
+        if (self) {
+          Object.assign(run, self);
+          ctx.progress(`${pipeline.name} #${run.number} ${run.error}`);
+          return run;
+        }
         ctx.progress(`${pipeline.name} #${run.number} waiting for approval to deploy to ${env.name}: slipway approve ${pipeline.name} ${run.number}`);
         return run;
       }
@@ -104,11 +122,23 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
       });
     }
     if (!(await deployEnvironment(ctx, rec, pipeline, env, stage))) {
-      return finish(rec, 'failed', `deploy to ${env.name} failed and was rolled back${stage.error ? `: ${stage.error}` : ''}`);
+      return finish(rec, 'failed', deployFailure(env.name, stage));
     }
+    // Runs waiting at this environment's gate for this commit or an older one have nothing left to do.
+    if ((await supersedeWaiting(ctx.config.settings.stateDir, pipeline.name, env.name, ctx.now())).length) void ctx.report({ pipeline: pipeline.name });
   }
   const deployedAny = run.stages.some((s) => s.kind === 'deploy' && s.status === 'passed');
   return finish(rec, deployedAny ? 'deployed' : 'passed');
+}
+
+/** What a failed deploy did, in words: refused before any change, or rolled back. */
+export function deployFailure(environment: string, stage: StageRecord): string {
+  const detail = stage.error ? `: ${stage.error}` : '';
+  const hosts = stage.hosts ?? [];
+  if (hosts.some((h) => h.status === 'rolled-back')) return `deploy to ${environment} failed and was rolled back${detail}`;
+  if (/refused: deploy lock held/.test(stage.error ?? '')) return `deploy to ${environment} refused: lock held, nothing changed${detail}`;
+  if (hosts.some((h) => h.status === 'failed' && /rollback failed/.test(h.error ?? ''))) return `deploy to ${environment} failed and its rollback failed too${detail}`;
+  return `deploy to ${environment} failed; nothing was changed${detail}`;
 }
 
 /** A test stage that points at the run that tested this commit. */
@@ -124,8 +154,20 @@ async function recordTested(rec: RunRecorder, testedIn: number): Promise<boolean
 async function finishRun(rec: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> {
   rec.run.status = status;
   rec.run.finishedAt = rec.now();
-  if (error) rec.run.error = rec.mask(error);
-  await rec.save();
+  let why = error;
+  if (status === 'failed') {
+    const full = rec.saveFailed || rec.firstFailure !== 'infrastructure' ? await diskFullAt(rec.stateDir) : undefined;
+    rec.run.cause = rec.saveFailed || full ? 'infrastructure' : (rec.firstFailure ?? 'commit');
+    if (full) why = `${full}${error ? `; ${error}` : ''}`;
+    else if (rec.saveFailed && rec.saveError) why = `${rec.saveError}${error ? `; ${error}` : ''}`;
+  }
+  if (why) rec.run.error = rec.mask(why);
+  try {
+    await rec.save();
+  } catch (e) {
+    rec.persistLater();
+    throw new StateError(`${rec.run.pipeline} #${rec.run.number} ended ${status} but its record could not be written (${errorMessage(e)}); slipway keeps trying`, { cause: e });
+  }
   return rec.run;
 }
 

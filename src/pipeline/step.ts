@@ -1,4 +1,5 @@
-import type { StageRecord, StepRecord } from '../state/types.ts';
+import type { FailureCause, StageRecord, StepRecord } from '../state/types.ts';
+import { errorMessage, failureCauseOf } from './failure.ts';
 import { statePaths } from '../state/store.ts';
 import { openStepLog, type StepLog } from '../exec/log-file.ts';
 import type { RunRecorder } from './recorder.ts';
@@ -8,6 +9,8 @@ export interface StepOutcome {
   ok: boolean;
   exitCode?: number;
   error?: string;
+  /** Set when a failure is not the commit's fault (a lost host, a lock, the local disk). */
+  cause?: FailureCause;
 }
 
 /**
@@ -27,27 +30,35 @@ export async function runStep(
   const step: StepRecord = rec.addStep(stage, spec.host ? { id: spec.id, name, host: spec.host } : { id: spec.id, name });
   step.status = 'running';
   step.startedAt = rec.now();
-  await rec.save();
   const label = `${rec.run.pipeline} #${rec.run.number} ${name}`;
-  ctx.progress(`${label} …`);
-  ctx.watch?.started(label);
   const started = Date.now();
   const watch = ctx.watch;
-  const log = await openStepLog(statePaths(rec.stateDir).stepLog(rec.run.pipeline, rec.run.number, step.id), ctx.config.secrets, watch ? (t) => watch.output(label, t) : undefined);
   let outcome: StepOutcome;
+  let log: StepLog | undefined;
+  // Everything that can throw is inside: a state file or a log that cannot be written (a full
+  // disk) fails this step, and the caller still gets an outcome to roll back and unlock on.
   try {
+    // A state write that fails (a full disk) does not stop the body: a rollback or an unlock
+    // must still happen. The recorder remembers the failure and the run ends failed.
+    await rec.save().catch(() => undefined);
+    ctx.progress(`${label} …`);
+    watch?.started(label);
+    log = await openStepLog(statePaths(rec.stateDir).stepLog(rec.run.pipeline, rec.run.number, step.id), ctx.config.secrets, watch ? (t) => watch.output(label, t) : undefined);
     outcome = await body(log);
   } catch (e) {
-    outcome = { ok: false, error: e instanceof Error ? e.message : String(e) };
+    outcome = { ok: false, error: errorMessage(e), cause: failureCauseOf(e) };
   }
-  if (!outcome.ok && outcome.error) log.write(`\nslipway: ${outcome.error}\n`);
-  await log.close();
-  ctx.watch?.ended(label);
+  if (!outcome.ok && outcome.error) log?.write(`\nslipway: ${outcome.error}\n`);
+  await log?.close().catch(() => undefined);
+  watch?.ended(label);
+  if (log?.error && outcome.ok) outcome = { ok: false, error: `the step log could not be written: ${log.error}`, cause: 'infrastructure' };
+  if (!outcome.ok) rec.noteFailure(outcome.cause ?? 'commit');
   step.status = outcome.ok ? 'passed' : 'failed';
   step.finishedAt = rec.now();
   if (outcome.exitCode !== undefined) step.exitCode = outcome.exitCode;
   if (outcome.error) step.error = rec.mask(outcome.error);
-  await rec.save();
+  await rec.save().catch(() => undefined); // remembered by the recorder: the run ends failed
+
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   ctx.progress(`${label} ${outcome.ok ? 'ok' : `FAILED${step.error ? `: ${step.error}` : ''}`} (${secs}s)`);
   return outcome;

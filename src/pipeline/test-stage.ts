@@ -37,7 +37,7 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       const outcome = await runStep(ctx, rec, stage, { id: `test-${i + 1}`, name: command }, async (log) => {
         runner ??= await prepareCommandRunner(sandboxOptions(ctx, pipeline, rec, workspace));
         log.write(`${runner.choice.describe}${runner.choice.warning ? `\nwarning: ${runner.choice.warning}` : ''}\n$ ${command}\n`);
-        const res = await runner.run(command, { deadline, onOutput: (chunk, stream) => log.output(chunk, stream) });
+        const res = await runner.run(command, { deadline, onOutput: (chunk, stream) => log.output(chunk, stream), ...(ctx.signal ? { signal: ctx.signal } : {}) });
         if (res.timedOut) return { ok: false, error: `the test stage timed out after ${formatMs(pipeline.timeoutMs)}; the process group was killed` };
         if (res.exitCode !== 0) return { ok: false, ...(res.exitCode !== null ? { exitCode: res.exitCode } : {}), error: res.signal ? `killed by ${res.signal}` : `exited with code ${res.exitCode}` };
         return { ok: true, exitCode: 0 };

@@ -1,6 +1,7 @@
 // Pieces shared by several pages: the render context, the runs table, the "what runs where"
 // table and the approve call-out.
 
+import { hostEntry } from '../state/host-key.ts';
 import type { HostState } from '../state/types.ts';
 import { durationBetween, escapeHtml, href, pagePath, shellWord, shortId, statusBadge, textFor, timeTag, type Text } from './format.ts';
 import { table } from './layout.ts';
@@ -114,7 +115,7 @@ export function whereTable(depth: number, p: PipelineModel, ctx: RenderContext):
       (envState === undefined ? '<br><span class="muted">nothing deployed yet</span>' : `<br>should run <code>${text(shortId(envState.commit))}</code>`);
     if (env.hosts.length === 0) rows.push([envCell, '<span class="muted">no hosts</span>', '', '', '', '']);
     for (const host of env.hosts) {
-      const current = ctx.hosts.get(host)?.pipelines[p.name]?.current;
+      const current = hostEntry(ctx.hosts.get(host), p.name, env.path ?? '')?.current;
       const runs = current === undefined ? '<span class="muted">nothing</span>' : `<code>${text(shortId(current.commit))}</code> <span class="mono hide-narrow">${text(current.release)}</span>`;
       const since = current === undefined ? '' : timeTag(current.deployedAt, text);
       const last = lastDeployOf(p.runs, env.name, host);

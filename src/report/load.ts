@@ -27,7 +27,7 @@ export function reportConfigOf(config: Config): ReportConfig {
       name: p.name,
       repo: p.repo,
       branch: p.branch,
-      environments: p.environments.map((e) => ({ name: e.name, hosts: e.hosts, approval: e.approval })),
+      environments: p.environments.map((e) => ({ name: e.name, hosts: e.hosts, approval: e.approval, path: e.deploy.path })),
     })),
   };
 }

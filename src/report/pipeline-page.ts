@@ -14,7 +14,7 @@ export const PAGE_SIZE = 25;
 const DEPTH = 2;
 
 /** The order filters are offered in; only statuses that occur get a page. */
-const FILTER_ORDER: RunStatus[] = ['failed', 'deployed', 'passed', 'waiting', 'running', 'queued', 'interrupted', 'superseded'];
+const FILTER_ORDER: RunStatus[] = ['failed', 'deployed', 'passed', 'waiting', 'running', 'queued', 'interrupted', 'superseded', 'cancelled'];
 
 function filtersOf(p: PipelineModel): Array<{ filter: RunFilter; runs: RunSummary[] }> {
   const out: Array<{ filter: RunFilter; runs: RunSummary[] }> = [{ filter: 'all', runs: p.runs }];

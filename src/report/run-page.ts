@@ -1,7 +1,7 @@
 // runs/NAME/N.html: one run in full: the whole commit message, a link to the commit on its forge,
 // a timeline, every stage and step with its status and timings, and each step's log.
 
-import type { HostOutcome, StageRecord, StepRecord } from '../state/types.ts';
+import type { HostOutcome, RunRecord, StageRecord, StepRecord } from '../state/types.ts';
 import { durationBetween, escapeHtml, href, pagePath, statusBadge, timeTag } from './format.ts';
 import { commitUrl } from './forge.ts';
 import { approveCallout, hostLink, link, runDuration, type RenderContext } from './fragments.ts';
@@ -110,7 +110,7 @@ export function renderRunPage(detail: RunDetail, ctx: RenderContext): string {
   const timeline = renderTimeline(run, ctx);
   const body = `${run.status === 'waiting' ? approveCallout(DEPTH, summarizeRun(run), ctx) : ''}${failureCallout(detail, ctx)}
 ${isLive(detail) ? liveNote(detail, ctx) : ''}
-<p><span id="run-status">${statusBadge(run.status, text)}</span>${run.error === undefined ? '' : ` <span class="error">${text(run.error)}</span>`}</p>
+<p><span id="run-status">${statusBadge(run.status, text)}</span>${run.error === undefined ? '' : ` <span class="error">${text(run.error)}</span>`}${causeNote(run.cause)}</p>
 ${facts([
   ['Commit', commitCell],
   ['Branch', `<code>${text(run.branch)}</code>`],
@@ -130,4 +130,11 @@ ${run.stages.length === 0 ? '<p class="muted">No stage has started yet.</p>' : r
   const crumbs = ` / ${ctx.pipelines.has(run.pipeline) ? link(DEPTH, pagePath.pipeline(run.pipeline), text(run.pipeline)) : text(run.pipeline)} / #${run.number}`;
   const heading = `${text(run.pipeline)} #${run.number}`;
   return renderPage({ title: ctx.title, heading, crumbs, depth: DEPTH, body, generatedAt: ctx.now });
+}
+
+/** Whose fault a failed run was: an infrastructure failure is retried, a commit failure is not. */
+function causeNote(cause: RunRecord['cause']): string {
+  if (cause === 'infrastructure') return ' <span class="cause">cause: infrastructure (not the commit; the next poll or trigger retries it)</span>';
+  if (cause === 'commit') return ' <span class="cause">cause: the commit</span>';
+  return '';
 }

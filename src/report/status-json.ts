@@ -2,6 +2,7 @@
 // Its shape is versioned; paths in it are relative to the report folder.
 
 import { doraJson, pipelineDora } from './dora-view.ts';
+import { hostEntry } from '../state/host-key.ts';
 import { key, maskSecrets, pagePath, redactUrl } from './format.ts';
 import { approveCommand, hostDrift, type RenderContext } from './fragments.ts';
 import { historyStats, lastDeployOf } from './summary.ts';
@@ -48,7 +49,7 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
         run: desired?.run ?? null,
         badge: key(pagePath.envBadge(p.name, e.name)),
         hosts: e.hosts.map((host) => {
-          const current = ctx.hosts.get(host)?.pipelines[p.name]?.current;
+          const current = hostEntry(ctx.hosts.get(host), p.name, e.path ?? '')?.current;
           const last = lastDeployOf(p.runs, e.name, host);
           return {
             host,

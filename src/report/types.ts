@@ -12,6 +12,8 @@ export interface ReportEnvironment {
   name: string;
   hosts: string[];
   approval: 'auto' | 'manual';
+  /** Its deploy path: host facts are kept per path (state/host-key.ts). */
+  path?: string;
 }
 
 export interface ReportPipelineConfig {

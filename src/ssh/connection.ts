@@ -27,6 +27,8 @@ export interface ExecResult {
   code: number | null;
   signal?: string;
   timedOut: boolean;
+  /** Who ended a timed-out command: the host's `timeout`, or slipway giving up on a silent channel. */
+  timedOutBy?: 'host' | 'slipway';
   stdout: string;
   stderr: string;
 }
@@ -59,6 +61,10 @@ const KILL_GRACE_S = 5;
 // `timeout` normally ends the command well before it fires.
 const LOCAL_TIMER_SLACK_MS = 10_000;
 const DEFAULT_CAPTURE = 1024 * 1024;
+// After the command's exit status arrives, output still in flight gets this long. A background
+// process it started (`nohup server &`) may hold the channel's stdout open for ever; the exit
+// status, not the channel's close, ends the command.
+const EXIT_DRAIN_MS = 500;
 const OPEN_RETRIES = 8;
 
 function formatMs(ms: number): string {
@@ -250,14 +256,17 @@ function openConnection(hostName: string, client: Client): SshConnection {
       let localTimeout = false;
       let channel: ClientChannel | undefined;
       let done = false;
+      let drain: NodeJS.Timeout | undefined;
       const finish = (err?: SshError): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        clearTimeout(drain);
         pending.delete(finish);
         if (err) return reject(err);
-        const timedOut = localTimeout || code === 124 || code === 137;
-        resolve({ code, ...(signal !== undefined ? { signal } : {}), timedOut, stdout: stdout.text(), stderr: stderr.text() });
+        const byHost = code === 124 || code === 137;
+        const timedOut = localTimeout || byHost;
+        resolve({ code, ...(signal !== undefined ? { signal } : {}), timedOut, ...(timedOut ? { timedOutBy: localTimeout ? 'slipway' : 'host' } : {}), stdout: stdout.text(), stderr: stderr.text() });
       };
       pending.add(finish);
       const timer = setTimeout(() => {
@@ -294,7 +303,12 @@ function openConnection(hostName: string, client: Client): SshConnection {
         stream.on('exit', (exitCode: number | null, exitSignal?: string) => {
           code = exitCode;
           if (exitSignal) signal = exitSignal;
+          drain = setTimeout(() => {
+            stream.close();
+            finish();
+          }, EXIT_DRAIN_MS);
         });
+        stream.on('error', () => undefined); // surfaces as a close without an exit status
         stream.on('close', () => {
           // A channel closed by a dying connection has no exit status: report the loss instead.
           if (code === null && signal === undefined && !localTimeout) {

@@ -89,10 +89,23 @@ export async function startEmbeddedSshServer(opts: {
             stream.exit(127);
             stream.end();
           });
-          child.on('close', (code, signal) => {
+          // As sshd: the exit status goes out when the shell exits, even while a background
+          // process it started still holds stdout (output already in the pipe gets 200 ms).
+          let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+          let sent = false;
+          const sendExit = (): void => {
+            if (sent || !exited) return;
+            sent = true;
+            if (exited.signal) stream.exit(exited.signal, false, '');
+            else stream.exit(exited.code ?? 255);
+          };
+          child.on('exit', (code, signal) => {
+            exited = { code, signal };
+            setTimeout(sendExit, 200).unref();
+          });
+          child.on('close', () => {
             children.delete(child);
-            if (signal) stream.exit(signal, false, '');
-            else stream.exit(code ?? 255);
+            sendExit();
             stream.end();
           });
           // Unlike sshd, a command whose channel is gone is not left running here.

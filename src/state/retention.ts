@@ -34,9 +34,11 @@ export async function applyRetention(stateDir: string, pipeline: string, keep: R
   const protect = new Set<number>();
   for (const env of Object.values((await readPipelineState(stateDir, pipeline)).environments)) protect.add(env.run);
   for (const host of await listHostStates(stateDir)) {
-    const p = host.pipelines[pipeline];
-    if (p?.current) protect.add(p.current.run);
-    if (p?.previous) protect.add(p.previous.run);
+    const entries = [host.pipelines[pipeline], ...Object.values(host.paths ?? {}).filter((e) => e.pipeline === pipeline)];
+    for (const p of entries) {
+      if (p?.current) protect.add(p.current.run);
+      if (p?.previous) protect.add(p.previous.run);
+    }
   }
   const doomed = planRetention(runs, keep, { now, protect });
   const paths = statePaths(stateDir);

@@ -82,7 +82,7 @@ export const runSchema = {
     version,
     pipeline: nonEmpty,
     number: { type: 'integer', minimum: 1 },
-    status: { enum: ['queued', 'running', 'passed', 'deployed', 'waiting', 'failed', 'interrupted', 'superseded'] },
+    status: { enum: ['queued', 'running', 'passed', 'deployed', 'waiting', 'failed', 'interrupted', 'superseded', 'cancelled'] },
     commit,
     branch: { type: 'string' },
     trigger: { type: 'string' },
@@ -91,6 +91,7 @@ export const runSchema = {
     finishedAt: time,
     stages: { type: 'array', items: stage },
     error: { type: 'string' },
+    cause: { enum: ['commit', 'infrastructure'] },
   },
 };
 
@@ -137,6 +138,15 @@ export const hostSchema = {
         properties: { current: hostRelease, previous: hostRelease, releases: { type: 'array', items: nonEmpty } },
       },
     },
+    paths: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['releases', 'pipeline'],
+        properties: { pipeline: nonEmpty, current: hostRelease, previous: hostRelease, releases: { type: 'array', items: nonEmpty } },
+      },
+    },
   },
 };
 
@@ -147,12 +157,31 @@ export const inboxSchema = {
   required: ['version', 'kind', 'pipeline', 'by', 'createdAt'],
   properties: {
     version,
-    kind: { enum: ['trigger', 'approve'] },
-    pipeline: nonEmpty,
+    id: { type: 'string', pattern: '^[0-9a-f-]{36}$' },
+    kind: { enum: ['trigger', 'approve', 'deploy', 'rollback', 'cancel', 'report'] },
+    pipeline: { type: 'string' },
+    environment: nonEmpty,
     commit: { type: 'string', pattern: '^[0-9a-f]{4,40}$' },
     run: count,
     by: nonEmpty,
     createdAt: time,
+  },
+};
+
+/** STATE/inbox/answers/ID.json: the daemon's answer to one request. */
+export const answerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'id', 'state', 'time'],
+  properties: {
+    version,
+    id: nonEmpty,
+    state: { enum: ['queued', 'started', 'refused', 'done'] },
+    message: { type: 'string' },
+    pipeline: { type: 'string' },
+    run: count,
+    exitCode: { type: 'integer' },
+    time,
   },
 };
 
@@ -162,6 +191,7 @@ const validators = {
   pipeline: ajv.compile(pipelineSchema),
   host: ajv.compile(hostSchema),
   inbox: ajv.compile(inboxSchema),
+  answer: ajv.compile(answerSchema),
 } satisfies Record<string, ValidateFunction>;
 
 export type StateKind = keyof typeof validators;

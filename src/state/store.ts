@@ -2,7 +2,7 @@
 // and every write is validated (schemas.ts). A run record is never rewritten once it has ended:
 // it is the history the report and `status` show, like Laminar's run/NAME/N/.
 
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.ts';
 import { sweepTempFiles, writeJsonAtomic } from './atomic.ts';
@@ -97,11 +97,32 @@ export async function listRunNumbers(stateDir: string, name: string): Promise<nu
     .sort((a, b) => a - b);
 }
 
-/** Newest first; `last` keeps only the newest N. */
+/**
+ * Newest first; `last` keeps only the newest N. A run file that cannot be read or fails
+ * validation is skipped here (one torn or hand-broken file must not stop the daemon or the
+ * report); `setAsideUnreadableRuns` moves such files out of the way at start, and says so.
+ */
 export async function readRuns(stateDir: string, name: string, opts: { last?: number } = {}): Promise<RunRecord[]> {
   const numbers = (await listRunNumbers(stateDir, name)).reverse();
   const chosen = opts.last === undefined ? numbers : numbers.slice(0, Math.max(0, opts.last));
-  return Promise.all(chosen.map((n) => readRun(stateDir, name, n)));
+  const runs = await Promise.all(chosen.map((n) => readRun(stateDir, name, n).catch((e: unknown) => (e instanceof StateError ? undefined : Promise.reject(e)))));
+  return runs.filter((r): r is RunRecord => r !== undefined);
+}
+
+/** Renames every unreadable run file of a pipeline to N.json.unreadable; returns what it set aside and why. */
+export async function setAsideUnreadableRuns(stateDir: string, name: string): Promise<Array<{ file: string; problem: string }>> {
+  const out: Array<{ file: string; problem: string }> = [];
+  for (const n of await listRunNumbers(stateDir, name)) {
+    try {
+      await readRun(stateDir, name, n);
+    } catch (e) {
+      if (!(e instanceof StateError)) throw e;
+      const file = statePaths(stateDir).runFile(name, n);
+      await rename(file, `${file}.unreadable`);
+      out.push({ file: `${displayPath(file)}.unreadable`, problem: e.message });
+    }
+  }
+  return out;
 }
 
 export async function readHostState(stateDir: string, host: string): Promise<HostState> {

@@ -11,9 +11,18 @@ export type RunStatus =
   | 'waiting' // held at a manual gate
   | 'failed'
   | 'interrupted'
-  | 'superseded';
+  | 'superseded'
+  | 'cancelled'; // ended by `slipway cancel`
 
-export const ENDED_STATUSES: readonly RunStatus[] = ['passed', 'deployed', 'failed', 'interrupted', 'superseded'];
+export const ENDED_STATUSES: readonly RunStatus[] = ['passed', 'deployed', 'failed', 'interrupted', 'superseded', 'cancelled'];
+
+/**
+ * Whose fault a failed run was. `commit`: its tests, a step, the restart or the health check
+ * failed, so the commit is not run again by itself. `infrastructure`: a host unreachable, a
+ * deploy lock held too long, the local disk or a process failed; the next poll or trigger
+ * retries the commit.
+ */
+export type FailureCause = 'commit' | 'infrastructure';
 
 export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
 export type StageStatus = 'pending' | 'running' | 'passed' | 'failed' | 'waiting' | 'skipped' | 'rolled-back';
@@ -77,6 +86,8 @@ export interface RunRecord {
   finishedAt?: string;
   stages: StageRecord[];
   error?: string;
+  /** Set when the run ended `failed`. */
+  cause?: FailureCause;
 }
 
 export interface EnvironmentState {
@@ -113,5 +124,8 @@ export interface HostPipelineState {
 export interface HostState {
   version: number;
   host: string;
+  /** The last deploy of each pipeline to this host. */
   pipelines: Record<string, HostPipelineState>;
+  /** What runs at each deploy path (a host may serve two environments of one pipeline). */
+  paths?: Record<string, HostPipelineState & { pipeline: string }>;
 }

@@ -78,6 +78,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
       keepReleases: 5,
       commandTimeoutMs: 600_000,
       lockTimeoutMs: 1_800_000,
+      lockWaitMs: 600_000,
     };
     const expected: Config = {
       dir: folder.dir,
@@ -87,6 +88,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
         sandbox: 'auto',
         ssh: { identity: key, knownHosts: `${folder.dir}/known_hosts`, connectTimeoutMs: 5_000, commandTimeoutMs: 600_000 },
         report: { title: 'ACME deploys' },
+        inboxTtlMs: 3_600_000,
         retention: { runs: 50, days: 30 },
         server: { listen: '127.0.0.1:8080', webhookSecret: 'hook-456' },
         notify: [
@@ -110,12 +112,12 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           timeoutMs: 600_000,
           network: true,
           test: [],
-          deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
+          deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000, lockWaitMs: 600_000 },
           environments: [{
             name: 'prod',
             hosts: ['db1'],
             approval: 'auto',
-            deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
+            deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000, lockWaitMs: 600_000 },
           }],
         },
         {
@@ -166,6 +168,7 @@ test('an empty config folder is valid: every default, no hosts, no pipelines', a
       stateDir: `${folder.root}/state`,
       concurrency: 2,
       sandbox: 'auto',
+      inboxTtlMs: 3_600_000,
       ssh: { connectTimeoutMs: 10_000, commandTimeoutMs: 600_000 },
       report: { title: 'slipway' },
       notify: [],

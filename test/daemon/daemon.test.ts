@@ -154,11 +154,43 @@ test('a notification receiver on loopback hears of a failure, then of the recove
   assert.ok(!JSON.stringify(received).includes(SECRET));
 });
 
-test('slipway trigger hands the request to the running daemon through the inbox', async () => {
-  const r = await runSlipway(['trigger', 'app', '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+test('slipway trigger hands the request to the running daemon and prints its progress and result', async () => {
+  // The head already ran: a plain trigger says so and starts nothing (one run per commit).
+  const again = await runSlipway(['trigger', 'app', '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stderr, /nothing to run: [0-9a-f]{7} already ran in run #\d+ \(deployed\); to run it again: slipway trigger app --commit/);
+  const before = (await readRunFiles(stateDir, 'app')).length;
+  const r = await runSlipway(['trigger', 'app', '--commit', repo.head, '--config', configDir], { env: { HOOK_SECRET: SECRET } });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /app: trigger handed to the running daemon \(pid \d+\)/);
-  await waitFor(async () => (await readRunFiles(stateDir, 'app')).some((x) => x.trigger === 'trigger' && x.status === 'deployed'), { timeoutMs: 60_000, what: 'the triggered run deployed' });
+  assert.match(r.stdout, /app #\d+ web1: health check ok \(\d+\.\ds\)/, 'the steps print as they happen');
+  assert.match(r.stdout, /^app #\d+: deployed$/m);
+  const runs = await readRunFiles(stateDir, 'app');
+  assert.equal(runs.length, before + 1);
+  assert.equal(runs.at(-1)!.trigger, 'trigger');
+  assert.equal(runs.at(-1)!.status, 'deployed');
+});
+
+test('deploy, rollback and report work while the daemon runs: handed over, followed, with the exit code of the outcome', async () => {
+  const runs = await readRunFiles(stateDir, 'app');
+  const older = runs.find((r) => r.status === 'deployed' && r.commit.id !== repo.head)!.commit.id;
+  const d = await runSlipway(['deploy', 'app', '--env', 'production', '--commit', older, '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(d.code, 0, d.stdout + d.stderr);
+  assert.match(d.stdout, /app: deploy to production handed to the running daemon \(pid \d+\)/);
+  assert.match(d.stdout, /app #\d+ tested in run #\d+ ok/);
+  assert.match(d.stdout, /^app #\d+: deployed$/m);
+  assert.equal(await appHealth(appPort), older);
+  const rb = await runSlipway(['rollback', 'app', '--env', 'production', '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(rb.code, 0, rb.stdout + rb.stderr);
+  assert.match(rb.stdout, /app: rollback of production handed to the running daemon/);
+  assert.equal(await appHealth(appPort), repo.head);
+  const refused = await runSlipway(['deploy', 'app', '--env', 'production', '--commit', 'ffffffff', '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /slipway: /);
+  const rep = await runSlipway(['report', '--config', configDir], { env: { HOOK_SECRET: SECRET } });
+  assert.equal(rep.code, 0, rep.stdout + rep.stderr);
+  assert.match(rep.stdout, /report written: .*index\.html/);
+  assert.match(daemon.log(), /inbox: deploy of app to production by /);
 });
 
 test('SIGHUP with a broken config logs located errors and keeps the running config', async () => {

@@ -125,14 +125,17 @@ test('approve continues a waiting run and deploys it', async () => {
   assert.match(again.stderr, /gated #1 is deployed, not waiting for approval/);
 });
 
-test('approving a waiting run older than what the environment runs is refused', async () => {
+test('a newer waiting run supersedes the older one at the same gate, so approving the older is refused', async () => {
   await gatedRepo.commit({ 'CHANGES': 'a\n' }, 'gated a');
   assert.equal((await runSlipway(['once', 'gated', '--config', configDir])).code, 0);
   const b = await gatedRepo.commit({ 'CHANGES': 'b\n' }, 'gated b');
   assert.equal((await runSlipway(['once', 'gated', '--config', configDir])).code, 0);
+  const older = await readJson(join(stateDir, 'runs', 'gated', '2.json'));
+  assert.equal(older.status, 'superseded');
+  assert.match(older.error, /superseded while waiting: the newer run #3 waits for production/);
   assert.equal((await runSlipway(['approve', 'gated', '3', '--config', configDir])).code, 0);
   const stale = await runSlipway(['approve', 'gated', '2', '--config', configDir]);
-  assert.equal(stale.code, 1);
-  assert.match(stale.stderr, /production already runs [0-9a-f]{7} from the newer run #3; approving #2 would take it backwards/);
+  assert.equal(stale.code, 2);
+  assert.match(stale.stderr, /gated #2 is superseded, not waiting for approval/);
   assert.equal((await readFile(join(deployPath('gated'), 'current', 'REVISION'), 'utf8')).trim(), b);
 });

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import * as locks from '../../src/pipeline/lock-scripts.ts';
 import * as remote from '../../src/pipeline/remote-commands.ts';
 import { planBatches, decidePoll } from '../../src/pipeline/plan.ts';
 
@@ -77,15 +78,15 @@ test('on a real sh: facts, switch, lock, prune and revisions with hostile names 
     assert.deepEqual(facts.releases, ['20260101000000-aaaaaaa', '20260102000000-bbbbbbb', '20260103000000-ccccccc']);
 
     const info = `run=app#1 by=$(touch ${marker})`;
-    assert.equal((await sh(remote.lockScript(path, info, 1800))).exitCode, 0);
+    assert.equal((await sh(locks.acquireLockScript(path, info))).exitCode, 0);
     const locked = remote.parseFacts((await sh(remote.factsScript(path))).stdout).lock;
     assert.equal(locked?.holder, info, 'host facts show the lock and its holder');
-    const held = await sh(remote.lockScript(path, 'someone else', 1800));
-    assert.equal(held.exitCode, remote.LOCK_HELD_EXIT);
-    assert.match(held.stdout, /held by run=app#1 by=\$\(touch .*\) \(\d+ s ago\)/);
-    assert.equal((await sh(remote.unlockScript(path, 'someone else'))).exitCode, 0);
-    assert.ok(existsSync(join(path, '.slipway-lock')), 'only the holder releases the lock');
-    await sh(remote.unlockScript(path, info));
+    const held = await sh(locks.acquireLockScript(path, 'someone else'));
+    assert.equal(held.exitCode, locks.LOCK_HELD_EXIT);
+    assert.deepEqual(locks.parseHeld(held.stdout), { ageSeconds: 0, holder: info });
+    assert.equal((await sh(locks.releaseLockScript(path, 'someone else'))).exitCode, 0);
+    assert.ok(existsSync(join(path, '.slipway-lock', 'info')), 'only the holder releases the lock');
+    await sh(locks.releaseLockScript(path, info));
     assert.ok(!existsSync(join(path, '.slipway-lock')));
 
     await sh(remote.revisionLogScript(path, `t r c by=$(touch ${marker})`));

@@ -146,6 +146,23 @@ export function registerExecSuite(kind?: 'openssh' | 'embedded'): void {
       await waitFor('the remote sleep to be gone', async () => (await pgrep(marker)).length === 0);
     });
 
+    test('a command that leaves a background process holding the channel ends with its shell', async () => {
+      // `restart: nohup node server.js &`: the server keeps stdout open, the shell has exited.
+      const marker = `301.${randomInt(1e8, 1e9)}`;
+      const started = Date.now();
+      const r = await conn.exec(`nohup sleep ${marker} & echo started`, { timeoutMs: 60_000 });
+      try {
+        assert.equal(r.code, 0);
+        assert.equal(r.timedOut, false);
+        assert.equal(r.stdout, 'started\n');
+        assert.ok(Date.now() - started < 10_000, `ended by the exit status, not at the timeout (${Date.now() - started} ms)`);
+        // sshd leaves it running (as a real host does); the embedded server ends a closed channel's group.
+        if (kind !== 'embedded') assert.equal((await pgrep(marker)).length > 0, true, 'the background process still runs');
+      } finally {
+        await conn.exec(`pkill -f ${marker}; true`, { timeoutMs: 10_000 });
+      }
+    });
+
     test('12 concurrent execs on one connection all succeed', async () => {
       const results = await Promise.all(
         Array.from({ length: 12 }, (_, i) => conn.exec(`sleep 0.2; echo ${i}`, { timeoutMs: 20_000 })),

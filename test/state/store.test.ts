@@ -12,6 +12,7 @@ import {
   readRuns,
   readStepLog,
   statePaths,
+  setAsideUnreadableRuns,
   sweepStateFolder,
   writeHostState,
   writePipelineState,
@@ -77,6 +78,21 @@ describe('runs', () => {
       assert.deepEqual((await readRuns(dir, 'app')).map((r) => r.number), [10, 3, 2, 1]);
       assert.deepEqual((await readRuns(dir, 'app', { last: 2 })).map((r) => r.number), [10, 3]);
       assert.deepEqual(await readRun(dir, 'app', 3), sampleRun({ number: 3 }));
+    });
+  });
+
+  it('an unreadable run file never stops a reader; at start it is set aside, with the reason', async () => {
+    await withTempDir(async (dir) => {
+      for (const n of [1, 2, 3]) await writeRun(dir, sampleRun({ number: n }));
+      await writeFile(statePaths(dir).runFile('app', 2), '{"version": 1, "pipel');
+      assert.deepEqual((await readRuns(dir, 'app')).map((r) => r.number), [3, 1]);
+      const aside = await setAsideUnreadableRuns(dir, 'app');
+      assert.equal(aside.length, 1);
+      assert.match(aside[0]!.file, /runs\/app\/2\.json\.unreadable$/);
+      assert.match(aside[0]!.problem, /not valid JSON/);
+      assert.equal(await readFile(`${statePaths(dir).runFile('app', 2)}.unreadable`, 'utf8'), '{"version": 1, "pipel', 'kept for a person to look at');
+      assert.deepEqual(await listRunNumbers(dir, 'app'), [1, 3]);
+      assert.deepEqual(await setAsideUnreadableRuns(dir, 'app'), []);
     });
   });
 

@@ -1,0 +1,169 @@
+// Taking, waiting for, renewing and releasing a host's deploy lock (scripts in lock-scripts.ts).
+// The lock names the state folder and the run: a lock of this state folder whose run has ended
+// (a kill -9, a crash) is released at once; only a lock of another state folder needs
+// `lockTimeout` to pass. A live lock makes the deploy wait up to `lockWait`, shown as a step.
+import type { RunStatus } from '../state/types.ts';
+import { readRun } from '../state/store.ts';
+import { readStateId } from '../state/state-id.ts';
+import { formatMs } from './test-stage.ts';
+import { remoteExec, stepId, type HostDeploy, type HostDeployInput } from './deploy-host.ts';
+import { runStep } from './step.ts';
+import * as locks from './lock-scripts.ts';
+
+export interface LockHolder {
+  state?: string;
+  pipeline?: string;
+  run?: number;
+}
+
+export function lockInfo(stateId: string, pipeline: string, run: number, actor: string, at: string): string {
+  return `state=${stateId} run=${pipeline}#${run} by=${actor} pid=${process.pid} at=${at}`;
+}
+
+export function parseLockInfo(info: string): LockHolder {
+  const state = /(?:^| )state=(\S+)/.exec(info)?.[1];
+  const run = /(?:^| )run=(\S+)#(\d+)(?: |$)/.exec(info);
+  return { ...(state ? { state } : {}), ...(run ? { pipeline: run[1]!, run: Number(run[2]) } : {}) };
+}
+
+export type LockVerdict = { action: 'take-over'; why: string } | { action: 'wait' } | { action: 'retry' };
+
+/**
+ * Pure: what to do about a lock someone holds. `runStatus` is what this state folder knows of
+ * the holder's run ('missing' when it has no such run; retention may have removed it).
+ */
+export function decideLock(
+  held: { holder: string; ageSeconds: number },
+  known: { stateId: string; lockTimeoutMs: number; runStatus?: RunStatus | 'missing' },
+): LockVerdict {
+  const stale = held.ageSeconds * 1000 >= known.lockTimeoutMs;
+  // No holder at all: someone is between the two renames of a takeover, or died there.
+  if (held.holder === '') return stale ? { action: 'take-over', why: `an empty lock left ${held.ageSeconds} s ago` } : { action: 'retry' };
+  const h = parseLockInfo(held.holder);
+  if (h.state === known.stateId && h.run !== undefined && known.runStatus !== undefined && known.runStatus !== 'running') {
+    return { action: 'take-over', why: `left by ${h.pipeline}#${h.run}, which ${known.runStatus === 'missing' ? 'this state folder does not know' : `ended ${known.runStatus}`}` };
+  }
+  if (h.state !== known.stateId && stale) return { action: 'take-over', why: `left ${held.ageSeconds} s ago by another slipway (older than lockTimeout ${formatMs(known.lockTimeoutMs)})` };
+  return { action: 'wait' };
+}
+
+const POLL_MS = 1000;
+
+/** Take the host's deploy lock for this path, waiting up to lockWait for a live holder. */
+export async function lockHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
+  const { ctx, rec, stage, env } = input;
+  const stateDir = ctx.config.settings.stateDir;
+  const stateId = await readStateId(stateDir);
+  const info = lockInfo(stateId, rec.run.pipeline, rec.run.number, ctx.actor, rec.now());
+  const path = env.deploy.path;
+  const statusOf = async (holder: string): Promise<RunStatus | 'missing' | undefined> => {
+    const h = parseLockInfo(holder);
+    if (h.state !== stateId || !h.pipeline || h.run === undefined) return undefined;
+    if (h.pipeline === rec.run.pipeline && h.run === rec.run.number) return 'running';
+    try {
+      return (await readRun(stateDir, h.pipeline, h.run)).status;
+    } catch {
+      return 'missing';
+    }
+  };
+  let waiting: { finish(ok: boolean, error?: string): Promise<void> } | undefined;
+  const r = await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'lock'), name: `${d.host.name}: deploy lock`, host: d.host.name }, async (log) => {
+    const conn = await ctx.pool.get(d.host.name);
+    const deadline = Date.now() + env.deploy.lockWaitMs;
+    for (;;) {
+      const res = await remoteExec(conn, locks.acquireLockScript(path, info), log, { timeoutMs: env.deploy.commandTimeoutMs });
+      if (res.ok) return res;
+      const held = res.exitCode === locks.LOCK_HELD_EXIT ? locks.parseHeld(res.stdout ?? '') : undefined;
+      if (!held) return { ...res, cause: 'infrastructure' };
+      const verdict = decideLock(held, { stateId, lockTimeoutMs: env.deploy.lockTimeoutMs, runStatus: await statusOf(held.holder) });
+      if (verdict.action === 'take-over') {
+        const took = await remoteExec(conn, locks.takeOverLockScript(path, info, held.holder), log, { timeoutMs: env.deploy.commandTimeoutMs });
+        if (took.ok) {
+          log.write(`took over the deploy lock (${verdict.why}): ${held.holder || 'no holder'}\n`);
+          return took;
+        }
+        log.write(`another process changed the deploy lock first; looking again\n`);
+        continue;
+      }
+      if (verdict.action === 'wait') {
+        waiting ??= await startWaitingStep(input, d, held.holder);
+        if (Date.now() + POLL_MS > deadline) {
+          const error = `refused: deploy lock held by ${held.holder} for longer than lockWait ${formatMs(env.deploy.lockWaitMs)}; nothing changed`;
+          await waiting.finish(false, error);
+          return { ok: false, error, cause: 'infrastructure' };
+        }
+      }
+      if (ctx.signal?.aborted) return { ok: false, error: 'stopped while waiting for the deploy lock; nothing changed', cause: 'infrastructure' };
+      await sleep(verdict.action === 'retry' ? 100 : POLL_MS, ctx.signal);
+    }
+  });
+  await waiting?.finish(r.ok);
+  if (r.ok) d.lock = info;
+  else d.lockRefused = true;
+  return r.ok;
+}
+
+/** The step "waiting for the deploy lock held by …", running while the deploy waits. */
+async function startWaitingStep(input: HostDeployInput, d: HostDeploy, holder: string): Promise<{ finish(ok: boolean, error?: string): Promise<void> }> {
+  const { rec, stage, ctx } = input;
+  const step = rec.addStep(stage, { id: stepId(input.env, d.host, 'lock-wait'), name: rec.mask(`${d.host.name}: waiting for the deploy lock held by ${holder}`), host: d.host.name });
+  step.status = 'running';
+  step.startedAt = rec.now();
+  await rec.save();
+  ctx.progress(`${rec.run.pipeline} #${rec.run.number} ${step.name} (up to ${formatMs(input.env.deploy.lockWaitMs)}) …`);
+  let done = false;
+  return {
+    async finish(ok, error) {
+      if (done) return;
+      done = true;
+      step.status = ok ? 'passed' : 'failed';
+      step.finishedAt = rec.now();
+      if (error) step.error = rec.mask(error);
+      await rec.save();
+    },
+  };
+}
+
+/** Release our lock; a failure here leaves a lock the next deploy of this state folder releases at once. */
+export async function unlockHost(input: HostDeployInput, d: HostDeploy): Promise<void> {
+  const info = d.lock;
+  if (!info) return;
+  const { ctx, rec, stage, env } = input;
+  d.lock = undefined;
+  await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'unlock'), name: `${d.host.name}: release deploy lock`, host: d.host.name }, async (log) => {
+    const conn = await ctx.pool.get(d.host.name);
+    return remoteExec(conn, locks.releaseLockScript(env.deploy.path, info), log, { timeoutMs: env.deploy.commandTimeoutMs });
+  });
+}
+
+/**
+ * Renews every held lock's age while the deploy runs: one step (a long migration, a slow health
+ * check) may take longer than lockTimeout, and its lock must not look stale to another slipway.
+ */
+export function keepLocksFresh(input: HostDeployInput, deploys: HostDeploy[]): { stop(): void } {
+  const every = Math.max(1000, Math.min(60_000, Math.floor(input.env.deploy.lockTimeoutMs / 3)));
+  const timer = setInterval(() => {
+    for (const d of deploys) {
+      const info = d.lock;
+      if (!info) continue;
+      void input.ctx.pool
+        .get(d.host.name)
+        .then((conn) => conn.exec(locks.refreshLockScript(input.env.deploy.path, info), { timeoutMs: 30_000 }))
+        .catch(() => undefined); // the next tick tries again; a lost host fails its own step
+    }
+  }, every);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

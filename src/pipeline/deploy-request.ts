@@ -1,0 +1,94 @@
+// What `slipway deploy` and `slipway rollback` ask, decided before anything changes, the same
+// in-process and in the daemon (which carries them out when it holds the state folder).
+import type { EnvironmentConfig, PipelineConfig } from '../config/types.ts';
+import type { CommitInfo, RunRecord } from '../state/types.ts';
+import { SlipwayError, UsageError } from '../errors.ts';
+import { readPipelineState, readRuns, statePaths } from '../state/store.ts';
+import { fetchMirror } from '../git/mirror.ts';
+import { readCommitInfo, resolveCommit } from '../git/commit.ts';
+import { factsScript, parseFacts, previousRelease } from './remote-commands.ts';
+import type { RunContext } from './context.ts';
+
+const NOT_TESTING = ['deploy', 'rollback'];
+
+/** The newest run whose tests passed, for this commit when one is given (runs newest first). */
+export function findTestedRun(runs: RunRecord[], commit?: string): RunRecord | undefined {
+  // A deploy or rollback run only points at the run that tested its commit: name that one.
+  return runs.find((r) => !NOT_TESTING.includes(r.trigger) && (!commit || r.commit.id === commit) && r.stages.some((s) => s.kind === 'test' && s.status === 'passed'));
+}
+
+/** Whether an environment ever took this commit healthy (promotion: production only gets what staging took). */
+export function tookHealthy(runs: RunRecord[], environment: string, commit: string): boolean {
+  return runs.some((r) => r.commit.id === commit && r.stages.some((s) => s.name === `deploy:${environment}` && s.status === 'passed'));
+}
+
+export function pickEnvironment(pipeline: PipelineConfig, name: string | undefined): number {
+  if (!name) throw new UsageError('--env ENV is required');
+  const i = pipeline.environments.findIndex((e) => e.name === name);
+  if (i < 0) throw new UsageError(`pipeline ${pipeline.name} has no environment "${name}" (it has: ${pipeline.environments.map((e) => e.name).join(', ')})`);
+  return i;
+}
+
+export interface DeployRequest {
+  env: EnvironmentConfig;
+  tested: RunRecord;
+}
+
+export async function prepareDeploy(ctx: RunContext, pipeline: PipelineConfig, envName: string | undefined, commitArg: string | undefined): Promise<DeployRequest> {
+  const index = pickEnvironment(pipeline, envName);
+  const env = pipeline.environments[index]!;
+  const stateDir = ctx.config.settings.stateDir;
+  const runs = await readRuns(stateDir, pipeline.name);
+  let commit: string | undefined;
+  if (commitArg) {
+    const remote = { url: pipeline.repo, branch: pipeline.branch, ...(pipeline.auth ? { auth: pipeline.auth } : {}) };
+    await fetchMirror({ remote, gitdir: statePaths(stateDir).git(pipeline.name) });
+    commit = await resolveCommit(statePaths(stateDir).git(pipeline.name), commitArg);
+  }
+  const tested = findTestedRun(runs, commit);
+  if (!tested) {
+    throw new SlipwayError(commit ? `commit ${commit.slice(0, 7)} has not passed its tests in any run of ${pipeline.name}; only tested commits are deployed` : `no commit of ${pipeline.name} has passed its tests yet; run slipway once first`);
+  }
+  const prev = pipeline.environments[index - 1];
+  if (prev) {
+    const state = await readPipelineState(stateDir, pipeline.name);
+    if (state.environments[prev.name]?.commit !== tested.commit.id && !tookHealthy(runs, prev.name, tested.commit.id)) {
+      throw new SlipwayError(`${env.name} only gets a commit that ${prev.name} took healthy; deploy ${tested.commit.id.slice(0, 7)} to ${prev.name} first`);
+    }
+  }
+  return { env, tested };
+}
+
+export interface RollbackRequest {
+  env: EnvironmentConfig;
+  commit: CommitInfo;
+}
+
+export async function prepareRollback(ctx: RunContext, pipeline: PipelineConfig, envName: string | undefined): Promise<RollbackRequest> {
+  const env = pipeline.environments[pickEnvironment(pipeline, envName)]!;
+  const target = await previousCommit(ctx, env.hosts, env.deploy.path);
+  return { env, commit: await commitInfo(ctx, pipeline, target) };
+}
+
+/** The commit every host of the environment would go back to; they must agree. */
+async function previousCommit(ctx: RunContext, hosts: string[], path: string): Promise<string> {
+  const targets = new Set<string>();
+  for (const name of hosts) {
+    const conn = await ctx.pool.get(name);
+    const res = await conn.exec(factsScript(path), { timeoutMs: 30_000 });
+    const facts = parseFacts(res.stdout);
+    const prev = previousRelease(facts);
+    if (!prev) throw new SlipwayError(`${name} has no release before ${facts.current ?? 'its current one'}; nothing to roll back to`);
+    targets.add(facts.commits[prev] ?? prev);
+  }
+  if (targets.size !== 1) throw new SlipwayError(`the hosts would go back to different commits (${[...targets].map((t) => t.slice(0, 7)).join(', ')}); deploy one commit with slipway deploy --commit instead`);
+  return [...targets][0]!;
+}
+
+async function commitInfo(ctx: RunContext, pipeline: PipelineConfig, id: string): Promise<CommitInfo> {
+  try {
+    return await readCommitInfo(statePaths(ctx.config.settings.stateDir).git(pipeline.name), id);
+  } catch {
+    return { id, message: '', author: { name: '', email: '' }, time: ctx.now().toISOString() };
+  }
+}

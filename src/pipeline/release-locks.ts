@@ -1,0 +1,44 @@
+// At recovery, the deploy locks that runs killed mid-deploy left on their hosts are released at
+// once (the next deploy of this state folder would take them over anyway; releasing them now
+// also frees them for other tools and for `status --live`).
+import type { PipelineConfig } from '../config/types.ts';
+import type { RunRecord } from '../state/types.ts';
+import { readStateId } from '../state/state-id.ts';
+import type { RunContext } from './context.ts';
+import { errorMessage } from './failure.ts';
+import { releaseRunLockScript } from './lock-scripts.ts';
+
+/** Pure: the (environment, host) pairs whose lock a run took and never released. */
+export function locksLeftBy(run: RunRecord): Array<{ environment: string; host: string }> {
+  const out: Array<{ environment: string; host: string }> = [];
+  for (const stage of run.stages) {
+    if (!stage.environment) continue;
+    for (const host of new Set(stage.steps.map((s) => s.host).filter((h): h is string => !!h))) {
+      const base = `${stage.environment}-${host}-`;
+      const mine = stage.steps.filter((s) => s.host === host);
+      const locked = mine.some((s) => (s.id === `${base}lock` || s.id.startsWith(`${base}lock-`)) && !s.id.startsWith(`${base}lock-wait`) && s.status === 'passed');
+      const released = mine.some((s) => s.id.startsWith(`${base}unlock`) && s.status === 'passed');
+      if (locked && !released) out.push({ environment: stage.environment, host });
+    }
+  }
+  return out;
+}
+
+export async function releaseLeftLocks(ctx: RunContext, pipeline: PipelineConfig, runs: RunRecord[], say: (line: string) => void): Promise<void> {
+  const stateId = await readStateId(ctx.config.settings.stateDir);
+  await Promise.all(
+    runs.flatMap((run) =>
+      locksLeftBy(run).map(async ({ environment, host }) => {
+        const env = pipeline.environments.find((e) => e.name === environment);
+        if (!env || !ctx.config.hosts[host]) return;
+        try {
+          const conn = await ctx.pool.get(host);
+          const res = await conn.exec(releaseRunLockScript(env.deploy.path, `state=${stateId} run=${pipeline.name}#${run.number} `), { timeoutMs: 30_000 });
+          if (res.stdout.includes('released')) say(`${pipeline.name} #${run.number}: released its deploy lock on ${host} (${env.deploy.path})`);
+        } catch (e) {
+          say(`${pipeline.name} #${run.number}: could not release its deploy lock on ${host} now (${errorMessage(e)}); the next deploy releases it`);
+        }
+      }),
+    ),
+  );
+}
