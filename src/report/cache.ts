@@ -106,10 +106,11 @@ export async function readCache(stateDir: string, config: ReportConfig): Promise
  */
 export function writeDerivedFile(path: string, data: string): Promise<void> {
   return withFileQueue(path, async () => {
-    await mkdir(dirname(path), { recursive: true });
+    // Summaries quote run errors and commit text: private like the state they come from.
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const temp = `${path}.${randomUUID()}.tmp`;
     try {
-      const handle = await open(temp, 'wx', 0o644);
+      const handle = await open(temp, 'wx', 0o600);
       try {
         await handle.writeFile(data);
       } finally {
