@@ -208,13 +208,20 @@ function toValue(source: YamlSource): unknown {
     return source.doc.toJS() ?? {};
   } catch (error) {
     if (!(error instanceof ReferenceError) || !/alias/i.test(error.message)) throw error;
+    // yaml says "Excessive alias count" for a bomb; any other alias error is an unknown anchor.
+    const bomb = /excessive/i.test(error.message);
+    const unknown = bomb ? undefined : /:\s*(\S+)\s*$/.exec(error.message)?.[1];
     let offset = 0;
     visit(source.doc, { Alias: (_key, node) => {
+      if (unknown !== undefined && node.source !== unknown) return undefined;
       offset = node.range?.[0] ?? 0;
       return visit.BREAK;
     } });
     const { line, col } = source.lineCounter.linePos(offset);
-    return { aliasBomb: new AliasBomb({ file: source.file, line, col, message: 'YAML: too many aliases (an alias bomb?); expand the repeated parts or use fewer aliases' }) };
+    const message = bomb || unknown === undefined
+      ? 'YAML: too many aliases (an alias bomb?); expand the repeated parts or use fewer aliases'
+      : `YAML: unknown alias *${unknown}; define its anchor (&${unknown}) before the alias`;
+    return { aliasBomb: new AliasBomb({ file: source.file, line, col, message }) };
   }
 }
 

@@ -8,6 +8,8 @@ export const HOST_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
 // Same as HTTP_URL_PATTERN but its own string, so its error says what it is for.
 const PUBLIC_URL_PATTERN = '^https?://\\S+$';
+// A web address slipway calls (a health URL, a webhook): its own string, so no git hint.
+const WEB_URL_PATTERN = '^https?://[\\S]+$';
 const REMOTE_PATH_PATTERN = '^(/|~/).+';
 const LISTEN_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s\\[\\]]+):[0-9]{1,5}$';
 const HOST_KEY_PATTERN = '^(SHA256:[A-Za-z0-9+/]{43}=?|[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( .*)?)$';
@@ -27,6 +29,7 @@ export const PATTERN_HINTS: Record<string, { expected: string; hint?: string }> 
     expected: 'an http:// or https:// URL',
     hint: 'slipway talks to git servers over smart HTTP only',
   },
+  [WEB_URL_PATTERN]: { expected: 'an http:// or https:// URL' },
   [PUBLIC_URL_PATTERN]: { expected: 'an http:// or https:// URL', hint: 'the address people open the report at, like https://ci.example.com/slipway/' },
   [REMOTE_PATH_PATTERN]: { expected: 'an absolute path or ~/... on the host' },
   [LISTEN_PATTERN]: { expected: 'HOST:PORT like 127.0.0.1:8080' },
@@ -106,7 +109,7 @@ function deployProperties(withDefaults: boolean): Record<string, Schema> {
       'How to tell that a host serves the new release; retried every interval until timeout. Needs command or url (or both). An environment\'s healthCheck is merged key by key over the pipeline\'s.',
       {
         command: { type: 'string', minLength: 1, description: 'Command run on the host; exit code 0 means healthy.', examples: ['curl -fsS http://127.0.0.1:$PORT/health'] },
-        url: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'URL fetched from the host; a 2xx answer means healthy.', examples: ['http://127.0.0.1:$PORT/health'] },
+        url: { type: 'string', pattern: WEB_URL_PATTERN, description: 'URL fetched from the host; a 2xx answer means healthy.', examples: ['http://127.0.0.1:$PORT/health'] },
         timeout: duration('Give up after this long.', withDefaults ? '30s' : undefined),
         interval: duration('Wait this long between attempts.', withDefaults ? '1s' : undefined),
       },
@@ -181,7 +184,7 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
     default: [],
     description: 'Webhooks told about runs.',
     items: object('One webhook.', {
-      webhook: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'URL that receives a JSON POST.', examples: ['https://hooks.example/T000'] },
+      webhook: { type: 'string', pattern: WEB_URL_PATTERN, description: 'URL that receives a JSON POST.', examples: ['https://hooks.example/T000'] },
       on: {
         type: 'array',
         default: ['failure', 'recovery'],

@@ -188,11 +188,13 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     await syncSchedules(gen.config);
     server = await startServer(undefined, gen.config, serverHooks(), log);
     const inbox = startInboxWatch({ stateDir, log, generation: () => gen, queue, poller, active });
+    // Before the first line that says the daemon is up: a SIGTERM sent on reading it must stop
+    // it gracefully, not kill it.
+    const signals = onSignals({ reload: () => void reload() });
     log.notice(`slipway run: ${describe(gen.config)} from ${gen.origin}, state ${stateDir}, pid ${process.pid}${server ? `, http://${server.address}` : ''}`);
     logSandbox(log, gen.config.settings.sandbox);
     for (const p of gen.config.pipelines) poller.poll(p, 'start');
 
-    const signals = onSignals({ reload: () => void reload() });
     await Promise.race([signals.stopped, ...(opts.stop ? [opts.stop] : [])]);
     signals.dispose();
 

@@ -75,6 +75,9 @@ export function bwrapArgs(spec: BwrapSpec): string[] {
     // its first process is killed at the deadline, the kernel kills every process inside,
     // even one that called setsid to leave the process group.
     '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    // No capabilities inside, even when slipway runs as root: with CAP_SYS_ADMIN a test could
+    // umount the /dev/null laid over a secret file, or remount /etc read-write.
+    '--cap-drop', 'ALL',
   ];
   if (!spec.network) args.push('--unshare-net');
   const bound: string[] = [];

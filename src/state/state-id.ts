@@ -13,7 +13,7 @@ export async function readStateId(stateDir: string): Promise<string> {
   if (ID.test(existing)) return existing;
   // Written whole to a temp file and hard-linked in: of two first starts, one id wins.
   const temp = tempNameFor(file);
-  await writeFile(temp, `${randomUUID()}\n`, { flag: 'wx' });
+  await writeFile(temp, `${randomUUID()}\n`, { flag: 'wx', mode: 0o600 });
   try {
     await link(temp, file).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;

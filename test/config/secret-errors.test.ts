@@ -93,3 +93,14 @@ test('a YAML alias bomb is a located config error, not an internal error', async
     await folder.remove();
   }
 });
+
+test('an alias without its anchor is said as such, at the alias', async () => {
+  const folder = await writeTempConfig({ 'config/hosts.yaml': 'web1: &web { address: 127.0.0.1 }\nweb2: *nope\n' });
+  try {
+    const error = await loadConfig(folder.dir, { cwd: folder.root, env: { HOME: folder.home } }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.match(error.message, /^config\/hosts\.yaml:2:7: YAML: unknown alias \*nope; define its anchor \(&nope\) before the alias$/m);
+  } finally {
+    await folder.remove();
+  }
+});

@@ -30,7 +30,8 @@ before(async () => {
   configDir = join(work, 'config');
   stateDir = join(work, 'state');
   await writeConfigFolder(configDir, {
-    'slipway.yaml': 'stateDir: ../state\n',
+    // The step waits at a gate outside any sandbox.
+    'slipway.yaml': 'stateDir: ../state\nsandbox: none\n',
     'hosts.yaml': 'web1: { address: 127.0.0.1, port: 9, user: nobody }\n',
     'pipelines/app.yaml': `repo: ${repo.url}\npoll: "0 0 1 1 *"\ntest: [./test.sh]\ndeploy: { path: /srv/app }\nenvironments: [{ name: production, hosts: [web1], approval: manual }]\n`,
   });

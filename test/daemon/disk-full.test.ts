@@ -50,7 +50,8 @@ before(async () => {
   appPort = await freePort();
   configDir = join(work, 'config');
   await writeConfigFolder(configDir, {
-    'slipway.yaml': `stateDir: ../state\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\n`,
+    // The step waits at a gate outside any sandbox.
+    'slipway.yaml': `stateDir: ../state\nsandbox: none\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\n`,
     'hosts.yaml': `web1: { address: 127.0.0.1, port: ${host.port}, user: ${host.user}, env: { PORT: "${appPort}" } }\n`,
     'pipelines/app.yaml': `repo: ${repo.url}\npoll: "* * * * * *"\ntest: [./test.sh]\ndeploy: { path: ${deployPath()}, restart: ./restart.sh, healthCheck: { command: node health.js, timeout: 15s, interval: 200ms } }\nenvironments: [{ name: production, hosts: [web1] }]\n`,
   });

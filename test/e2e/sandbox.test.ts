@@ -19,7 +19,7 @@ import { runSlipway, writeConfigFolder } from '../helpers/slipway-cli.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
-const ATTEMPTS = ['identity', 'known-hosts', 'secret-file', 'config', 'state', 'inbox-write', 'proc-environ', 'other-workspace', 'network'];
+const ATTEMPTS = ['identity', 'known-hosts', 'secret-file', 'config', 'state', 'inbox-write', 'proc-environ', 'other-workspace', 'network', 'uncover-secret', 'system-write'];
 const MARK_VALUE = `hostile-env-secret-${process.pid}`;
 const HANG_MARK = `slipway-sandbox-hang-${process.pid}`;
 
@@ -44,6 +44,10 @@ function hostileScript(state: string, config: string): string {
     attempt('proc-environ', `grep -q -s ${MARK_VALUE} /proc/[0-9]*/environ`),
     attempt('other-workspace', `cat ${state}/work/other/1/secret.txt`),
     attempt('network', `node -e "require('net').connect(${port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"`),
+    // As root, a sandbox that kept its capabilities could lift the cover off a secret file or
+    // remount a read-only system folder writable (a reviewer did both): every capability is dropped.
+    attempt('uncover-secret', `sh -c 'umount ${etc}/token; grep -q file-secret ${etc}/token'`),
+    attempt('system-write', `sh -c 'mount -o remount,rw /etc; touch ${etc}/written'`),
     'echo cached > "$HOME/cache-marker"',
     'exit 1',
     '',

@@ -30,7 +30,7 @@ test('bwrapArgs is pinned: system read-only, fresh /proc /dev /tmp, hidden paths
     ],
   });
   assert.deepEqual(args, [
-    '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--unshare-net',
+    '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--cap-drop', 'ALL', '--unshare-net',
     '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--ro-bind', '/etc', '/etc',
     '--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve',
     '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
