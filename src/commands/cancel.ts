@@ -12,7 +12,7 @@ import type { Output } from './output.ts';
 export async function cancelCommand(configDir: string, args: string[], output: Output): Promise<number> {
   const [name, number] = args;
   if (!name || !number || args.length !== 2 || !/^[1-9][0-9]*$/.test(number)) throw new UsageError('cancel takes PIPELINE and RUN (a run number)');
-  const config = await loadConfig(configDir);
+  const config = await loadConfig(configDir, { missingSecrets: 'keep' });
   const [p] = selectPipelines(config.pipelines, [name]);
   const by = actor();
   const handed = await handOver(config.settings.stateDir, { kind: 'cancel', pipeline: p!.name, run: Number(number), by }, output, {

@@ -15,7 +15,7 @@ export { findTestedRun, tookHealthy } from '../pipeline/deploy-request.ts';
 export async function deployCommand(configDir: string, args: { pipeline?: string; env?: string; commit?: string; follow?: boolean | undefined }, output: Output): Promise<number> {
   if (!args.pipeline) throw new UsageError('deploy takes PIPELINE');
   if (!args.env) throw new UsageError('--env ENV is required');
-  const config = await loadConfig(configDir);
+  const config = await loadConfig(configDir, { missingSecrets: 'keep' });
   const [p] = selectPipelines(config.pipelines, [args.pipeline]);
   pickEnvironment(p!, args.env);
   const handed = await handOver(
@@ -44,7 +44,7 @@ export async function deployCommand(configDir: string, args: { pipeline?: string
 export async function rollbackCommand(configDir: string, args: { pipeline?: string; env?: string; follow?: boolean | undefined }, output: Output): Promise<number> {
   if (!args.pipeline) throw new UsageError('rollback takes PIPELINE');
   if (!args.env) throw new UsageError('--env ENV is required');
-  const config = await loadConfig(configDir);
+  const config = await loadConfig(configDir, { missingSecrets: 'keep' });
   const [p] = selectPipelines(config.pipelines, [args.pipeline]);
   pickEnvironment(p!, args.env);
   const handed = await handOver(config.settings.stateDir, { kind: 'rollback', pipeline: p!.name, environment: args.env, by: actor() }, output, {

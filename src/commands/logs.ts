@@ -29,7 +29,7 @@ export async function logsCommand(configDir: string, args: LogsArgs, output: Out
   if (!name) throw new UsageError('logs takes PIPELINE [RUN] [STEP]');
   if (extra.length > 0) throw new UsageError(`logs takes at most PIPELINE RUN STEP, got ${args.positionals.length} arguments`);
   if (runArg !== undefined && !/^[1-9][0-9]*$/.test(runArg)) throw new UsageError(`RUN must be a run number, got "${runArg}"`);
-  const config = await loadConfig(configDir);
+  const config = await loadConfig(configDir, { missingSecrets: 'keep' });
   const [pipeline] = selectPipelines(config.pipelines, [name]);
   const stateDir = config.settings.stateDir;
   const numbers = await listRunNumbers(stateDir, pipeline!.name);

@@ -8,13 +8,15 @@ import type { Output } from './output.ts';
 import { handOver } from './handover.ts';
 
 export async function reportCommand(configDir: string, output: Output): Promise<number> {
-  const config = await loadConfig(configDir);
+  const config = await loadConfig(configDir, { missingSecrets: 'keep' });
   // The daemon owns the state folder while it runs: it rewrites the report itself.
   const handed = await handOver(config.settings.stateDir, { kind: 'report', pipeline: '', by: 'slipway report' }, output, { what: 'report rewrite', exitCode: () => 0 });
   if (handed !== undefined) return handed;
+  // In this process the report is written here, masking what the config's secrets are: all of them.
+  const full = await loadConfig(configDir);
   const lock = await acquireStateLock(config.settings.stateDir, { command: 'report' });
   try {
-    await updateReport(config.settings.stateDir, reportConfigOf(config), { full: true });
+    await updateReport(full.settings.stateDir, reportConfigOf(full), { full: true });
   } finally {
     await lock.release();
   }

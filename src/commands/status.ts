@@ -90,7 +90,7 @@ async function gather(config: Config, withRemote: boolean, pool?: SshPool): Prom
 }
 
 export async function statusCommand(configDir: string, opts: { json: boolean; live: boolean }, output: Output): Promise<number> {
-  const config = await loadConfig(configDir);
+  const config = await loadConfig(configDir, { missingSecrets: 'keep' });
   const pool = opts.live ? createPool(config) : undefined;
   let views: PipelineView[];
   try {

@@ -28,6 +28,12 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** File names in messages are relative to this; default process.cwd(). */
   cwd?: string;
+  /**
+   * 'keep': a ${env:}/${file:} secret that cannot be read stays as its own text instead of being
+   * an error. For commands that only read the state or hand a request to the running daemon: an
+   * operator's shell rarely has the daemon's secrets, and they need none of them.
+   */
+  missingSecrets?: 'error' | 'keep';
 }
 
 const PIPELINE_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
@@ -76,7 +82,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   await requireFolder(configDir, show(configDir));
 
   const home = env.HOME ?? homedir();
-  const context: SecretContext = { env, configDir, home };
+  const context: SecretContext = { env, configDir, home, ...(options.missingSecrets === 'keep' ? { keepMissing: true } : {}) };
   const issues: ConfigIssue[] = [];
   const secrets: string[] = [];
   const secretFiles: string[] = [];

@@ -11,6 +11,8 @@ export interface SecretContext {
   env: NodeJS.ProcessEnv;
   configDir: string;
   home: string;
+  /** Keep a reference whose secret is missing as its own text instead of a problem (see LoadOptions). */
+  keepMissing?: boolean;
 }
 
 export interface SecretProblem {
@@ -65,7 +67,7 @@ async function substituteString(
     }
     const value = kind === 'env' ? readEnv(name ?? '', context) : await readSecretFile(name ?? '', context);
     if (typeof value === 'object') {
-      found.problems.push({ path, message: value.problem });
+      if (!context.keepMissing) found.problems.push({ path, message: value.problem });
       values.push(reference);
       continue;
     }
