@@ -15,7 +15,7 @@ export interface RawHealthCheck {
 
 export interface RawDeploy {
   path?: string;
-  source?: 'pull' | 'upload';
+  source?: 'pull' | 'upload' | 'artifact';
   steps?: string[];
   restart?: string;
   healthCheck?: RawHealthCheck;
@@ -40,8 +40,11 @@ export interface RawPipeline {
   timeout: string;
   network: boolean;
   test: string[];
-  deploy: RawDeploy & { path: string };
-  environments: RawEnvironment[];
+  build: string[];
+  artifact?: { paths: string[] };
+  status?: { forge: 'github' | 'gitea' | 'gitlab'; api: string; repo: string; token: string };
+  deploy?: RawDeploy;
+  environments?: RawEnvironment[];
   retention?: Retention;
 }
 
@@ -50,7 +53,7 @@ export interface RawSettings {
   concurrency: number;
   sandbox: 'auto' | 'bwrap' | 'none';
   ssh: { identity?: string; knownHosts?: string; connectTimeout: string; commandTimeout: string };
-  report: { title: string };
+  report: { title: string; url?: string };
   server?: { listen: string; webhookSecret?: string };
   notify: Array<{ webhook: string; on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'> }>;
   retention?: Retention;
@@ -91,7 +94,7 @@ export function resolveSettings(raw: RawSettings, where: Locality): Settings {
       connectTimeoutMs: ms(raw.ssh.connectTimeout),
       commandTimeoutMs: ms(raw.ssh.commandTimeout),
     },
-    report: { title: raw.report.title },
+    report: { title: raw.report.title, ...(raw.report.url !== undefined ? { url: raw.report.url } : {}) },
     notify: raw.notify.map((target) => ({ webhook: target.webhook, on: [...target.on] })),
   };
   if (raw.ssh.identity !== undefined) settings.ssh.identity = local(raw.ssh.identity);
@@ -127,7 +130,8 @@ export function resolvePipeline(
   raw: RawPipeline,
   settings: Settings,
 ): PipelineConfig {
-  const base = raw.deploy;
+  // A test-only pipeline has neither (rules.ts refuses one without the other, and a path-less env).
+  const base = (raw.deploy ?? {}) as RawDeploy & { path: string };
   const repo = splitRepoUrl(raw.repo);
   const pipeline: PipelineConfig = {
     name: identity.name,
@@ -138,8 +142,8 @@ export function resolvePipeline(
     timeoutMs: ms(raw.timeout),
     network: raw.network,
     test: [...raw.test],
-    deploy: resolveDeploy(base, settings),
-    environments: raw.environments.map((environment) => {
+    build: [...raw.build],
+    environments: (raw.environments ?? []).map((environment) => {
       const resolved: PipelineConfig['environments'][number] = {
         name: environment.name,
         hosts: [...environment.hosts],
@@ -150,6 +154,9 @@ export function resolvePipeline(
       return resolved;
     }),
   };
+  if (raw.deploy) pipeline.deploy = resolveDeploy(base, settings);
+  if (raw.artifact) pipeline.artifact = { paths: [...raw.artifact.paths] };
+  if (raw.status) pipeline.status = { ...raw.status };
   // auth: wins over credentials in the URL; either way the URL itself carries none.
   if (raw.auth) pipeline.auth = { username: raw.auth.username, token: raw.auth.token };
   else if (repo.auth) pipeline.auth = repo.auth;

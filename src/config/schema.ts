@@ -7,6 +7,8 @@ import { DURATION_PATTERN } from './duration.ts';
 export const HOST_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
 const REMOTE_PATH_PATTERN = '^(/|~/).+';
+// Inside the workspace: not absolute, no ".." part.
+const RELATIVE_PATH_PATTERN = '^(?!/)(?!(.*/)?\\.\\.(/|$)).+$';
 const LISTEN_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s\\[\\]]+):[0-9]{1,5}$';
 const HOST_KEY_PATTERN = '^(SHA256:[A-Za-z0-9+/]{43}=?|[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( .*)?)$';
 const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
@@ -31,6 +33,7 @@ export const PATTERN_HINTS: Record<string, { expected: string; hint?: string }> 
     expected: 'a public key line ("ssh-ed25519 AAAA...") or a SHA256: fingerprint',
     hint: 'copy it from ssh-keyscan or ssh-keygen -lf',
   },
+  [RELATIVE_PATH_PATTERN]: { expected: 'a path inside the workspace (relative, without "..")' },
   [ENV_NAME_PATTERN]: { expected: 'a variable name of letters, digits and "_"' },
   [BRANCH_PATTERN]: { expected: 'a branch name' },
   [ADDRESS_PATTERN]: { expected: 'an IP address or DNS name' },
@@ -89,8 +92,8 @@ function deployProperties(withDefaults: boolean): Record<string, Schema> {
     },
     source: d({
       type: 'string',
-      enum: ['pull', 'upload'],
-      description: 'pull: the host fetches the commit from the repo itself; upload: slipway sends the tested tree over SSH.',
+      enum: ['pull', 'upload', 'artifact'],
+      description: 'pull: the host fetches the commit from the repo itself; upload: slipway sends the tested tree over SSH; artifact: slipway sends the artifact packed after build (needs artifact:), checked by its sha256 on the host; no git and no build on a host.',
     }, 'pull'),
     steps: d({ ...commandList('Commands run in the new release folder on each host, before the switch.'), examples: [['npm ci --omit=dev']] }, []),
     restart: {
@@ -153,6 +156,7 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
   }, { default: {} }),
   report: object('The HTML report.', {
     title: { type: 'string', minLength: 1, default: 'slipway', description: 'Title of the report pages.' },
+    url: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Where the report is served from; commit statuses link to run pages under it.', examples: ['https://ci.example.com/'] },
   }, { default: {} }),
   server: object('HTTP server of `slipway run` (report and webhooks); omit to run none.', {
     listen: { type: 'string', pattern: LISTEN_PATTERN, description: 'Address to listen on, HOST:PORT.', examples: ['127.0.0.1:8080'] },
@@ -232,12 +236,28 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
     description: 'Whether test commands may use the network; false gives them only a private loopback (with sandbox: bwrap).',
   },
   test: { ...commandList('Commands run in a fresh checkout of the commit; all must succeed before a deploy.'), default: [], examples: [['npm ci', 'npm test']] },
+  build: { ...commandList('Commands run after test, in the same workspace, as their own stage "build"; with artifact: their output is packed once and deployed as is.'), default: [], examples: [['npm run build']] },
+  artifact: object('What is packed (tar.gz, deterministic) after build into STATE/artifacts/NAME/N.tar.gz, for deploy.source: artifact.', {
+    paths: {
+      type: 'array',
+      minItems: 1,
+      description: 'Files and folders of the workspace to pack, relative to it.',
+      examples: [['dist', 'package.json', 'package-lock.json']],
+      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A path inside the workspace.' },
+    },
+  }, { required: ['paths'] }),
+  status: object('Commit statuses posted to the forge: pending when the test stage starts, then success or failure (context slipway/test), and one per deployed environment (slipway/deploy/ENV). A forge that fails or is slow never fails or delays a run.', {
+    forge: { type: 'string', enum: ['github', 'gitea', 'gitlab'], description: 'Which API the forge speaks.' },
+    api: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Base URL of the forge API.', examples: ['https://api.github.com'] },
+    repo: { type: 'string', minLength: 1, description: 'The repository on the forge: OWNER/NAME (GitLab: the project path, or its numeric id).', examples: ['acme/app'] },
+    token: { type: 'string', minLength: 1, description: 'API token allowed to set commit statuses; bring it in with ${env:NAME}.', examples: ['${env:GH_TOKEN}'] },
+  }, { required: ['forge', 'api', 'repo', 'token'] }),
   retention: retentionSchema('This pipeline\'s own run history limits, instead of those of slipway.yaml (each key falls back to it).'),
-  deploy: object('How a tested commit reaches the hosts.', deployProperties(true), { required: ['path'] }),
+  deploy: object('How a tested commit reaches the hosts; omit it (and environments) for a test-only pipeline.', deployProperties(true)),
   environments: {
     type: 'array',
     minItems: 1,
-    description: 'Where to deploy, in order; each environment starts after the one before it succeeded.',
+    description: 'Where to deploy, in order; each environment starts after the one before it succeeded. Omit it (and deploy) for a test-only pipeline, whose runs end passed or failed.',
     items: object('One environment.', {
       name: { type: 'string', pattern: HOST_NAME_PATTERN, description: 'Name, unique in this pipeline.', examples: ['staging'] },
       hosts: {
@@ -257,4 +277,4 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
       deploy: object('Deploy keys that differ in this environment, merged over the pipeline\'s deploy.', deployProperties(false)),
     }, { required: ['name', 'hosts'] }),
   },
-}, { required: ['repo', 'deploy', 'environments'] });
+}, { required: ['repo'] });

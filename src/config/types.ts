@@ -40,7 +40,8 @@ export interface Settings {
   /** How test commands are isolated (src/exec/sandbox.ts decides what `auto` means here). */
   sandbox: 'auto' | 'bwrap' | 'none';
   ssh: SshSettings;
-  report: { title: string };
+  /** url: where the report is served (commit statuses link under it). */
+  report: { title: string; url?: string };
   server?: { listen: string; webhookSecret?: string };
   notify: NotifyTarget[];
   retention?: Retention;
@@ -71,7 +72,7 @@ export interface HealthCheck {
 export interface DeploySpec {
   /** Absolute, or starting with "~/" (the deploy user's home). */
   path: string;
-  source: 'pull' | 'upload';
+  source: 'pull' | 'upload' | 'artifact';
   steps: string[];
   restart?: string;
   healthCheck?: HealthCheck;
@@ -107,10 +108,25 @@ export interface PipelineConfig {
   /** Test commands may use the network (false: a private loopback only, under bwrap). */
   network: boolean;
   test: string[];
-  deploy: DeploySpec;
+  /** Run after test in the same workspace, as the stage "build". */
+  build: string[];
+  /** Packed after build for deploy.source: artifact. */
+  artifact?: { paths: string[] };
+  /** Where commit statuses are posted (src/forge/commit-status.ts). */
+  status?: StatusTarget;
+  /** Undefined for a test-only pipeline (then environments is empty). */
+  deploy?: DeploySpec;
   environments: EnvironmentConfig[];
   /** slipway.yaml's retention with this pipeline's keys over it; undefined keeps everything. */
   retention?: Retention;
+}
+
+export interface StatusTarget {
+  forge: 'github' | 'gitea' | 'gitlab';
+  /** Base URL of the forge API, as written (no trailing slash added). */
+  api: string;
+  repo: string;
+  token: string;
 }
 
 export interface Config {

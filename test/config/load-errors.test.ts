@@ -40,7 +40,7 @@ const cases: Case[] = [
   {
     name: 'unknown key without a near miss',
     files: { 'config/slipway.yaml': 'report: { title: x, colour: red }\n' },
-    expected: ['config/slipway.yaml:1:21: report.colour: unknown key; expected one of: title'],
+    expected: ['config/slipway.yaml:1:21: report.colour: unknown key; expected one of: title, url'],
   },
   {
     name: 'wrong type: a quoted number',
@@ -64,8 +64,8 @@ const cases: Case[] = [
   },
   {
     name: 'missing required key at the top',
-    files: { 'config/pipelines/app.yaml': 'repo: https://git.example.com/acme/app.git\nenvironments: [{ name: staging, hosts: [web1] }]\n' },
-    expected: ['config/pipelines/app.yaml:1:1: deploy: missing required key; add a deploy: section with at least path:'],
+    files: { 'config/pipelines/app.yaml': 'branch: main\n' },
+    expected: ['config/pipelines/app.yaml:1:1: repo: missing required key; add repo: with the git URL (https://...)'],
   },
   {
     name: 'missing required key in a nested map',
@@ -188,7 +188,7 @@ const cases: Case[] = [
     files: { 'config/pipelines/app.yaml': APP.replace('  path: /srv/app\n', '  path: srv/app\n  source: copy\n  keepReleases: 1\n') },
     expected: [
       'config/pipelines/app.yaml:3:9: deploy.path: expected an absolute path or ~/... on the host, got string "srv/app"',
-      'config/pipelines/app.yaml:4:11: deploy.source: expected one of pull, upload, got string "copy"',
+      'config/pipelines/app.yaml:4:11: deploy.source: expected one of pull, upload, artifact, got string "copy"',
       'config/pipelines/app.yaml:5:17: deploy.keepReleases: must be at least 2, got number 1',
     ],
   },

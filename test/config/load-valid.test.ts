@@ -110,6 +110,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           timeoutMs: 600_000,
           network: true,
           test: [],
+          build: [],
           deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
           environments: [{
             name: 'prod',
@@ -129,6 +130,7 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           timeoutMs: 5_400_000,
           network: true,
           test: ['npm ci', 'npm test'],
+          build: [],
           deploy: appDeploy,
           environments: [
             { name: 'staging', hosts: ['web1'], approval: 'auto', deploy: appDeploy },
@@ -212,7 +214,6 @@ test('several problems in several files come at once, sorted by file, line and c
       assert.ok(error instanceof ConfigError);
       assert.deepEqual(error.message.split('\n'), [
         'config/hosts.yaml:1:49: web1.port: expected an integer, got string "22"; write it without quotes',
-        'config/pipelines/api.yaml:1:1: deploy: missing required key; add a deploy: section with at least path:',
         'config/pipelines/api.yaml:2:15: environments: must not be empty; list at least one item',
         'config/pipelines/web.yaml:2:7: poll: "every minute" is not a valid cron expression; use 5 fields like "*/5 * * * *"',
         'config/pipelines/web.yaml:3:10: timeout: expected a duration like 30s, 10m or 1h, got number 5; write it with a unit, like 5s',
