@@ -9,6 +9,7 @@ import type { RunRecorder } from './recorder.ts';
 import { runStep, type StepOutcome } from './step.ts';
 import { formatMs } from './test-stage.ts';
 import * as remote from './remote-commands.ts';
+import { uploadArtifact } from './deploy-artifact.ts';
 
 /** One host's part of an environment deploy; `staged`/`switched` tell the rollback what to undo. */
 export interface HostDeploy {
@@ -85,7 +86,14 @@ export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise
   const { ctx, env, release } = input;
   const conn = d.conn;
   if (!conn) return false;
-  if (env.deploy.source === 'upload') {
+  if (env.deploy.source === 'artifact') {
+    d.staged = true;
+    const { rec } = input;
+    const uploaded = await runStep(ctx, rec, input.stage, { id: stepId(env, d.host, 'artifact'), name: `${d.host.name}: upload artifact as release ${release}`, host: d.host.name }, (log) =>
+      uploadArtifact({ conn, stateDir: rec.stateDir, run: rec.run, path: env.deploy.path, release, timeoutMs: env.deploy.commandTimeoutMs, exec: remoteExec }, log),
+    );
+    if (!uploaded.ok) return fail(d, `upload artifact: ${uploaded.error}`);
+  } else if (env.deploy.source === 'upload') {
     d.staged = true;
     const uploaded = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'upload'), name: `${d.host.name}: upload release ${release}`, host: d.host.name }, (log) =>
       uploadTree(conn, input, log),

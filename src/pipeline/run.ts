@@ -1,7 +1,7 @@
 import type { PipelineConfig } from '../config/types.ts';
 import type { CommitInfo, RunRecord } from '../state/types.ts';
 import { STATE_VERSION } from '../state/types.ts';
-import { listRunNumbers, readPipelineState, writePipelineState, writeRun } from '../state/store.ts';
+import { listRunNumbers, readPipelineState, readRun, writePipelineState, writeRun } from '../state/store.ts';
 import type { RunContext } from './context.ts';
 import { RunRecorder } from './recorder.ts';
 import { runTestStage } from './test-stage.ts';
@@ -78,7 +78,7 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
     ctx.signal?.aborted && status === 'failed' ? finishRun(r, 'interrupted', `interrupted: slipway stopped during the run (${error})`) : finishRun(r, status, error);
 
   const tested = rec.stage('test')?.status === 'passed' || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
-  if (!tested) return finish(rec, 'failed', 'tests failed');
+  if (!tested) return finish(rec, 'failed', rec.stage('build')?.status === 'failed' ? 'build failed' : 'tests failed');
 
   for (const env of pipeline.environments) {
     if (ctx.signal?.aborted) return finish(rec, 'failed', `before deploying to ${env.name}`);
@@ -115,6 +115,9 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
 async function recordTested(rec: RunRecorder, testedIn: number): Promise<boolean> {
   const stage = rec.addStage({ name: 'test', kind: 'test', status: 'passed', startedAt: rec.now(), finishedAt: rec.now(), steps: [] });
   const step = rec.addStep(stage, { id: 'test-earlier', name: `tested in run #${testedIn}` });
+  // Promotion and deploy --commit ship the artifact that run built: never rebuilt.
+  const earlier = await readRun(rec.stateDir, rec.run.pipeline, testedIn).catch(() => undefined);
+  if (earlier?.artifact) rec.run.artifact = { ...earlier.artifact };
   step.status = 'passed';
   step.startedAt = step.finishedAt = rec.now();
   await rec.save();

@@ -8,6 +8,7 @@ import { detectSandbox, prepareCommandRunner, type CommandRunner, type SandboxOp
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
 import { runStep } from './step.ts';
+import { hasBuildStage, runBuildStage } from './build-stage.ts';
 
 /**
  * The test stage: the commit's tree written into a fresh workspace (never a checkout of the
@@ -22,6 +23,7 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
   const workspace = join(paths.work, pipeline.name, String(rec.run.number));
   const deadline = Date.now() + pipeline.timeoutMs;
   let ok = true;
+  let ended = false;
   try {
     await rm(workspace, { recursive: true, force: true });
     await mkdir(join(paths.work, pipeline.name), { recursive: true, mode: 0o700 });
@@ -44,12 +46,26 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       });
       ok = outcome.ok;
     }
+    stage.status = ok ? 'passed' : 'failed';
+    stage.finishedAt = rec.now();
+    ended = true;
+    await rec.save();
+    // Build runs in this workspace before it goes: it needs what test installed.
+    if (ok && hasBuildStage(pipeline)) {
+      ok = await runBuildStage(ctx, rec, pipeline, {
+        workspace,
+        deadline,
+        runner: async () => (runner ??= await prepareCommandRunner(sandboxOptions(ctx, pipeline, rec, workspace))),
+      });
+    }
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
-  stage.status = ok ? 'passed' : 'failed';
-  stage.finishedAt = rec.now();
-  await rec.save();
+  if (!ended) {
+    stage.status = ok ? 'passed' : 'failed';
+    stage.finishedAt = rec.now();
+    await rec.save();
+  }
   return ok;
 }
 

@@ -63,7 +63,7 @@ const stage = {
   required: ['name', 'kind', 'status', 'steps'],
   properties: {
     name: nonEmpty,
-    kind: { enum: ['test', 'deploy'] },
+    kind: { enum: ['test', 'build', 'deploy'] },
     environment: { type: 'string' },
     status: { enum: ['pending', 'running', 'passed', 'failed', 'waiting', 'skipped', 'rolled-back'] },
     startedAt: time,
@@ -90,6 +90,17 @@ export const runSchema = {
     startedAt: time,
     finishedAt: time,
     stages: { type: 'array', items: stage },
+    artifact: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['sha256', 'bytes', 'files', 'run'],
+      properties: {
+        sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        bytes: { type: 'integer', minimum: 0 },
+        files: { type: 'integer', minimum: 0 },
+        run: { type: 'integer', minimum: 1 },
+      },
+    },
     error: { type: 'string' },
   },
 };

@@ -50,9 +50,9 @@ export interface HostOutcome {
 }
 
 export interface StageRecord {
-  /** "test", or "deploy:ENV". */
+  /** "test", "build", or "deploy:ENV". */
   name: string;
-  kind: 'test' | 'deploy';
+  kind: 'test' | 'build' | 'deploy';
   environment?: string;
   status: StageStatus;
   startedAt?: string;
@@ -76,6 +76,8 @@ export interface RunRecord {
   startedAt?: string;
   finishedAt?: string;
   stages: StageRecord[];
+  /** The packed artifact this run ships; `run` is the run that built it (STATE/artifacts/NAME/RUN.tar.gz). */
+  artifact?: { sha256: string; bytes: number; files: number; run: number };
   error?: string;
 }
 

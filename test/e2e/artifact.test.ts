@@ -1,0 +1,104 @@
+// Build once, deploy the artifact (issue 11), on two real OpenSSH hosts: a build producing files
+// not in git reaches staging and production as byte-identical releases without repo/; production
+// gets the sha256 staging got; `deploy --commit` of an older commit ships its old artifact; and a
+// test-only pipeline ends passed, then failed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGitServer, type GitServer } from '../helpers/git-server.ts';
+import { createRepo, type TestRepo } from '../helpers/git-repo.ts';
+import { createTestKeys, startTestHost, type TestHost } from '../helpers/ssh-host.ts';
+import { runSlipway, writeConfigFolder } from '../helpers/slipway-cli.ts';
+
+let server: GitServer;
+let repo: TestRepo;
+let hosts: TestHost[];
+let work: string;
+let configDir: string;
+let stateDir: string;
+const cli = (...args: string[]) => runSlipway([...args, '--config', configDir]);
+const readJson = async (p: string) => JSON.parse(await readFile(p, 'utf8'));
+const run = (pipeline: string, n: number) => readJson(join(stateDir, 'runs', pipeline, `${n}.json`));
+const onHost = (h: TestHost, ...p: string[]) => readFile(join(h.root, 'art', 'current', ...p), 'utf8');
+
+// The build writes a file git does not have, different on every build: identical bytes on two
+// hosts prove one build, not one per host.
+const BUILD = 'mkdir -p dist && od -An -N16 -tx1 /dev/urandom > dist/stamp && cp app.txt dist/app.txt\n';
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'slipway-e2e-artifact-'));
+  server = await startGitServer();
+  repo = await createRepo(server, 'app', { 'app.txt': 'v1\n', 'build.sh': BUILD, 'check.sh': 'grep -q ok verdict.txt\n', 'verdict.txt': 'ok\n' }, { message: 'v1' });
+  const keys = await createTestKeys();
+  hosts = [await startTestHost(keys, { name: 'web1' }), await startTestHost(keys, { name: 'web2' })];
+  configDir = join(work, 'config');
+  stateDir = join(work, 'state');
+  await writeConfigFolder(configDir, {
+    'slipway.yaml': `stateDir: ../state\nconcurrency: 2\nsandbox: none\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile}, connectTimeout: 5s }\n`,
+    'hosts.yaml': hosts.map((h) => `${h.name}: { address: 127.0.0.1, port: ${h.port}, user: ${h.user} }\n`).join(''),
+    'pipelines/art.yaml':
+      `repo: ${repo.url}\ntest: ["test -f app.txt"]\nbuild: [sh build.sh]\nartifact: { paths: [dist, app.txt] }\n` +
+      'deploy: { path: ~/art, source: artifact }\nenvironments:\n  - { name: staging, hosts: [web1] }\n  - { name: production, hosts: [web2] }\n',
+    'pipelines/lib.yaml': `repo: ${repo.url}\ntest: [sh check.sh]\n`,
+  });
+});
+
+after(async () => {
+  for (const h of hosts ?? []) await h.stop();
+  await server?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+let firstSha = '';
+let firstStamp = '';
+
+test('a built artifact reaches staging and production byte for byte; a test-only pipeline passes', async () => {
+  const r = await cli('once');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const art = await run('art', 1);
+  assert.equal(art.status, 'deployed');
+  assert.deepEqual(art.stages.map((s: { name: string }) => s.name), ['test', 'build', 'deploy:staging', 'deploy:production']);
+  const packed = await readFile(join(stateDir, 'artifacts', 'art', '1.tar.gz'));
+  assert.equal(art.artifact.sha256, createHash('sha256').update(packed).digest('hex'));
+  assert.equal(art.artifact.bytes, packed.length);
+  assert.equal(art.artifact.files, 3, 'dist/stamp, dist/app.txt, app.txt');
+  firstSha = art.artifact.sha256;
+  firstStamp = await onHost(hosts[0]!, 'dist', 'stamp');
+  for (const h of hosts) {
+    assert.equal(await onHost(h, 'dist', 'stamp'), firstStamp);
+    assert.equal((await onHost(h, 'ARTIFACT')).trim(), firstSha);
+    assert.equal((await onHost(h, 'REVISION')).trim(), repo.head);
+    assert.equal(existsSync(join(h.root, 'art', 'repo')), false, 'no git on an artifact host');
+    assert.equal(existsSync(join(h.root, 'art', 'current', 'build.sh')), false, 'only the artifact paths');
+  }
+  const lib = await run('lib', 1);
+  assert.equal(lib.status, 'passed');
+  assert.deepEqual(lib.stages.map((s: { name: string }) => s.name), ['test']);
+});
+
+test('a new commit is built anew; deploy --commit of the old one ships its old artifact, not a rebuild', async () => {
+  const first = repo.head;
+  await repo.commit({ 'app.txt': 'v2\n', 'verdict.txt': 'no\n' }, 'v2');
+  const r = await cli('once');
+  assert.equal(r.code, 1, 'lib fails on v2');
+  assert.equal((await run('lib', 2)).status, 'failed');
+  const second = await run('art', 2);
+  assert.equal(second.status, 'deployed');
+  assert.notEqual(second.artifact.sha256, firstSha);
+  assert.equal(await onHost(hosts[1]!, 'dist', 'app.txt'), 'v2\n');
+
+  const d = await cli('deploy', 'art', '--env', 'production', '--commit', first);
+  assert.equal(d.code, 0, d.stdout + d.stderr);
+  const third = await run('art', 3);
+  assert.equal(third.status, 'deployed');
+  assert.equal(third.artifact.sha256, firstSha);
+  assert.equal(third.artifact.run, 1);
+  assert.ok(!third.stages.some((s: { name: string }) => s.name === 'build'), 'never rebuilt');
+  assert.equal(await onHost(hosts[1]!, 'dist', 'stamp'), firstStamp);
+  assert.equal((await onHost(hosts[1]!, 'ARTIFACT')).trim(), firstSha);
+  assert.deepEqual((await readdir(join(stateDir, 'artifacts', 'art'))).sort(), ['1.tar.gz', '2.tar.gz']);
+});
