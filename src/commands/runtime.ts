@@ -9,6 +9,10 @@ import { SshPool } from '../ssh/pool.ts';
 import type { RunContext } from '../pipeline/context.ts';
 import { createReportTrigger } from '../pipeline/report-trigger.ts';
 import type { Output } from './output.ts';
+import { StatusPoster } from '../forge/commit-status.ts';
+
+/** How long a command about to exit waits for commit statuses still being posted. */
+const STATUS_DRAIN_MS = 8000;
 
 export interface Runtime {
   config: Config;
@@ -30,6 +34,8 @@ export async function openRuntime(configDir: string, command: string, output: Ou
       config,
       ctx,
       close: async () => {
+        // Statuses still under way get a short while before the process exits; never more.
+        await ctx.statuses?.drain(STATUS_DRAIN_MS);
         await pool.closeAll();
         await ctx.report();
         await lock.release();
@@ -53,6 +59,11 @@ export function createRunContext(config: Config, output: Output, opts: { progres
     progress: opts.progress ?? ((line) => output.out(terminalText(line))),
     report,
     actor: `${safeUser()}@${hostname()}`,
+    statuses: new StatusPoster({
+      stateDir: config.settings.stateDir,
+      warn: (line) => output.err(`slipway: ${terminalText(line)}`),
+      changed: (pipeline, run) => void report({ pipeline, run }).catch(() => undefined),
+    }),
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
   return { ctx, pool };

@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import type { ReportChange } from '../report/index.ts';
+import type { StatusPoster } from '../forge/commit-status.ts';
 
 /** What a run needs from the outside world, passed in explicitly (no singletons). */
 export interface RunContext {
@@ -15,4 +16,6 @@ export interface RunContext {
   actor: string;
   /** Aborted when the daemon gives up waiting on shutdown: what fails from then on is `interrupted`. */
   signal?: AbortSignal;
+  /** Posts commit statuses in the background (pipelines with `status:`). */
+  statuses?: StatusPoster;
 }

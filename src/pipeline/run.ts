@@ -8,6 +8,7 @@ import { runTestStage } from './test-stage.ts';
 import { deployEnvironment } from './deploy-env.ts';
 import { appendAudit } from '../state/audit.ts';
 import { rollbackEnvironment } from './rollback-env.ts';
+import { postRunStatus } from '../forge/run-status.ts';
 
 /**
  * A new run, `queued`. Its number comes from the pipeline state, but never below what is on
@@ -77,7 +78,11 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
   const finish = (r: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> =>
     ctx.signal?.aborted && status === 'failed' ? finishRun(r, 'interrupted', `interrupted: slipway stopped during the run (${error})`) : finishRun(r, status, error);
 
-  const tested = rec.stage('test')?.status === 'passed' || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
+  const alreadyTested = rec.stage('test')?.status === 'passed';
+  const testing = !alreadyTested && opts.testedIn === undefined;
+  if (testing) postRunStatus(ctx, pipeline, run, 'pending');
+  const tested = alreadyTested || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
+  if (testing) postRunStatus(ctx, pipeline, run, tested ? 'success' : 'failure');
   if (!tested) return finish(rec, 'failed', rec.stage('build')?.status === 'failed' ? 'build failed' : 'tests failed');
 
   for (const env of pipeline.environments) {
@@ -103,7 +108,9 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
         run: run.number, commit: run.commit.id, hosts: env.hosts, by: opts.approve.by, result: 'ok',
       });
     }
-    if (!(await deployEnvironment(ctx, rec, pipeline, env, stage))) {
+    const deployed = await deployEnvironment(ctx, rec, pipeline, env, stage);
+    postRunStatus(ctx, pipeline, run, deployed ? 'success' : 'failure', env.name);
+    if (!deployed) {
       return finish(rec, 'failed', `deploy to ${env.name} failed and was rolled back${stage.error ? `: ${stage.error}` : ''}`);
     }
   }

@@ -4,6 +4,7 @@
 // ReportInput is the everything-loaded form the tests and small states use (render.ts turns it
 // into a model). Rendering is a pure function of these values; only load*.ts reads files.
 
+import type { StatusLog } from '../state/status-log.ts';
 import type { HostState, PipelineState, RunRecord, RunStatus } from '../state/types.ts';
 import type { StepLogText } from '../state/step-log.ts';
 
@@ -70,6 +71,8 @@ export interface RunDetail {
   run: RunRecord;
   /** By step id. */
   logs: Map<string, StepLogText>;
+  /** Commit statuses posted for this run (STATE/statuses/NAME/N.json), when any. */
+  statuses?: StatusLog;
 }
 
 export interface ReportPipeline extends ReportPipelineConfig {

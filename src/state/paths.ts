@@ -25,6 +25,8 @@ export interface StatePaths {
   work: string;
   /** STATE/artifacts/NAME/N.tar.gz: the artifact run N packed (deploy.source: artifact). */
   artifact(name: string, n: number): string;
+  /** STATE/statuses/NAME/N.json: commit statuses posted for run N. */
+  statusLog(name: string, n: number): string;
   /** STATE/cache/home/NAME: HOME of the pipeline's sandboxed test commands, kept between runs. */
   cacheHome(name: string): string;
 }
@@ -65,6 +67,7 @@ export function statePaths(stateDir: string): StatePaths {
     git: (name) => join(root, 'git', `${safeName('pipeline', name)}.git`),
     work: join(root, 'work'),
     artifact: (name, n) => join(root, 'artifacts', safeName('pipeline', name), `${runNumber(n)}.tar.gz`),
+    statusLog: (name, n) => join(root, 'statuses', safeName('pipeline', name), `${runNumber(n)}.json`),
     cacheHome: (name) => join(root, 'cache', 'home', safeName('pipeline', name)),
   };
 }

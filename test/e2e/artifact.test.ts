@@ -13,10 +13,13 @@ import { startGitServer, type GitServer } from '../helpers/git-server.ts';
 import { createRepo, type TestRepo } from '../helpers/git-repo.ts';
 import { createTestKeys, startTestHost, type TestHost } from '../helpers/ssh-host.ts';
 import { runSlipway, writeConfigFolder } from '../helpers/slipway-cli.ts';
+import { startForgeFake, type ForgeFake } from '../helpers/forge-fake.ts';
 
 let server: GitServer;
 let repo: TestRepo;
 let hosts: TestHost[];
+let forge: ForgeFake;
+let downUrl: string;
 let work: string;
 let configDir: string;
 let stateDir: string;
@@ -33,22 +36,28 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'slipway-e2e-artifact-'));
   server = await startGitServer();
   repo = await createRepo(server, 'app', { 'app.txt': 'v1\n', 'build.sh': BUILD, 'check.sh': 'grep -q ok verdict.txt\n', 'verdict.txt': 'ok\n' }, { message: 'v1' });
+  forge = await startForgeFake();
+  const down = await startForgeFake();
+  downUrl = down.url;
+  await down.close();
   const keys = await createTestKeys();
   hosts = [await startTestHost(keys, { name: 'web1' }), await startTestHost(keys, { name: 'web2' })];
   configDir = join(work, 'config');
   stateDir = join(work, 'state');
   await writeConfigFolder(configDir, {
-    'slipway.yaml': `stateDir: ../state\nconcurrency: 2\nsandbox: none\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile}, connectTimeout: 5s }\n`,
+    'slipway.yaml': `stateDir: ../state\nconcurrency: 2\nsandbox: none\nreport: { url: "https://ci.example/slipway/" }\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile}, connectTimeout: 5s }\n`,
     'hosts.yaml': hosts.map((h) => `${h.name}: { address: 127.0.0.1, port: ${h.port}, user: ${h.user} }\n`).join(''),
     'pipelines/art.yaml':
       `repo: ${repo.url}\ntest: ["test -f app.txt"]\nbuild: [sh build.sh]\nartifact: { paths: [dist, app.txt] }\n` +
+      `status: { forge: github, api: "${forge.url}", repo: acme/app, token: gh-secret }\n` +
       'deploy: { path: ~/art, source: artifact }\nenvironments:\n  - { name: staging, hosts: [web1] }\n  - { name: production, hosts: [web2] }\n',
-    'pipelines/lib.yaml': `repo: ${repo.url}\ntest: [sh check.sh]\n`,
+    'pipelines/lib.yaml': `repo: ${repo.url}\ntest: [sh check.sh]\nstatus: { forge: gitea, api: "${downUrl}", repo: acme/app, token: t }\n`,
   });
 });
 
 after(async () => {
   for (const h of hosts ?? []) await h.stop();
+  await forge?.close();
   await server?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -78,6 +87,25 @@ test('a built artifact reaches staging and production byte for byte; a test-only
   const lib = await run('lib', 1);
   assert.equal(lib.status, 'passed');
   assert.deepEqual(lib.stages.map((s: { name: string }) => s.name), ['test']);
+
+  // Commit statuses: pending, then the test result, then one per deployed environment.
+  const posted = forge.requests.map((r) => [r.path, r.headers.authorization, (r.body as { context: string; state: string }).context, (r.body as { state: string }).state]);
+  const path = `/repos/acme/app/statuses/${repo.head}`;
+  assert.deepEqual(posted, [
+    [path, 'Bearer gh-secret', 'slipway/test', 'pending'],
+    [path, 'Bearer gh-secret', 'slipway/test', 'success'],
+    [path, 'Bearer gh-secret', 'slipway/deploy/staging', 'success'],
+    [path, 'Bearer gh-secret', 'slipway/deploy/production', 'success'],
+  ]);
+  assert.equal((forge.requests[0]!.body as { target_url: string }).target_url, 'https://ci.example/slipway/runs/art/1.html');
+  // A forge that is down changes nothing in the run; the run page says what was not posted.
+  assert.match(r.stderr, new RegExp(`lib #1: commit status not posted: cannot reach ${downUrl}: ECONNREFUSED`));
+  const page = await readFile(join(stateDir, 'www', 'runs', 'lib', '1.html'), 'utf8');
+  assert.match(page, /Commit statuses/);
+  assert.match(page, /not posted: cannot reach/);
+  const artPage = await readFile(join(stateDir, 'www', 'runs', 'art', '1.html'), 'utf8');
+  assert.ok(artPage.includes(`sha256:${firstSha}`), 'the artifact is on the run page');
+  assert.ok(!artPage.includes('gh-secret'));
 });
 
 test('a new commit is built anew; deploy --commit of the old one ships its old artifact, not a rebuild', async () => {
