@@ -1,6 +1,9 @@
 import { UsageError } from '../errors.ts';
 import { pollPipeline } from '../pipeline/poll.ts';
-import { executeRun } from '../pipeline/run.ts';
+import { createRun, executeRun } from '../pipeline/run.ts';
+import { detectBranchCommits, type BranchCommit } from '../pipeline/branch-poll.ts';
+import { readCommitInfo } from '../git/commit.ts';
+import { statePaths } from '../state/store.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { openRuntime } from './runtime.ts';
 import type { Output } from './output.ts';
@@ -19,6 +22,30 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       }
     };
     const onePipeline = async (p: PipelineConfig): Promise<boolean> => {
+      // Branches are looked at first: a deleted one leaves the mirror before any run is recorded.
+      let found: BranchCommit[] | undefined;
+      try {
+        found = await detectBranchCommits(rt.ctx, p);
+      } catch (e) {
+        output.err(`${p.name}: poll of branches failed: ${terminalLine(e instanceof Error ? e.message : String(e))}`);
+      }
+      const main = await deployBranch(p);
+      return (found !== undefined && (await otherBranchRuns(p, found))) && main;
+    };
+    // branches: other than the deploy branch: each new head tested (and built), in branch order.
+    const otherBranchRuns = async (p: PipelineConfig, found: BranchCommit[]): Promise<boolean> => {
+      let ok = true;
+      for (const { branch, commit } of found) {
+        const info = await readCommitInfo(statePaths(rt.config.settings.stateDir).git(p.name), commit);
+        const created = await createRun(rt.ctx, p, info, 'poll', branch);
+        output.out(`${p.name} #${created.number}: new commit ${commit.slice(0, 7)} on ${terminalLine(branch)}`);
+        const run = await executeRun(rt.ctx, p, created);
+        output.out(`${p.name} #${run.number}: ${output.status(run.status)}${run.error ? ` (${terminalLine(run.error)})` : ''}`);
+        if (run.status === 'failed') ok = false;
+      }
+      return ok;
+    };
+    const deployBranch = async (p: PipelineConfig): Promise<boolean> => {
       let polled;
       try {
         polled = await pollPipeline(rt.ctx, p);

@@ -35,6 +35,7 @@ export interface RawEnvironment {
 export interface RawPipeline {
   repo: string;
   branch: string;
+  branches?: string[];
   poll: string;
   auth?: { token: string; username: string };
   timeout: string;
@@ -138,6 +139,7 @@ export function resolvePipeline(
     file: identity.file,
     repo: repo.url,
     branch: raw.branch,
+    branches: raw.branches ? [...raw.branches] : [raw.branch],
     poll: raw.poll,
     timeoutMs: ms(raw.timeout),
     network: raw.network,

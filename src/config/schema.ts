@@ -14,6 +14,7 @@ const HOST_KEY_PATTERN = '^(SHA256:[A-Za-z0-9+/]{43}=?|[a-z0-9@.-]+ [A-Za-z0-9+/
 const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 // Refs reach git and remote shells (quoted, but a leading "-" still reads as an option to git).
 const BRANCH_PATTERN = '^(?!-)[^\\s~^:?*\\[\\\\]+$';
+const BRANCH_GLOB_PATTERN = '^(?!-)[^\\s~^:\\[\\\\]+$';
 const ADDRESS_PATTERN = '^[^\\s-][^\\s]*$';
 const USER_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*$';
 
@@ -36,6 +37,7 @@ export const PATTERN_HINTS: Record<string, { expected: string; hint?: string }> 
   [RELATIVE_PATH_PATTERN]: { expected: 'a path inside the workspace (relative, without "..")' },
   [ENV_NAME_PATTERN]: { expected: 'a variable name of letters, digits and "_"' },
   [BRANCH_PATTERN]: { expected: 'a branch name' },
+  [BRANCH_GLOB_PATTERN]: { expected: 'a branch name or glob like feature/*' },
   [ADDRESS_PATTERN]: { expected: 'an IP address or DNS name' },
   [USER_PATTERN]: { expected: 'a login name' },
 };
@@ -227,6 +229,13 @@ export const hostsSchema: Schema = {
 export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline; its name is the file name.', {
   repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Git repository URL (http:// or https://).', examples: ['https://git.example.com/acme/app.git'] },
   branch: { type: 'string', pattern: BRANCH_PATTERN, default: 'main', description: 'Branch whose new commits are tested and deployed.' },
+  branches: {
+    type: 'array',
+    minItems: 1,
+    description: 'Other branches whose new commits are tested (and built) too, never deployed: names or globs (* within a path segment, ** across). Each branch\'s commits coalesce like the deploy branch\'s; a deleted branch is forgotten.',
+    examples: [['main', 'feature/*']],
+    items: { type: 'string', pattern: BRANCH_GLOB_PATTERN, description: 'A branch name or glob.' },
+  },
   poll: { type: 'string', default: '* * * * *', description: 'Cron expression (5 fields, or 6 with seconds) of when to look for new commits.', examples: ['*/5 * * * *'] },
   auth: authSchema,
   timeout: duration('Bound of the whole test stage.', '10m'),

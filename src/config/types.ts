@@ -100,6 +100,8 @@ export interface PipelineConfig {
   file: string;
   repo: string;
   branch: string;
+  /** Globs of the branches tested (the deploy branch is always among them). */
+  branches: string[];
   /** A cron expression (node-cron syntax, 5 or 6 fields). */
   poll: string;
   auth?: { username: string; token: string };

@@ -4,6 +4,7 @@ import { acquireStateLock } from '../state/lock.ts';
 import { statePaths, sweepStateFolder } from '../state/store.ts';
 import { recoverPipeline, sweepWorkspaces } from '../pipeline/recover.ts';
 import { detectNewCommit } from '../pipeline/poll.ts';
+import { detectBranchCommits } from '../pipeline/branch-poll.ts';
 import { killRunningCommands } from '../exec/run-local.ts';
 import type { Output } from '../commands/output.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
@@ -69,7 +70,15 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
       },
     });
     const poller = new Poller({
-      detect: (p) => detectNewCommit(gen.ctx, p),
+      detect: async (p) => {
+        const found = await detectNewCommit(gen.ctx, p);
+        try {
+          for (const b of await detectBranchCommits(gen.ctx, p)) queue.add(p.name, { kind: 'commit', commit: b.commit, trigger: 'poll', branch: b.branch });
+        } catch (e) {
+          log.warn(`${p.name}: poll of branches failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        return found;
+      },
       onCommit: (p, commit, reason) => queue.add(p.name, { kind: 'commit', commit, trigger: reason === 'webhook' ? 'webhook' : 'poll' }),
       log,
     });
@@ -154,7 +163,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
       if (r.interrupted.length) log.warn(`${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by an earlier stop or crash: interrupted`);
       if (r.superseded.length) log.info(`${p.name}: queued run(s) #${r.superseded.join(', #')} superseded`);
       if (r.queued) queue.add(p.name, { kind: 'queued', run: r.queued });
-      else if (r.rerun) queue.add(p.name, { kind: 'commit', commit: r.rerun, trigger: 'recovery' });
+      else if (r.rerun) queue.add(p.name, { kind: 'commit', commit: r.rerun, trigger: 'recovery', ...(r.rerunBranch && r.rerunBranch !== p.branch ? { branch: r.rerunBranch } : {}) });
     }
 
     await syncSchedules(gen.config);

@@ -25,6 +25,8 @@ export interface Recovery {
   queued?: RunRecord;
   /** A commit to run again (its run was interrupted). */
   rerun?: string;
+  /** The branch of the rerun commit (a `branches:` run must not come back as a deploy-branch run). */
+  rerunBranch?: string;
 }
 
 export async function recoverPipeline(ctx: RunContext, pipeline: PipelineConfig): Promise<Recovery> {
@@ -47,7 +49,10 @@ export async function recoverPipeline(ctx: RunContext, pipeline: PipelineConfig)
     out.superseded.push(run.number);
   }
   if (newest?.status === 'queued') out.queued = newest;
-  else if (newest && newest.status === 'interrupted' && out.interrupted.includes(newest.number)) out.rerun = newest.commit.id;
+  else if (newest && newest.status === 'interrupted' && out.interrupted.includes(newest.number)) {
+    out.rerun = newest.commit.id;
+    out.rerunBranch = newest.branch;
+  }
   if (out.interrupted.length || out.superseded.length) await ctx.report({ pipeline: pipeline.name });
   return out;
 }

@@ -9,12 +9,14 @@ import { deployEnvironment } from './deploy-env.ts';
 import { appendAudit } from '../state/audit.ts';
 import { rollbackEnvironment } from './rollback-env.ts';
 import { postRunStatus } from '../forge/run-status.ts';
+import { recordSeen } from './branch-poll.ts';
+import { statePaths } from '../state/paths.ts';
 
 /**
  * A new run, `queued`. Its number comes from the pipeline state, but never below what is on
  * disk: a crash between writing a run and the pipeline state must not reuse a number.
  */
-export async function createRun(ctx: RunContext, pipeline: PipelineConfig, commit: CommitInfo, trigger: string): Promise<RunRecord> {
+export async function createRun(ctx: RunContext, pipeline: PipelineConfig, commit: CommitInfo, trigger: string, branch = pipeline.branch): Promise<RunRecord> {
   const stateDir = ctx.config.settings.stateDir;
   const state = await readPipelineState(stateDir, pipeline.name);
   const numbers = await listRunNumbers(stateDir, pipeline.name);
@@ -25,14 +27,14 @@ export async function createRun(ctx: RunContext, pipeline: PipelineConfig, commi
     number,
     status: 'queued',
     commit,
-    branch: pipeline.branch,
+    branch,
     trigger,
     createdAt: ctx.now().toISOString(),
     stages: [],
   };
   await writeRun(stateDir, run);
   state.nextRunNumber = number + 1;
-  if (trigger === 'poll') state.lastSeenCommit = commit.id;
+  if (trigger === 'poll') await recordSeen(state, { gitdir: statePaths(stateDir).git(pipeline.name), deployBranch: pipeline.branch, branch, commit: commit.id });
   await writePipelineState(stateDir, state);
   await ctx.report({ pipeline: pipeline.name, run: number });
   return run;
@@ -83,6 +85,8 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
   if (testing) postRunStatus(ctx, pipeline, run, 'pending');
   const tested = alreadyTested || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
   if (testing) postRunStatus(ctx, pipeline, run, tested ? 'success' : 'failure');
+  // Only the deploy branch deploys: other branches' runs end after test and build.
+  if (tested && run.branch !== pipeline.branch) return finish(rec, 'passed');
   if (!tested) return finish(rec, 'failed', rec.stage('build')?.status === 'failed' ? 'build failed' : 'tests failed');
 
   for (const env of pipeline.environments) {

@@ -41,6 +41,8 @@ export interface RunSummary {
   number: number;
   status: RunStatus;
   commit: string;
+  /** The branch the commit came from (absent in summaries cached before branches existed). */
+  branch?: string;
   subject: string;
   author: string;
   createdAt: string;

@@ -120,6 +120,7 @@ export const pipelineSchema = {
     version,
     pipeline: nonEmpty,
     lastSeenCommit: nonEmpty,
+    branches: { type: 'object', additionalProperties: nonEmpty },
     nextRunNumber: { type: 'integer', minimum: 1 },
     environments: { type: 'object', additionalProperties: environmentState },
   },

@@ -93,6 +93,8 @@ export interface PipelineState {
   pipeline: string;
   /** The newest branch head a poll has seen (and queued). */
   lastSeenCommit?: string;
+  /** `branches:` other than the deploy branch: the newest head seen (and queued) of each. */
+  branches?: Record<string, string>;
   nextRunNumber: number;
   /** What each environment runs now (after its last good deploy). */
   environments: Record<string, EnvironmentState>;

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer, type GitServer } from '../helpers/git-server.ts';
-import { createRepo, type TestRepo } from '../helpers/git-repo.ts';
+import { createRepo, git, type TestRepo } from '../helpers/git-repo.ts';
 import { createTestKeys, startTestHost, type TestHost } from '../helpers/ssh-host.ts';
 import { runSlipway, writeConfigFolder } from '../helpers/slipway-cli.ts';
 import { startForgeFake, type ForgeFake } from '../helpers/forge-fake.ts';
@@ -48,7 +48,7 @@ before(async () => {
     'slipway.yaml': `stateDir: ../state\nconcurrency: 2\nsandbox: none\nreport: { url: "https://ci.example/slipway/" }\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile}, connectTimeout: 5s }\n`,
     'hosts.yaml': hosts.map((h) => `${h.name}: { address: 127.0.0.1, port: ${h.port}, user: ${h.user} }\n`).join(''),
     'pipelines/art.yaml':
-      `repo: ${repo.url}\ntest: ["test -f app.txt"]\nbuild: [sh build.sh]\nartifact: { paths: [dist, app.txt] }\n` +
+      `repo: ${repo.url}\nbranches: [main, "feature/*"]\ntest: ["test -f app.txt"]\nbuild: [sh build.sh]\nartifact: { paths: [dist, app.txt] }\n` +
       `status: { forge: github, api: "${forge.url}", repo: acme/app, token: gh-secret }\n` +
       'deploy: { path: ~/art, source: artifact }\nenvironments:\n  - { name: staging, hosts: [web1] }\n  - { name: production, hosts: [web2] }\n',
     'pipelines/lib.yaml': `repo: ${repo.url}\ntest: [sh check.sh]\nstatus: { forge: gitea, api: "${downUrl}", repo: acme/app, token: t }\n`,
@@ -129,4 +129,42 @@ test('a new commit is built anew; deploy --commit of the old one ships its old a
   assert.equal(await onHost(hosts[1]!, 'dist', 'stamp'), firstStamp);
   assert.equal((await onHost(hosts[1]!, 'ARTIFACT')).trim(), firstSha);
   assert.deepEqual((await readdir(join(stateDir, 'artifacts', 'art'))).sort(), ['1.tar.gz', '2.tar.gz']);
+});
+
+test('a feature branch is tested and built, never deployed; other branches are not run; a deleted branch is forgotten', async () => {
+  const production = await onHost(hosts[1]!, 'ARTIFACT');
+  const w = repo.workdir;
+  await git(w, ['checkout', '-q', '-b', 'feature/a']);
+  await git(w, ['commit', '-q', '--allow-empty', '-m', 'feature work']);
+  await git(w, ['push', '-q', 'origin', 'feature/a']);
+  const featureHead = (await git(w, ['rev-parse', 'HEAD'])).trim();
+  await git(w, ['push', '-q', 'origin', 'HEAD:refs/heads/feature/b/deep', 'HEAD:refs/heads/other']);
+  await git(w, ['checkout', '-q', 'main']);
+
+  const r = await cli('once', 'art');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /art #4: new commit [0-9a-f]{7} on feature\/a/);
+  const feature = await run('art', 4);
+  assert.equal(feature.branch, 'feature/a');
+  assert.equal(feature.commit.id, featureHead);
+  assert.equal(feature.status, 'passed');
+  assert.deepEqual(feature.stages.map((s: { name: string }) => s.name), ['test', 'build']);
+  assert.equal(await onHost(hosts[1]!, 'ARTIFACT'), production, 'production untouched');
+  assert.deepEqual(Object.keys((await readJson(join(stateDir, 'pipelines', 'art.json'))).branches), ['feature/a']);
+
+  const again = await cli('once', 'art');
+  assert.equal(again.code, 0);
+  assert.deepEqual(await readdir(join(stateDir, 'runs', 'art')).then((f) => f.length), 4, 'nothing new on any branch');
+  const status = JSON.parse(await readFile(join(stateDir, 'www', 'status.json'), 'utf8'));
+  const art = status.pipelines.find((p: { name: string }) => p.name === 'art');
+  assert.deepEqual(art.branches.map((b: { name: string; lastRun: { number: number; branch: string } }) => [b.name, b.lastRun.number, b.lastRun.branch]), [['main', 3, 'main'], ['feature/a', 4, 'feature/a']]);
+  const badge = await readFile(join(stateDir, 'www', art.branches[1].badge), 'utf8');
+  assert.match(badge, /art feature\/a: passing/);
+  assert.match(await readFile(join(stateDir, 'www', 'pipelines', 'art', 'index.html'), 'utf8'), /on <code>feature\/a<\/code>/);
+
+  await git(w, ['push', '-q', 'origin', '--delete', 'feature/a']);
+  await repo.commit({ 'app.txt': 'v3\n' }, 'v3');
+  assert.equal((await cli('once', 'art')).code, 0);
+  assert.equal((await run('art', 5)).branch, 'main');
+  assert.equal((await readJson(join(stateDir, 'pipelines', 'art.json'))).branches?.['feature/a'], undefined, 'forgotten');
 });
