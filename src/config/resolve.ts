@@ -16,7 +16,8 @@ export interface RawHealthCheck {
 export interface RawDeploy {
   path?: string;
   source?: 'pull' | 'upload' | 'artifact';
-  steps?: string[];
+  steps?: Array<string | { run: string; once?: boolean }>;
+  shared?: string[];
   restart?: string;
   healthCheck?: RawHealthCheck;
   keepReleases?: number;
@@ -178,7 +179,9 @@ function resolveDeploy(raw: RawDeploy & { path: string }, settings: Settings): D
   const deploy: DeploySpec = {
     path: raw.path,
     source: raw.source ?? 'pull',
-    steps: [...(raw.steps ?? [])],
+    steps: (raw.steps ?? []).flatMap((s) => (typeof s === 'string' ? [s] : s.once ? [] : [s.run])),
+    onceSteps: (raw.steps ?? []).flatMap((s) => (typeof s !== 'string' && s.once ? [s.run] : [])),
+    shared: [...(raw.shared ?? [])],
     keepReleases: raw.keepReleases ?? 5,
     commandTimeoutMs: raw.commandTimeout !== undefined ? ms(raw.commandTimeout) : settings.ssh.commandTimeoutMs,
     lockTimeoutMs: ms(raw.lockTimeout ?? '30m'),

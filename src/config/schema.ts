@@ -97,7 +97,27 @@ function deployProperties(withDefaults: boolean): Record<string, Schema> {
       enum: ['pull', 'upload', 'artifact'],
       description: 'pull: the host fetches the commit from the repo itself; upload: slipway sends the tested tree over SSH; artifact: slipway sends the artifact packed after build (needs artifact:), checked by its sha256 on the host; no git and no build on a host.',
     }, 'pull'),
-    steps: d({ ...commandList('Commands run in the new release folder on each host, before the switch.'), examples: [['npm ci --omit=dev']] }, []),
+    steps: d({
+      type: 'array',
+      description: 'Commands run in the new release folder on each host, before the switch. `{ run: CMD, once: true }` runs CMD once per environment, on its first host, after every host of the first batch has its release ready and before any host switches (database migrations).',
+      examples: [['npm ci --omit=dev', { run: 'npm run migrate', once: true }]],
+      items: {
+        description: 'A command line, or { run, once }.',
+        anyOf: [
+          { type: 'string', minLength: 1, description: 'A shell command line, run on every host.' },
+          object('A step with options.', {
+            run: { type: 'string', minLength: 1, description: 'The shell command line.' },
+            once: { type: 'boolean', description: 'true: once per environment, on its first host.' },
+          }, { required: ['run'] }),
+        ],
+      },
+    }, []),
+    shared: d({
+      type: 'array',
+      description: 'Files and folders (ending in /) kept in PATH/shared/ and linked into every release before steps (Capistrano\'s linked_files and linked_dirs). A shared file must exist on the host; a shared folder is made when missing.',
+      examples: [['.env', 'storage/']],
+      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A path in the release.' },
+    }, []),
     restart: {
       type: 'string',
       minLength: 1,

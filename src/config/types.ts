@@ -73,7 +73,12 @@ export interface DeploySpec {
   /** Absolute, or starting with "~/" (the deploy user's home). */
   path: string;
   source: 'pull' | 'upload' | 'artifact';
+  /** Run on every host of the environment. */
   steps: string[];
+  /** `{ run, once: true }` steps: on the environment's first host, before any host switches. */
+  onceSteps: string[];
+  /** Paths in PATH/shared/ linked into each release; a trailing "/" marks a folder. */
+  shared: string[];
   restart?: string;
   healthCheck?: HealthCheck;
   keepReleases: number;

@@ -10,6 +10,7 @@ import type { RunRecorder } from './recorder.ts';
 import { connectHost, deployHost, lockHost, pruneHost, rollbackHost, unlockHost, type HostDeploy, type HostDeployInput } from './deploy-host.ts';
 import { releaseName } from './remote-commands.ts';
 import { planBatches } from './plan.ts';
+import { deployFirstBatch } from './once-steps.ts';
 
 /**
  * Deploys the run's commit to one environment: every host is connected and its facts read
@@ -73,8 +74,8 @@ async function deployHosts(ctx: RunContext, rec: RunRecorder, pipeline: Pipeline
     }
   }
   if (ok) {
-    for (const batch of planBatches(deploys, env.batch)) {
-      const results = await Promise.all(batch.map((d) => deployHost(input, d)));
+    for (const [index, batch] of planBatches(deploys, env.batch).entries()) {
+      const results = index === 0 && env.deploy.onceSteps.length > 0 ? await deployFirstBatch(input, batch) : await Promise.all(batch.map((d) => deployHost(input, d)));
       if (!results.every(Boolean)) {
         ok = false;
         break;

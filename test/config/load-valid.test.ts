@@ -73,6 +73,8 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
       path: '~/app',
       source: 'pull' as const,
       steps: ['npm ci --omit=dev'],
+      onceSteps: [] as string[],
+      shared: [] as string[],
       restart: 'sudo systemctl restart app',
       healthCheck: { url: 'http://127.0.0.1:3001/health', timeoutMs: 30_000, intervalMs: 500 },
       keepReleases: 5,
@@ -112,12 +114,12 @@ test('a full config resolves with defaults, durations, paths, secrets and overri
           network: true,
           test: [],
           build: [],
-          deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
+          deploy: { path: '/srv/api', source: 'pull', steps: [], onceSteps: [], shared: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
           environments: [{
             name: 'prod',
             hosts: ['db1'],
             approval: 'auto',
-            deploy: { path: '/srv/api', source: 'pull', steps: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
+            deploy: { path: '/srv/api', source: 'pull', steps: [], onceSteps: [], shared: [], keepReleases: 5, commandTimeoutMs: 600_000, lockTimeoutMs: 1_800_000 },
           }],
         },
         {

@@ -41,6 +41,12 @@ test('artifact, status and report.url load as written', async () => {
   assert.equal(config.settings.report.url, 'https://ci.example/');
 });
 
+test('steps with once: true and deploy.shared load as written', async () => {
+  const config = await load(`${REPO}deploy:\n  path: /srv/app\n  shared: [.env, storage/]\n  steps: [npm ci, { run: npm run migrate, once: true }, { run: make }]\nenvironments: [{ name: prod, hosts: [web1] }]\n`);
+  const spec = config.pipelines[0]?.environments[0]?.deploy;
+  assert.deepEqual([spec?.steps, spec?.onceSteps, spec?.shared], [['npm ci', 'make'], ['npm run migrate'], ['.env', 'storage/']]);
+});
+
 const cases: Array<{ name: string; pipeline: string; expected: string[] }> = [
   {
     name: 'environments without any deploy',
@@ -76,6 +82,16 @@ const cases: Array<{ name: string; pipeline: string; expected: string[] }> = [
     name: 'an unknown forge',
     pipeline: `${REPO}status: { forge: bitbucket, api: "https://api.example", repo: a/b, token: t }\n`,
     expected: ['config/pipelines/app.yaml:2:18: status.forge: expected one of github, gitea, gitlab, got string "bitbucket"'],
+  },
+  {
+    name: 'a step that is neither a command nor { run, once }',
+    pipeline: `${REPO}deploy: { path: /srv/app, steps: [{ once: true }] }\nenvironments: [{ name: s, hosts: [web1] }]\n`,
+    expected: ['config/pipelines/app.yaml:2:35: deploy.steps[0]: a map matches none of the allowed forms'],
+  },
+  {
+    name: 'a shared path out of the release',
+    pipeline: `${REPO}deploy: { path: /srv/app, shared: [../x] }\nenvironments: [{ name: s, hosts: [web1] }]\n`,
+    expected: ['config/pipelines/app.yaml:2:36: deploy.shared[0]: expected a path inside the workspace (relative, without ".."), got string "../x"'],
   },
 ];
 

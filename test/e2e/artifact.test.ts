@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,15 +42,26 @@ before(async () => {
   await down.close();
   const keys = await createTestKeys();
   hosts = [await startTestHost(keys, { name: 'web1' }), await startTestHost(keys, { name: 'web2' })];
+  for (const h of hosts) {
+    await mkdir(join(h.root, 'mig', 'shared', 'conf'), { recursive: true });
+    await writeFile(join(h.root, 'mig', 'shared', '.env'), `SECRET_OF=${h.name}\n`);
+    await writeFile(join(h.root, 'mig', 'shared', 'conf', 'app.ini'), 'x=1\n');
+  }
   configDir = join(work, 'config');
   stateDir = join(work, 'state');
   await writeConfigFolder(configDir, {
     'slipway.yaml': `stateDir: ../state\nconcurrency: 2\nsandbox: none\nreport: { url: "https://ci.example/slipway/" }\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile}, connectTimeout: 5s }\n`,
-    'hosts.yaml': hosts.map((h) => `${h.name}: { address: 127.0.0.1, port: ${h.port}, user: ${h.user} }\n`).join(''),
+    // OTHER: the other host's deploy folder, so a once step can see that host has not switched yet.
+    'hosts.yaml': hosts.map((h, i) => `${h.name}: { address: 127.0.0.1, port: ${h.port}, user: ${h.user}, env: { OTHER: "${join(hosts[1 - i]!.root, 'mig')}" } }\n`).join(''),
     'pipelines/art.yaml':
       `repo: ${repo.url}\nbranches: [main, "feature/*"]\ntest: ["test -f app.txt"]\nbuild: [sh build.sh]\nartifact: { paths: [dist, app.txt] }\n` +
       `status: { forge: github, api: "${forge.url}", repo: acme/app, token: gh-secret }\n` +
       'deploy: { path: ~/art, source: artifact }\nenvironments:\n  - { name: staging, hosts: [web1] }\n  - { name: production, hosts: [web2] }\n',
+    'pipelines/mig.yaml':
+      `repo: ${repo.url}\ntest: []\n` +
+      'deploy:\n  path: ~/mig\n  source: upload\n  shared: [.env, storage/, conf/app.ini]\n' +
+      '  steps:\n    - cat .env > env-seen\n    - { run: "test \\"$(readlink $OTHER/current)$(readlink ../../current)\\" = \\"${SLIPWAY_PREVIOUS:+releases/$SLIPWAY_PREVIOUS}${SLIPWAY_PREVIOUS:+releases/$SLIPWAY_PREVIOUS}\\" && echo $SLIPWAY_HOST >> ../../shared/storage/migrated", once: true }\n' +
+      'environments: [{ name: prod, hosts: [web1, web2] }]\n',
     'pipelines/lib.yaml': `repo: ${repo.url}\ntest: [sh check.sh]\nstatus: { forge: gitea, api: "${downUrl}", repo: acme/app, token: t }\n`,
   });
 });
@@ -84,6 +95,18 @@ test('a built artifact reaches staging and production byte for byte; a test-only
     assert.equal(existsSync(join(h.root, 'art', 'repo')), false, 'no git on an artifact host');
     assert.equal(existsSync(join(h.root, 'art', 'current', 'build.sh')), false, 'only the artifact paths');
   }
+  // deploy.shared and a once step: linked before steps; the migration ran once, on web1, before
+  // either host switched.
+  assert.equal((await run('mig', 1)).status, 'deployed');
+  for (const h of hosts) {
+    const release = join(h.root, 'mig', 'current');
+    assert.equal(await readlink(join(release, '.env')), join(h.root, 'mig', 'shared', '.env'));
+    assert.equal(await readFile(join(release, 'env-seen'), 'utf8'), `SECRET_OF=${h.name}\n`);
+    assert.equal(await readlink(join(release, 'conf', 'app.ini')), join(h.root, 'mig', 'shared', 'conf', 'app.ini'));
+  }
+  assert.equal(await readFile(join(hosts[0]!.root, 'mig', 'shared', 'storage', 'migrated'), 'utf8'), 'web1\n');
+  assert.equal(existsSync(join(hosts[1]!.root, 'mig', 'shared', 'storage', 'migrated')), false);
+
   const lib = await run('lib', 1);
   assert.equal(lib.status, 'passed');
   assert.deepEqual(lib.stages.map((s: { name: string }) => s.name), ['test']);
