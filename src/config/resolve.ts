@@ -41,7 +41,7 @@ export interface RawPipeline {
   auth?: { token: string; username: string };
   timeout: string;
   network: boolean;
-  test: string[];
+  test: string[] | Record<string, string[]>;
   build: string[];
   artifact?: { paths: string[] };
   status?: { forge: 'github' | 'gitea' | 'gitlab'; api: string; repo: string; token: string };
@@ -144,7 +144,7 @@ export function resolvePipeline(
     poll: raw.poll,
     timeoutMs: ms(raw.timeout),
     network: raw.network,
-    test: [...raw.test],
+    test: Array.isArray(raw.test) ? [...raw.test] : [],
     build: [...raw.build],
     environments: (raw.environments ?? []).map((environment) => {
       const resolved: PipelineConfig['environments'][number] = {
@@ -157,6 +157,7 @@ export function resolvePipeline(
       return resolved;
     }),
   };
+  if (!Array.isArray(raw.test)) pipeline.testJobs = Object.fromEntries(Object.entries(raw.test).map(([k, v]) => [k, [...v]]));
   if (raw.deploy) pipeline.deploy = resolveDeploy(base, settings);
   if (raw.artifact) pipeline.artifact = { paths: [...raw.artifact.paths] };
   if (raw.status) pipeline.status = { ...raw.status };

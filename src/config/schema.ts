@@ -264,7 +264,21 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
     default: true,
     description: 'Whether test commands may use the network; false gives them only a private loopback (with sandbox: bwrap).',
   },
-  test: { ...commandList('Commands run in a fresh checkout of the commit; all must succeed before a deploy.'), default: [], examples: [['npm ci', 'npm test']] },
+  test: {
+    description: 'Commands run in a fresh checkout of the commit; all must succeed before a deploy. Or a map of named jobs ({ unit: [...], lint: [...] }) run at once, each in its own fresh checkout and step; the first failing job cancels the others.',
+    default: [],
+    examples: [['npm ci', 'npm test'], { unit: ['npm ci', 'npm test'], lint: ['npm ci', 'npm run lint'] }],
+    anyOf: [
+      commandList('Commands run one after another.'),
+      {
+        type: 'object',
+        description: 'Named jobs run in parallel.',
+        minProperties: 1,
+        propertyNames: { pattern: HOST_NAME_PATTERN },
+        additionalProperties: { ...commandList('The job\'s commands, one after another.'), minItems: 1 },
+      },
+    ],
+  },
   build: { ...commandList('Commands run after test, in the same workspace, as their own stage "build"; with artifact: their output is packed once and deployed as is.'), default: [], examples: [['npm run build']] },
   artifact: object('What is packed (tar.gz, deterministic) after build into STATE/artifacts/NAME/N.tar.gz, for deploy.source: artifact.', {
     paths: {

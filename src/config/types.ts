@@ -115,6 +115,8 @@ export interface PipelineConfig {
   /** Test commands may use the network (false: a private loopback only, under bwrap). */
   network: boolean;
   test: string[];
+  /** `test` written as a map of named jobs: run at once, each in its own workspace (then `test` is empty). */
+  testJobs?: Record<string, string[]>;
   /** Run after test in the same workspace, as the stage "build". */
   build: string[];
   /** Packed after build for deploy.source: artifact. */

@@ -31,12 +31,16 @@ export interface LocalCommand {
   /** Raw bytes, per stream: a masking decoder must not see two streams' bytes mixed. */
   onOutput(chunk: Buffer, stream: OutputStream): void;
   graceMs?: number;
+  /** Aborted: the group gets SIGTERM, then SIGKILL after the grace (a parallel test job failed). */
+  signal?: AbortSignal;
 }
 
 export interface LocalResult {
   exitCode: number | null;
   signal?: string;
   timedOut: boolean;
+  /** Ended by `signal`. */
+  cancelled?: boolean;
   durationMs: number;
 }
 
@@ -66,8 +70,17 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
     killGroup(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
   }, Math.max(0, cmd.deadline - Date.now()));
+  let cancelled = false;
+  const cancel = (): void => {
+    cancelled = true;
+    killGroup(child.pid, 'SIGTERM');
+    killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
+  };
+  if (cmd.signal?.aborted) cancel();
+  else cmd.signal?.addEventListener('abort', cancel, { once: true });
 
   const result = await child;
+  cmd.signal?.removeEventListener('abort', cancel);
   if (child.pid) runningGroups.delete(child.pid);
   clearTimeout(termTimer);
   if (killTimer) clearTimeout(killTimer);
@@ -78,6 +91,7 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
     durationMs: Date.now() - started,
   };
   if (result.signal) out.signal = result.signal;
+  if (cancelled) out.cancelled = true;
   return out;
 }
 

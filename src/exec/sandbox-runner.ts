@@ -30,7 +30,7 @@ export interface SandboxOptions {
 
 export interface CommandRunner {
   readonly choice: SandboxChoice;
-  run(command: string, opts: { deadline: number; onOutput(chunk: Buffer, stream: OutputStream): void; graceMs?: number }): Promise<LocalResult>;
+  run(command: string, opts: { deadline: number; onOutput(chunk: Buffer, stream: OutputStream): void; graceMs?: number; signal?: AbortSignal }): Promise<LocalResult>;
 }
 
 export async function prepareCommandRunner(o: SandboxOptions): Promise<CommandRunner> {

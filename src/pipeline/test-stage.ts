@@ -9,6 +9,7 @@ import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
 import { runStep } from './step.ts';
 import { hasBuildStage, runBuildStage } from './build-stage.ts';
+import { runTestJobs } from './test-jobs.ts';
 
 /**
  * The test stage: the commit's tree written into a fresh workspace (never a checkout of the
@@ -33,6 +34,7 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       return { ok: true };
     });
     ok = checkout.ok;
+    if (ok && pipeline.testJobs) ok = await runTestJobs(ctx, rec, pipeline, { stage, workspace, deadline, jobs: pipeline.testJobs });
     let runner: CommandRunner | undefined;
     for (const [i, command] of pipeline.test.entries()) {
       if (!ok) break;
