@@ -43,6 +43,7 @@ export interface RawPipeline {
   network: boolean;
   test: string[] | Record<string, string[]>;
   build: string[];
+  cache?: { key: string[]; paths: string[]; maxSize: string };
   artifact?: { paths: string[] };
   status?: { forge: 'github' | 'gitea' | 'gitlab'; api: string; repo: string; token: string };
   deploy?: RawDeploy;
@@ -78,6 +79,14 @@ const HEALTH_DEFAULTS = { timeout: '30s', interval: '1s' };
 export interface Locality {
   configDir: string;
   home: string;
+}
+
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+
+function sizeBytes(size: string): number {
+  const m = /^([0-9]+)(B|KB|MB|GB)$/.exec(size);
+  if (!m) throw new Error(`unvalidated size ${JSON.stringify(size)}`);
+  return Number(m[1]) * (SIZE_UNITS[m[2]!] ?? 1);
 }
 
 function ms(duration: string): number {
@@ -159,6 +168,7 @@ export function resolvePipeline(
   };
   if (!Array.isArray(raw.test)) pipeline.testJobs = Object.fromEntries(Object.entries(raw.test).map(([k, v]) => [k, [...v]]));
   if (raw.deploy) pipeline.deploy = resolveDeploy(base, settings);
+  if (raw.cache) pipeline.cache = { key: [...raw.cache.key], paths: [...raw.cache.paths], maxSizeBytes: sizeBytes(raw.cache.maxSize) };
   if (raw.artifact) pipeline.artifact = { paths: [...raw.artifact.paths] };
   if (raw.status) pipeline.status = { ...raw.status };
   // auth: wins over credentials in the URL; either way the URL itself carries none.

@@ -7,6 +7,7 @@ import { DURATION_PATTERN } from './duration.ts';
 export const HOST_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
 const REMOTE_PATH_PATTERN = '^(/|~/).+';
+const SIZE_PATTERN = '^[0-9]+(B|KB|MB|GB)$';
 // Inside the workspace: not absolute, no ".." part.
 const RELATIVE_PATH_PATTERN = '^(?!/)(?!(.*/)?\\.\\.(/|$)).+$';
 const LISTEN_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s\\[\\]]+):[0-9]{1,5}$';
@@ -35,6 +36,7 @@ export const PATTERN_HINTS: Record<string, { expected: string; hint?: string }> 
     hint: 'copy it from ssh-keyscan or ssh-keygen -lf',
   },
   [RELATIVE_PATH_PATTERN]: { expected: 'a path inside the workspace (relative, without "..")' },
+  [SIZE_PATTERN]: { expected: 'a size like 500MB or 2GB' },
   [ENV_NAME_PATTERN]: { expected: 'a variable name of letters, digits and "_"' },
   [BRANCH_PATTERN]: { expected: 'a branch name' },
   [BRANCH_GLOB_PATTERN]: { expected: 'a branch name or glob like feature/*' },
@@ -279,6 +281,23 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
       },
     ],
   },
+  cache: object('Files kept between runs of this pipeline (dependencies): restored into the workspace before test when the key files hash the same, saved after the tests passed. The sandbox HOME (tool caches like ~/.npm) is kept between runs too.', {
+    key: {
+      type: 'array',
+      minItems: 1,
+      description: 'Files whose contents decide the cache key (a lock file).',
+      examples: [['package-lock.json']],
+      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A file of the workspace.' },
+    },
+    paths: {
+      type: 'array',
+      minItems: 1,
+      description: 'Files and folders of the workspace to keep.',
+      examples: [['node_modules']],
+      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A path inside the workspace.' },
+    },
+    maxSize: { type: 'string', pattern: SIZE_PATTERN, default: '1GB', description: 'Bound of this pipeline\'s cache archives together; the least recently used go first.', examples: ['500MB'] },
+  }, { required: ['key', 'paths'] }),
   build: { ...commandList('Commands run after test, in the same workspace, as their own stage "build"; with artifact: their output is packed once and deployed as is.'), default: [], examples: [['npm run build']] },
   artifact: object('What is packed (tar.gz, deterministic) after build into STATE/artifacts/NAME/N.tar.gz, for deploy.source: artifact.', {
     paths: {

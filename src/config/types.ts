@@ -119,6 +119,8 @@ export interface PipelineConfig {
   testJobs?: Record<string, string[]>;
   /** Run after test in the same workspace, as the stage "build". */
   build: string[];
+  /** Kept between runs (src/pipeline/cache.ts). */
+  cache?: { key: string[]; paths: string[]; maxSizeBytes: number };
   /** Packed after build for deploy.source: artifact. */
   artifact?: { paths: string[] };
   /** Where commit statuses are posted (src/forge/commit-status.ts). */

@@ -10,6 +10,7 @@ import type { RunRecorder } from './recorder.ts';
 import { runStep } from './step.ts';
 import { hasBuildStage, runBuildStage } from './build-stage.ts';
 import { runTestJobs } from './test-jobs.ts';
+import { cacheFolder, restoreCache, saveCache } from './cache.ts';
 
 /**
  * The test stage: the commit's tree written into a fresh workspace (never a checkout of the
@@ -34,6 +35,16 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       return { ok: true };
     });
     ok = checkout.ok;
+    const cache = pipeline.cache;
+    let cacheKeyFound: string | undefined;
+    if (ok && cache && !pipeline.testJobs) {
+      const restored = await runStep(ctx, rec, stage, { id: 'test-cache-restore', name: 'restore cache' }, async (log) => {
+        const r = await restoreCache({ dir: cacheFolder(rec.stateDir, pipeline), workspace, spec: cache }, log);
+        if (!r.hit) cacheKeyFound = r.key;
+        return r;
+      });
+      ok = restored.ok;
+    }
     if (ok && pipeline.testJobs) ok = await runTestJobs(ctx, rec, pipeline, { stage, workspace, deadline, jobs: pipeline.testJobs });
     let runner: CommandRunner | undefined;
     for (const [i, command] of pipeline.test.entries()) {
@@ -47,6 +58,17 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
         return { ok: true, exitCode: 0 };
       });
       ok = outcome.ok;
+    }
+    // Saved only from a green workspace, and only when missing: the same key holds the same files.
+    if (ok && cache && cacheKeyFound !== undefined && !pipeline.testJobs) {
+      const key = cacheKeyFound;
+      // A cache that cannot be written never fails the run: the step says why, the stage goes on.
+      await runStep(ctx, rec, stage, { id: 'test-cache-save', name: 'save cache' }, (log) =>
+        saveCache({ dir: cacheFolder(rec.stateDir, pipeline), workspace, spec: cache, key }, log).catch((e: unknown) => {
+          log.write(`cache not saved: ${e instanceof Error ? e.message : String(e)}\n`);
+          return { ok: true };
+        }),
+      );
     }
     stage.status = ok ? 'passed' : 'failed';
     stage.finishedAt = rec.now();

@@ -27,6 +27,8 @@ export interface StatePaths {
   artifact(name: string, n: number): string;
   /** STATE/statuses/NAME/N.json: commit statuses posted for run N. */
   statusLog(name: string, n: number): string;
+  /** STATE/cache/pipelines/NAME: the pipeline's `cache:` archives, KEY.tar.gz. */
+  cacheArchives(name: string): string;
   /** STATE/cache/home/NAME: HOME of the pipeline's sandboxed test commands, kept between runs. */
   cacheHome(name: string): string;
 }
@@ -68,6 +70,7 @@ export function statePaths(stateDir: string): StatePaths {
     work: join(root, 'work'),
     artifact: (name, n) => join(root, 'artifacts', safeName('pipeline', name), `${runNumber(n)}.tar.gz`),
     statusLog: (name, n) => join(root, 'statuses', safeName('pipeline', name), `${runNumber(n)}.json`),
+    cacheArchives: (name) => join(root, 'cache', 'pipelines', safeName('pipeline', name)),
     cacheHome: (name) => join(root, 'cache', 'home', safeName('pipeline', name)),
   };
 }

@@ -2,7 +2,7 @@
 // parallel jobs can both finish), each its own step and log; the first failure cancels the rest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,4 +60,44 @@ test('parallel jobs run at once in their own workspaces; a failing one cancels t
   assert.deepEqual(steps['test-job-fails'], ['failed', '"exit 3" exited with code 3', 3]);
   assert.deepEqual(steps['test-job-slow'], ['failed', 'cancelled: job fails failed', undefined]);
   assert.equal(existsSync(join(marks, 'slow-finished')), false);
+});
+
+test('a cache hit skips a slow install; a changed key file installs again', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-e2e-cache-'));
+  try {
+    const installs = join(dir, 'installs');
+    const srv = await startGitServer();
+    try {
+      const app = await createRepo(srv, 'app', { 'deps.lock': 'a@1\n', 'src.txt': 'one\n' }, { message: 'v1' });
+      const cfg = join(dir, 'config');
+      // The install writes a line to INSTALLS each time it really runs.
+      const install = '[ -f deps/installed ] || { mkdir -p deps && cp deps.lock deps/installed && echo ran >> "$INSTALLS"; }';
+      await writeConfigFolder(cfg, {
+        'slipway.yaml': 'stateDir: ../state\nsandbox: none\n',
+        'hosts.yaml': '{}\n',
+        'pipelines/app.yaml': `repo: ${app.url}\ncache: { key: [deps.lock], paths: [deps], maxSize: 10MB }\ntest: ['${install}', 'cmp deps/installed deps.lock']\n`,
+      });
+      const once = () => runSlipway(['once', '--config', cfg], { env: { INSTALLS: installs } });
+      const lines = async () => (await readFile(installs, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+      assert.equal((await once()).code, 0);
+      assert.equal(await lines(), 1);
+      assert.match(await readFile(join(dir, 'state', 'logs', 'app', '1', 'test-cache-restore.log'), 'utf8'), /cache miss/);
+      assert.match(await readFile(join(dir, 'state', 'logs', 'app', '1', 'test-cache-save.log'), 'utf8'), /cached deps: 1 files/);
+
+      await app.commit({ 'src.txt': 'two\n' }, 'v2');
+      assert.equal((await once()).code, 0);
+      assert.equal(await lines(), 1, 'the install was skipped: the cache had it');
+      assert.match(await readFile(join(dir, 'state', 'logs', 'app', '2', 'test-cache-restore.log'), 'utf8'), /cache hit/);
+      assert.equal(existsSync(join(dir, 'state', 'logs', 'app', '2', 'test-cache-save.log')), false, 'a hit saves nothing');
+
+      await app.commit({ 'deps.lock': 'a@2\n' }, 'v3');
+      assert.equal((await once()).code, 0);
+      assert.equal(await lines(), 2, 'a new key installs again');
+      assert.equal((await readdir(join(dir, 'state', 'cache', 'pipelines', 'app'))).length, 2);
+    } finally {
+      await srv.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
