@@ -10,9 +10,9 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
 
-/** The newest run whose tests passed, for this commit when one is given (runs newest first). */
+/** The newest run whose tests (and build, when it had one) passed, for this commit when one is given (runs newest first). */
 export function findTestedRun(runs: RunRecord[], commit?: string): RunRecord | undefined {
-  return runs.find((r) => (!commit || r.commit.id === commit) && r.stages.some((s) => s.kind === 'test' && s.status === 'passed'));
+  return runs.find((r) => (!commit || r.commit.id === commit) && r.stages.some((s) => s.kind === 'test' && s.status === 'passed') && !r.stages.some((s) => s.kind === 'build' && s.status !== 'passed'));
 }
 
 /** Whether an environment ever took this commit healthy (promotion: production only gets what staging took). */
@@ -42,7 +42,8 @@ export async function deployCommand(configDir: string, args: { pipeline?: string
       await fetchMirror({ remote, gitdir: statePaths(stateDir).git(pipeline!.name) });
       commit = await resolveCommit(statePaths(stateDir).git(pipeline!.name), args.commit);
     }
-    const tested = findTestedRun(runs, commit);
+    // Without --commit, the newest tested commit of the deploy branch: never a feature branch's.
+    const tested = findTestedRun(commit ? runs : runs.filter((r) => r.branch === pipeline!.branch), commit);
     if (!tested) {
       throw new SlipwayError(commit ? `commit ${commit.slice(0, 7)} has not passed its tests in any run of ${pipeline!.name}; only tested commits are deployed` : `no commit of ${pipeline!.name} has passed its tests yet; run slipway once first`);
     }
