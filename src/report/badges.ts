@@ -42,7 +42,7 @@ export function runsOfBranch(p: PipelineModel, branch: string): PipelineModel['r
   return p.runs.filter((r) => (r.branch ?? p.branch) === branch);
 }
 
-/** Branches other than the deploy branch that have runs, sorted. */
+/** Branches other than the deploy branch that have runs, sorted (each gets badges/NAME/branches/BRANCH.svg). */
 export function otherRunBranches(p: PipelineModel): string[] {
   return [...new Set(p.runs.map((r) => r.branch ?? p.branch))].filter((b) => b !== p.branch).sort();
 }

@@ -34,7 +34,8 @@ export function renderPipelineFiles(p: PipelineModel, ctx: RenderContext): Map<s
   const files = renderPipelinePages(p, ctx);
   files.set(key(pagePath.pipelineBadge(p.name)), pipelineBadge(p, ctx));
   for (const e of p.environments) files.set(key(pagePath.envBadge(p.name, e.name)), environmentBadge(p, e.name, ctx));
-  for (const b of [p.branch, ...otherRunBranches(p)]) files.set(key(pagePath.branchBadge(p.name, b)), branchBadge(p, b, `${p.name} ${b}`, ctx));
+  // The deploy branch's badge is the pipeline's own (badges/NAME.svg).
+  for (const b of otherRunBranches(p)) files.set(key(pagePath.branchBadge(p.name, b)), branchBadge(p, b, `${p.name} ${b}`, ctx));
   return files;
 }
 

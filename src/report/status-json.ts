@@ -35,7 +35,7 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
     runs: p.runs.length,
     branches: [p.branch, ...otherRunBranches(p)].map((b) => {
       const last = runsOfBranch(p, b)[0];
-      return { name: b, lastRun: last === undefined ? null : runRef(last), badge: key(pagePath.branchBadge(p.name, b)) };
+      return { name: b, lastRun: last === undefined ? null : runRef(last), badge: key(b === p.branch ? pagePath.pipelineBadge(p.name) : pagePath.branchBadge(p.name, b)) };
     }),
     lastRun: p.runs[0] === undefined ? null : runRef(p.runs[0]),
     successRate: stats.successRate ?? null,
