@@ -8,6 +8,7 @@ const parts: Record<string, () => Promise<BenchRow[]>> = {
   deploy: async () => (await import('./deploy.ts')).benchDeploy(),
   report: async () => (await import('./report.ts')).benchReport(),
   sandbox: async () => (await import('./sandbox.ts')).benchSandbox(),
+  ci: async () => (await import('./ci.ts')).benchCi(),
   daemon: async () => (await import('./daemon-rss.ts')).benchDaemonRss(),
   'daemon-long': async () => (await import('./daemon.ts')).benchDaemon(),
 };
