@@ -9,6 +9,7 @@ const parts: Record<string, () => Promise<BenchRow[]>> = {
   fleet: async () => (await import('./fleet.ts')).benchFleet(),
   report: async () => (await import('./report.ts')).benchReport(),
   sandbox: async () => (await import('./sandbox.ts')).benchSandbox(),
+  ci: async () => (await import('./ci.ts')).benchCi(),
   daemon: async () => (await import('./daemon-rss.ts')).benchDaemonRss(),
   recovery: async () => (await import('./recovery.ts')).benchRecovery(),
   'daemon-long': async () => (await import('./daemon.ts')).benchDaemon(),

@@ -20,9 +20,11 @@ stdout, or every problem at once to stderr as FILE:LINE:COL: message, and exits
   once: `usage: slipway once [PIPELINE...] [-f|--follow] [--no-follow] [--config DIR]
 
 Polls each pipeline (or the ones named) once, runs every new commit through its
-tests and deploys, waits, and exits: 0 when all went well or nothing was new,
-1 when a run failed. A run that reaches a manual gate is left waiting
-(continue it with slipway approve).
+tests (and build) and deploys, waits, and exits: 0 when all went well or nothing
+was new, 1 when a run failed. New heads of the other branches that branches:
+names are tested and built, never deployed. A test-only pipeline's runs end
+passed or failed. A run that reaches a manual gate is left waiting (continue it with
+slipway approve).
 ${PROGRESS}`,
   approve: `usage: slipway approve PIPELINE RUN [--config DIR]
 
@@ -52,7 +54,9 @@ Nagios-style check), 0 when every host agrees.`,
 
 What is configured: each pipeline's repo, branch, schedule, environments and
 hosts, what each environment runs now, and what a run would change (the branch
-head is read from the remote; nothing is fetched, run or written).`,
+head is read from the remote; nothing is fetched, run or written). With
+deploy.source: artifact, the artifact slipway deploy would ship (its run,
+sha256, files and bytes); test-only pipelines and tested branches are named.`,
   logs: `usage: slipway logs PIPELINE [RUN] [STEP] [-f|--follow] [--config DIR]
 
 Prints the step logs of a run (default: the pipeline's newest run) from the
@@ -97,8 +101,10 @@ Never overwrites: when any of these files exists, nothing is written (exit 1).
 Prints the next three steps.`,
   deploy: `usage: slipway deploy PIPELINE --env ENV [--commit SHA] [-f|--no-follow] [--config DIR]
 
-Deploys a commit that passed its tests (default: the newest) to one environment,
-with the same release, switch, health gate and rollback as a run. An environment
+Deploys a commit that passed its tests (default: the newest of the deploy
+branch) to one environment, with the same release, switch, health gate and
+rollback as a run. With deploy.source: artifact it ships the artifact of the run
+that built that commit, never a rebuild. An environment
 after the first only gets a commit the one before it took healthy. The command
 itself is the approval of a manual gate. With slipway run up, the deploy is
 handed to it (STATE/inbox/) and its progress and result print here, with the

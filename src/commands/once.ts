@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.ts';
 import { commitRunRefusal, pollPipeline } from '../pipeline/poll.ts';
 import { createRun, executeRun } from '../pipeline/run.ts';
+import { detectBranchCommits, type BranchCommit } from '../pipeline/branch-poll.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import type { RunRecord } from '../state/types.ts';
 import { readCommitInfo } from '../git/commit.ts';
@@ -30,6 +31,31 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       let ok = true;
       if (left?.queued || left?.rerun) ok = await resume(p, left.queued, left.rerun);
       if (rt.ctx.signal?.aborted) return false;
+      // Branches are looked at first: a deleted one leaves the mirror before any run is recorded.
+      let found: BranchCommit[] | undefined;
+      try {
+        found = await detectBranchCommits(rt.ctx, p);
+      } catch (e) {
+        output.err(`${p.name}: poll of branches failed: ${terminalLine(e instanceof Error ? e.message : String(e))}`);
+      }
+      const main = await deployBranch(p);
+      return ok && (found !== undefined && (await otherBranchRuns(p, found))) && main;
+    };
+    // branches: other than the deploy branch: each new head tested (and built), in branch order.
+    const otherBranchRuns = async (p: PipelineConfig, found: BranchCommit[]): Promise<boolean> => {
+      let ok = true;
+      for (const { branch, commit } of found) {
+        const info = await readCommitInfo(statePaths(rt.config.settings.stateDir).git(p.name), commit);
+        const created = await createRun(rt.ctx, p, info, 'poll', branch);
+        output.out(`${p.name} #${created.number}: new commit ${commit.slice(0, 7)} on ${terminalLine(branch)}`);
+        const run = await executeRun(rt.ctx, p, created);
+        await printRunEnd(output, rt.config, run);
+        if (run.status === 'failed' || run.status === 'interrupted') ok = false;
+        if (rt.ctx.signal?.aborted) break;
+      }
+      return ok;
+    };
+    const deployBranch = async (p: PipelineConfig): Promise<boolean> => {
       let polled;
       try {
         polled = await pollPipeline(rt.ctx, p);
@@ -44,7 +70,7 @@ export async function onceCommand(configDir: string, names: string[], output: Ou
       output.out(`${p.name} #${polled.run.number}: new commit ${polled.run.commit.id.slice(0, 7)}`);
       const run = await executeRun(rt.ctx, p, polled.run);
       await printRunEnd(output, rt.config, run);
-      return ok && run.status !== 'failed' && run.status !== 'interrupted';
+      return run.status !== 'failed' && run.status !== 'interrupted';
     };
     const resume = async (p: PipelineConfig, queued: RunRecord | undefined, rerun: string | undefined): Promise<boolean> => {
       let run = queued;

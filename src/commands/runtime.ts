@@ -13,6 +13,10 @@ import { watchInterrupts } from './interrupt.ts';
 import { readStateId } from '../state/state-id.ts';
 import { recoverPipeline, type Recovery } from '../pipeline/recover.ts';
 import { releaseLeftLocks } from '../pipeline/release-locks.ts';
+import { StatusPoster } from '../forge/commit-status.ts';
+
+/** How long a command about to exit waits for commit statuses still being posted. */
+const STATUS_DRAIN_MS = 8000;
 
 export interface Runtime {
   config: Config;
@@ -54,6 +58,8 @@ export async function openRuntime(configDir: string, command: string, output: Ou
         return stop.exitCode;
       },
       close: async () => {
+        // Statuses still under way get a short while before the process exits; never more.
+        await ctx.statuses?.drain(STATUS_DRAIN_MS);
         await pool.closeAll();
         await ctx.report();
         stop.dispose();
@@ -80,6 +86,11 @@ export function createRunContext(config: Config, output: Output, opts: { progres
     progress: opts.progress ?? ((line) => output.out(terminalText(line))),
     report,
     actor: `${safeUser()}@${hostname()}`,
+    statuses: new StatusPoster({
+      stateDir: config.settings.stateDir,
+      warn: (line) => output.err(`slipway: ${terminalText(line)}`),
+      changed: (pipeline, run) => void report({ pipeline, run }).catch(() => undefined),
+    }),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.watch ? { watch: opts.watch } : {}),
   };

@@ -10,6 +10,7 @@ import type { SshPool } from '../ssh/pool.ts';
 import { humanTime } from './human-time.ts';
 import { createPool } from './runtime.ts';
 import { factsScript, parseFacts } from '../pipeline/remote-commands.ts';
+import { findTestedRun } from './deploy.ts';
 
 interface EnvView {
   name: string;
@@ -39,6 +40,13 @@ interface PipelineView {
   remoteHead?: string;
   remoteError?: string;
   wouldRun?: boolean;
+  /** No deploy and no environments: runs end passed or failed. */
+  testOnly: boolean;
+  /** `branches:` tested besides the deploy branch. */
+  branches: string[];
+  /** source: artifact: what `slipway deploy` would ship now (the newest tested run's artifact). */
+  artifact?: { run: number; commit: string; sha256: string; bytes: number; files: number };
+  byArtifact?: boolean;
 }
 
 async function readLive(pool: SshPool, host: string, path: string, secrets: string[]): Promise<LiveFacts> {
@@ -74,7 +82,15 @@ async function gather(config: Config, withRemote: boolean, pool?: SshPool): Prom
       }
       environments.push({ name: e.name, approval: e.approval, commit: desired?.commit, release: desired?.release, deployedAt: desired?.deployedAt, hosts });
     }
-    const view: PipelineView = { name: p.name, repo: maskSecrets(p.repo, config.secrets), branch: p.branch, poll: p.poll, lastSeenCommit: state.lastSeenCommit, environments };
+    const view: PipelineView = {
+      name: p.name, repo: maskSecrets(p.repo, config.secrets), branch: p.branch, poll: p.poll, lastSeenCommit: state.lastSeenCommit, environments,
+      testOnly: p.environments.length === 0, branches: p.branches.filter((b) => b !== p.branch),
+    };
+    if (p.environments.some((e) => e.deploy.source === 'artifact')) {
+      view.byArtifact = true;
+      const shipped = findTestedRun((await readRuns(stateDir, p.name, { last: 50 })).filter((r) => r.branch === p.branch));
+      if (shipped?.artifact) view.artifact = { ...shipped.artifact, commit: shipped.commit.id };
+    }
     if (last) view.lastRun = { number: last.number, status: last.status, commit: last.commit.id, message: firstLine(last.commit.message), finishedAt: last.finishedAt };
     if (withRemote) {
       try {
@@ -136,6 +152,13 @@ export async function planCommand(configDir: string, json: boolean, output: Outp
     if (v.remoteError) output.out(`  remote: cannot read the branch head: ${terminalLine(v.remoteError)}`);
     else if (v.wouldRun) output.out(`  remote: ${shortSha(v.remoteHead)} is new: a run would test it and deploy it to ${v.environments.map((e) => e.name).join(' → ') || 'no environment'}`);
     else output.out(`  remote: ${shortSha(v.remoteHead)}, already seen: nothing to do`);
+    if (v.testOnly) output.out('  test-only: no deploy and no environments; runs end passed or failed');
+    if (v.branches.length > 0) output.out(`  also tests (never deploys) branches: ${v.branches.map(terminalLine).join(', ')}`);
+    if (v.artifact) {
+      output.out(`  artifact: slipway deploy would ship run #${v.artifact.run}'s artifact of ${shortSha(v.artifact.commit)}: sha256 ${v.artifact.sha256}, ${v.artifact.files} files, ${v.artifact.bytes} bytes; a new commit is built once and its artifact shipped to every environment`);
+    } else if (v.byArtifact) {
+      output.out('  artifact: none built yet; the next run builds and packs it once');
+    }
     printEnvs(v, output);
   }
   return 0;

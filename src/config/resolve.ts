@@ -15,8 +15,9 @@ export interface RawHealthCheck {
 
 export interface RawDeploy {
   path?: string;
-  source?: 'pull' | 'upload';
-  steps?: string[];
+  source?: 'pull' | 'upload' | 'artifact';
+  steps?: Array<string | { run: string; once?: boolean }>;
+  shared?: string[];
   restart?: string;
   healthCheck?: RawHealthCheck;
   keepReleases?: number;
@@ -36,13 +37,18 @@ export interface RawEnvironment {
 export interface RawPipeline {
   repo: string;
   branch: string;
+  branches?: string[];
   poll: string;
   auth?: { token: string; username: string };
   timeout: string;
   network: boolean;
-  test: string[];
-  deploy: RawDeploy & { path: string };
-  environments: RawEnvironment[];
+  test: string[] | Record<string, string[]>;
+  build: string[];
+  cache?: { key: string[]; paths: string[]; maxSize: string };
+  artifact?: { paths: string[] };
+  status?: { forge: 'github' | 'gitea' | 'gitlab'; api: string; repo: string; token: string };
+  deploy?: RawDeploy;
+  environments?: RawEnvironment[];
   retention?: Retention;
 }
 
@@ -75,6 +81,14 @@ const HEALTH_DEFAULTS = { timeout: '30s', interval: '1s' };
 export interface Locality {
   configDir: string;
   home: string;
+}
+
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+
+function sizeBytes(size: string): number {
+  const m = /^([0-9]+)(B|KB|MB|GB)$/.exec(size);
+  if (!m) throw new Error(`unvalidated size ${JSON.stringify(size)}`);
+  return Number(m[1]) * (SIZE_UNITS[m[2]!] ?? 1);
 }
 
 function ms(duration: string): number {
@@ -130,19 +144,21 @@ export function resolvePipeline(
   raw: RawPipeline,
   settings: Settings,
 ): PipelineConfig {
-  const base = raw.deploy;
+  // A test-only pipeline has neither (rules.ts refuses one without the other, and a path-less env).
+  const base = (raw.deploy ?? {}) as RawDeploy & { path: string };
   const repo = splitRepoUrl(raw.repo);
   const pipeline: PipelineConfig = {
     name: identity.name,
     file: identity.file,
     repo: repo.url,
     branch: raw.branch,
+    branches: raw.branches ? [...raw.branches] : [raw.branch],
     poll: raw.poll,
     timeoutMs: ms(raw.timeout),
     network: raw.network,
-    test: [...raw.test],
-    deploy: resolveDeploy(base, settings),
-    environments: raw.environments.map((environment) => {
+    test: Array.isArray(raw.test) ? [...raw.test] : [],
+    build: [...raw.build],
+    environments: (raw.environments ?? []).map((environment) => {
       const resolved: PipelineConfig['environments'][number] = {
         name: environment.name,
         hosts: [...environment.hosts],
@@ -153,6 +169,11 @@ export function resolvePipeline(
       return resolved;
     }),
   };
+  if (!Array.isArray(raw.test)) pipeline.testJobs = Object.fromEntries(Object.entries(raw.test).map(([k, v]) => [k, [...v]]));
+  if (raw.deploy) pipeline.deploy = resolveDeploy(base, settings);
+  if (raw.cache) pipeline.cache = { key: [...raw.cache.key], paths: [...raw.cache.paths], maxSizeBytes: sizeBytes(raw.cache.maxSize) };
+  if (raw.artifact) pipeline.artifact = { paths: [...raw.artifact.paths] };
+  if (raw.status) pipeline.status = { ...raw.status };
   // auth: wins over credentials in the URL; either way the URL itself carries none.
   if (raw.auth) pipeline.auth = { username: raw.auth.username, token: raw.auth.token };
   else if (repo.auth) pipeline.auth = repo.auth;
@@ -172,7 +193,9 @@ function resolveDeploy(raw: RawDeploy & { path: string }, settings: Settings): D
   const deploy: DeploySpec = {
     path: raw.path,
     source: raw.source ?? 'pull',
-    steps: [...(raw.steps ?? [])],
+    steps: (raw.steps ?? []).flatMap((s) => (typeof s === 'string' ? [s] : s.once ? [] : [s.run])),
+    onceSteps: (raw.steps ?? []).flatMap((s) => (typeof s !== 'string' && s.once ? [s.run] : [])),
+    shared: [...(raw.shared ?? [])],
     keepReleases: raw.keepReleases ?? 5,
     commandTimeoutMs: raw.commandTimeout !== undefined ? ms(raw.commandTimeout) : settings.ssh.commandTimeoutMs,
     lockTimeoutMs: ms(raw.lockTimeout ?? '30m'),

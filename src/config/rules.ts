@@ -40,6 +40,7 @@ export function checkPipeline(pipeline: unknown, source: YamlSource, inventory: 
   const baseHealth = isMap(pipeline.deploy) && isMap(pipeline.deploy.healthCheck) ? pipeline.deploy.healthCheck : undefined;
   if (baseHealth) issues.push(...checkHealth(baseHealth, source, ['deploy', 'healthCheck']));
   const environments = Array.isArray(pipeline.environments) ? pipeline.environments : [];
+  issues.push(...checkDeployShape(pipeline, environments, source));
   const seenNames = new Set<string>();
   for (const [index, environment] of environments.entries()) {
     if (!isMap(environment)) continue;
@@ -53,6 +54,36 @@ export function checkPipeline(pipeline: unknown, source: YamlSource, inventory: 
     if (Array.isArray(environment.hosts)) issues.push(...checkHosts(environment.hosts, source, [...at, 'hosts'], inventory));
     const override = isMap(environment.deploy) && isMap(environment.deploy.healthCheck) ? environment.deploy.healthCheck : undefined;
     if (override) issues.push(...checkHealth({ ...baseHealth, ...override }, source, [...at, 'deploy', 'healthCheck']));
+  }
+  return issues;
+}
+
+/**
+ * A test-only pipeline has neither deploy nor environments; one without the other, an environment
+ * with no deploy path, or `source: artifact` with nothing packed would fail only at deploy time.
+ */
+function checkDeployShape(pipeline: Loose, environments: unknown[], source: YamlSource): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const deploy = isMap(pipeline.deploy) ? pipeline.deploy : undefined;
+  if (deploy && pipeline.environments === undefined) {
+    issues.push(issueAt(source, ['deploy'], 'there are no environments to deploy to; add environments: with at least one { name, hosts }, or remove deploy: for a test-only pipeline', 'key'));
+  }
+  const sources: Array<{ at: JsonPath; value: unknown }> = [];
+  if (deploy?.source !== undefined) sources.push({ at: ['deploy', 'source'], value: deploy.source });
+  for (const [index, environment] of environments.entries()) {
+    if (!isMap(environment)) continue;
+    const override = isMap(environment.deploy) ? environment.deploy : undefined;
+    if (override?.source !== undefined) sources.push({ at: ['environments', index, 'deploy', 'source'], value: override.source });
+    if (typeof deploy?.path === 'string' || typeof override?.path === 'string') continue;
+    const text = deploy
+      ? 'has no deploy path; add path: to deploy: (the folder on the hosts, absolute or ~/...)'
+      : 'has no deploy path; add a deploy: section with path: (the folder on the hosts), or remove environments: for a test-only pipeline';
+    issues.push(issueAt(source, ['environments', index], text));
+  }
+  if (pipeline.artifact === undefined) {
+    for (const s of sources) {
+      if (s.value === 'artifact') issues.push(issueAt(source, s.at, 'source: artifact needs something to ship; add artifact: { paths: [...] } (what build produced), or use source: pull'));
+    }
   }
   return issues;
 }

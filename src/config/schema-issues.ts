@@ -113,8 +113,12 @@ function describe(error: ErrorObject, data: unknown, secrets: readonly string[])
     case 'minLength':
       return { path, anchor: 'value', text: 'must not be empty' };
     case 'anyOf':
-    case 'oneOf':
+    case 'oneOf': {
+      // A scalar where a list (or a map of lists) goes reads best as the list's own type error.
+      const list = ((parentSchema[error.keyword] ?? []) as Schema[]).find((alt) => alt.type === 'array');
+      if (list && (typeof error.data === 'string' || typeof error.data === 'number')) return { path, anchor: 'value', text: typeMessage('array', error.data, list, show) };
       return { path, anchor: 'value', text: `${show(error.data)} matches none of the allowed forms` };
+    }
     default:
       return { path, anchor: 'value', text: error.message ?? 'is invalid' };
   }

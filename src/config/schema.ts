@@ -11,11 +11,15 @@ const PUBLIC_URL_PATTERN = '^https?://\\S+$';
 // A web address slipway calls (a health URL, a webhook): its own string, so no git hint.
 const WEB_URL_PATTERN = '^https?://[\\S]+$';
 const REMOTE_PATH_PATTERN = '^(/|~/).+';
+const SIZE_PATTERN = '^[0-9]+(B|KB|MB|GB)$';
+// Inside the workspace: not absolute, no ".." part.
+const RELATIVE_PATH_PATTERN = '^(?!/)(?!(.*/)?\\.\\.(/|$)).+$';
 const LISTEN_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s\\[\\]]+):[0-9]{1,5}$';
 const HOST_KEY_PATTERN = '^(SHA256:[A-Za-z0-9+/]{43}=?|[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( .*)?)$';
 const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 // Refs reach git and remote shells (quoted, but a leading "-" still reads as an option to git).
 const BRANCH_PATTERN = '^(?!-)[^\\s~^:?*\\[\\\\]+$';
+const BRANCH_GLOB_PATTERN = '^(?!-)[^\\s~^:\\[\\\\]+$';
 const ADDRESS_PATTERN = '^[^\\s-][^\\s]*$';
 const USER_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*$';
 
@@ -37,8 +41,11 @@ export const PATTERN_HINTS: Record<string, { expected: string; hint?: string }> 
     expected: 'a public key line ("ssh-ed25519 AAAA...") or a SHA256: fingerprint',
     hint: 'copy it from ssh-keyscan or ssh-keygen -lf',
   },
+  [RELATIVE_PATH_PATTERN]: { expected: 'a path inside the workspace (relative, without "..")' },
+  [SIZE_PATTERN]: { expected: 'a size like 500MB or 2GB' },
   [ENV_NAME_PATTERN]: { expected: 'a variable name of letters, digits and "_"' },
   [BRANCH_PATTERN]: { expected: 'a branch name' },
+  [BRANCH_GLOB_PATTERN]: { expected: 'a branch name or glob like feature/*' },
   [ADDRESS_PATTERN]: { expected: 'an IP address or DNS name' },
   [USER_PATTERN]: { expected: 'a login name' },
 };
@@ -95,10 +102,30 @@ function deployProperties(withDefaults: boolean): Record<string, Schema> {
     },
     source: d({
       type: 'string',
-      enum: ['pull', 'upload'],
-      description: 'pull: the host fetches the commit from the repo itself; upload: slipway sends the tested tree over SSH.',
+      enum: ['pull', 'upload', 'artifact'],
+      description: 'pull: the host fetches the commit from the repo itself; upload: slipway sends the tested tree over SSH; artifact: slipway sends the artifact packed after build (needs artifact:), checked by its sha256 on the host; no git and no build on a host.',
     }, 'pull'),
-    steps: d({ ...commandList('Commands run in the new release folder on each host, before the switch.'), examples: [['npm ci --omit=dev']] }, []),
+    steps: d({
+      type: 'array',
+      description: 'Commands run in the new release folder on each host, before the switch. `{ run: CMD, once: true }` runs CMD once per environment, on its first host, after every host of the first batch has its release ready and before any host switches (database migrations).',
+      examples: [['npm ci --omit=dev', { run: 'npm run migrate', once: true }]],
+      items: {
+        description: 'A command line, or { run, once }.',
+        anyOf: [
+          { type: 'string', minLength: 1, description: 'A shell command line, run on every host.' },
+          object('A step with options.', {
+            run: { type: 'string', minLength: 1, description: 'The shell command line.' },
+            once: { type: 'boolean', description: 'true: once per environment, on its first host.' },
+          }, { required: ['run'] }),
+        ],
+      },
+    }, []),
+    shared: d({
+      type: 'array',
+      description: 'Files and folders (ending in /) kept in PATH/shared/ and linked into every release before steps (Capistrano\'s linked_files and linked_dirs). A shared file must exist on the host; a shared folder is made when missing.',
+      examples: [['.env', 'storage/']],
+      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A path in the release.' },
+    }, []),
     restart: {
       type: 'string',
       minLength: 1,
@@ -240,6 +267,13 @@ export const hostsSchema: Schema = {
 export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline; its name is the file name.', {
   repo: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Git repository URL (http:// or https://).', examples: ['https://git.example.com/acme/app.git'] },
   branch: { type: 'string', pattern: BRANCH_PATTERN, default: 'main', description: 'Branch whose new commits are tested and deployed.' },
+  branches: {
+    type: 'array',
+    minItems: 1,
+    description: 'Other branches whose new commits are tested (and built) too, never deployed: names or globs (* within a path segment, ** across). Each branch\'s commits coalesce like the deploy branch\'s; a deleted branch is forgotten.',
+    examples: [['main', 'feature/*']],
+    items: { type: 'string', pattern: BRANCH_GLOB_PATTERN, description: 'A branch name or glob.' },
+  },
   poll: { type: 'string', default: '* * * * *', description: 'Cron expression (5 fields, or 6 with seconds) of when to look for new commits.', examples: ['*/5 * * * *'] },
   auth: authSchema,
   timeout: duration('Bound of the whole test stage.', '10m'),
@@ -248,13 +282,60 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
     default: true,
     description: 'Whether test commands may use the network; false gives them only a private loopback (with sandbox: bwrap).',
   },
-  test: { ...commandList('Commands run in a fresh checkout of the commit; all must succeed before a deploy.'), default: [], examples: [['npm ci', 'npm test']] },
+  test: {
+    description: 'Commands run in a fresh checkout of the commit; all must succeed before a deploy. Or a map of named jobs ({ unit: [...], lint: [...] }) run at once, each in its own fresh checkout and step; the first failing job cancels the others.',
+    default: [],
+    examples: [['npm ci', 'npm test'], { unit: ['npm ci', 'npm test'], lint: ['npm ci', 'npm run lint'] }],
+    anyOf: [
+      commandList('Commands run one after another.'),
+      {
+        type: 'object',
+        description: 'Named jobs run in parallel.',
+        minProperties: 1,
+        propertyNames: { pattern: HOST_NAME_PATTERN },
+        additionalProperties: { ...commandList('The job\'s commands, one after another.'), minItems: 1 },
+      },
+    ],
+  },
+  cache: object('Files kept between runs of this pipeline (dependencies): restored into the workspace before test when the key files hash the same, saved after the tests passed. The sandbox HOME (tool caches like ~/.npm) is kept between runs too.', {
+    key: {
+      type: 'array',
+      minItems: 1,
+      description: 'Files whose contents decide the cache key (a lock file).',
+      examples: [['package-lock.json']],
+      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A file of the workspace.' },
+    },
+    paths: {
+      type: 'array',
+      minItems: 1,
+      description: 'Files and folders of the workspace to keep.',
+      examples: [['node_modules']],
+      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A path inside the workspace.' },
+    },
+    maxSize: { type: 'string', pattern: SIZE_PATTERN, default: '1GB', description: 'Bound of this pipeline\'s cache archives together; the least recently used go first.', examples: ['500MB'] },
+  }, { required: ['key', 'paths'] }),
+  build: { ...commandList('Commands run after test, in the same workspace, as their own stage "build"; with artifact: their output is packed once and deployed as is.'), default: [], examples: [['npm run build']] },
+  artifact: object('What is packed (tar.gz, deterministic) after build into STATE/artifacts/NAME/N.tar.gz, for deploy.source: artifact.', {
+    paths: {
+      type: 'array',
+      minItems: 1,
+      description: 'Files and folders of the workspace to pack, relative to it.',
+      examples: [['dist', 'package.json', 'package-lock.json']],
+      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A path inside the workspace.' },
+    },
+  }, { required: ['paths'] }),
+  status: object('Commit statuses posted to the forge: pending when the test stage starts, then success or failure (context slipway/test), and one per deployed environment (slipway/deploy/ENV). A forge that fails or is slow never fails or delays a run.', {
+    forge: { type: 'string', enum: ['github', 'gitea', 'gitlab'], description: 'Which API the forge speaks.' },
+    api: { type: 'string', pattern: HTTP_URL_PATTERN, description: 'Base URL of the forge API.', examples: ['https://api.github.com'] },
+    repo: { type: 'string', minLength: 1, description: 'The repository on the forge: OWNER/NAME (GitLab: the project path, or its numeric id).', examples: ['acme/app'] },
+    token: { type: 'string', minLength: 1, description: 'API token allowed to set commit statuses; bring it in with ${env:NAME}.', examples: ['${env:GH_TOKEN}'] },
+  }, { required: ['forge', 'api', 'repo', 'token'] }),
   retention: retentionSchema('This pipeline\'s own run history limits, instead of those of slipway.yaml (each key falls back to it).'),
-  deploy: object('How a tested commit reaches the hosts.', deployProperties(true), { required: ['path'] }),
+  deploy: object('How a tested commit reaches the hosts; omit it (and environments) for a test-only pipeline.', deployProperties(true)),
   environments: {
     type: 'array',
     minItems: 1,
-    description: 'Where to deploy, in order; each environment starts after the one before it succeeded.',
+    description: 'Where to deploy, in order; each environment starts after the one before it succeeded. Omit it (and deploy) for a test-only pipeline, whose runs end passed or failed.',
     items: object('One environment.', {
       name: { type: 'string', pattern: HOST_NAME_PATTERN, description: 'Name, unique in this pipeline.', examples: ['staging'] },
       hosts: {
@@ -274,4 +355,4 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
       deploy: object('Deploy keys that differ in this environment, merged over the pipeline\'s deploy.', deployProperties(false)),
     }, { required: ['name', 'hosts'] }),
   },
-}, { required: ['repo', 'deploy', 'environments'] });
+}, { required: ['repo'] });

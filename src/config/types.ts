@@ -74,8 +74,13 @@ export interface HealthCheck {
 export interface DeploySpec {
   /** Absolute, or starting with "~/" (the deploy user's home). */
   path: string;
-  source: 'pull' | 'upload';
+  source: 'pull' | 'upload' | 'artifact';
+  /** Run on every host of the environment. */
   steps: string[];
+  /** `{ run, once: true }` steps: on the environment's first host, before any host switches. */
+  onceSteps: string[];
+  /** Paths in PATH/shared/ linked into each release; a trailing "/" marks a folder. */
+  shared: string[];
   restart?: string;
   healthCheck?: HealthCheck;
   keepReleases: number;
@@ -104,6 +109,8 @@ export interface PipelineConfig {
   file: string;
   repo: string;
   branch: string;
+  /** Globs of the branches tested (the deploy branch is always among them). */
+  branches: string[];
   /** A cron expression (node-cron syntax, 5 or 6 fields). */
   poll: string;
   auth?: { username: string; token: string };
@@ -112,10 +119,29 @@ export interface PipelineConfig {
   /** Test commands may use the network (false: a private loopback only, under bwrap). */
   network: boolean;
   test: string[];
-  deploy: DeploySpec;
+  /** `test` written as a map of named jobs: run at once, each in its own workspace (then `test` is empty). */
+  testJobs?: Record<string, string[]>;
+  /** Run after test in the same workspace, as the stage "build". */
+  build: string[];
+  /** Kept between runs (src/pipeline/cache.ts). */
+  cache?: { key: string[]; paths: string[]; maxSizeBytes: number };
+  /** Packed after build for deploy.source: artifact. */
+  artifact?: { paths: string[] };
+  /** Where commit statuses are posted (src/forge/commit-status.ts). */
+  status?: StatusTarget;
+  /** Undefined for a test-only pipeline (then environments is empty). */
+  deploy?: DeploySpec;
   environments: EnvironmentConfig[];
   /** slipway.yaml's retention with this pipeline's keys over it; undefined keeps everything. */
   retention?: Retention;
+}
+
+export interface StatusTarget {
+  forge: 'github' | 'gitea' | 'gitlab';
+  /** Base URL of the forge API, as written (no trailing slash added). */
+  api: string;
+  repo: string;
+  token: string;
 }
 
 export interface Config {

@@ -6,6 +6,7 @@ import { statePaths, sweepStateFolder } from '../state/store.ts';
 import { recoverPipeline, sweepWorkspaces } from '../pipeline/recover.ts';
 import { releaseLeftLocks } from '../pipeline/release-locks.ts';
 import { detectNewCommit } from '../pipeline/poll.ts';
+import { detectBranchCommits } from '../pipeline/branch-poll.ts';
 import { killRunningCommands } from '../exec/run-local.ts';
 import type { Output } from '../commands/output.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
@@ -83,6 +84,11 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
         } catch (e) {
           metrics.polled(p.name, false);
           throw e;
+        }
+        try {
+          for (const b of await detectBranchCommits(gen.ctx, p)) queue.add(p.name, { kind: 'commit', commit: b.commit, trigger: 'poll', branch: b.branch });
+        } catch (e) {
+          log.warn(`${p.name}: poll of branches failed: ${e instanceof Error ? e.message : String(e)}`);
         }
         // Nothing new: the idle moment to join the packs that polls pile up (a no-op below 16).
         // Inside the poll, so never beside a fetch of the same mirror; checkouts are waited for.
@@ -182,7 +188,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
       if (r.interrupted.length) log.warn(`${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by an earlier stop or crash: interrupted`);
       if (r.superseded.length) log.info(`${p.name}: queued run(s) #${r.superseded.join(', #')} superseded`);
       if (r.queued) queue.add(p.name, { kind: 'queued', run: r.queued });
-      else if (r.rerun) queue.add(p.name, { kind: 'commit', commit: r.rerun, trigger: 'recovery' });
+      else if (r.rerun) queue.add(p.name, { kind: 'commit', commit: r.rerun, trigger: 'recovery', ...(r.rerunBranch && r.rerunBranch !== p.branch ? { branch: r.rerunBranch } : {}) });
     }
 
     await syncSchedules(gen.config);

@@ -155,7 +155,7 @@ async function recordJob(ctx: RunContext, pipeline: PipelineConfig, job: Job): P
   if (job.kind !== 'commit') throw new Error('an approval has no run to create');
   const gitdir = statePaths(ctx.config.settings.stateDir).git(pipeline.name);
   const commit = await readCommitInfo(gitdir, await resolveCommit(gitdir, job.commit));
-  return createRun(ctx, pipeline, commit, job.trigger);
+  return createRun(ctx, pipeline, commit, job.trigger, job.branch ?? pipeline.branch);
 }
 
 async function afterRun(gen: Generation, pipeline: PipelineConfig, run: RunRecord, deps: ExecuteDeps): Promise<void> {

@@ -16,7 +16,7 @@ export interface Reply {
 
 export type Job =
   /** A commit to run: from a poll, a webhook, `trigger`, or a run interrupted by a crash. */
-  | { kind: 'commit'; commit: string; trigger: string; explicit?: boolean; reply?: Reply }
+  | { kind: 'commit'; commit: string; trigger: string; explicit?: boolean; reply?: Reply; branch?: string }
   /** A run already recorded `queued` (left so by a stop or a crash). */
   | { kind: 'queued'; run: RunRecord }
   /** Continue run N, waiting at a manual gate. */
@@ -36,6 +36,8 @@ interface Slot {
   approvals: Job[];
   next?: Job;
   superseded: Job[];
+  /** Commits of other branches (`branches:`): they coalesce per branch, never across. */
+  branches: Map<string, { next: Job; superseded: Job[] }>;
   active: boolean;
 }
 
@@ -59,6 +61,10 @@ export class RunQueue {
       // Requests of a person never coalesce; the same approval twice is one.
       if (job.kind === 'approve' && slot.approvals.some((j) => j.kind === 'approve' && j.run === job.run)) void job.reply?.refused(`run #${job.run} is already approved and queued`, 0);
       else slot.approvals.push(job);
+    } else if (job.kind === 'commit' && job.branch !== undefined) {
+      const pending = slot.branches.get(job.branch);
+      if (pending && commitOf(pending.next) !== job.commit) pending.superseded.push(pending.next);
+      slot.branches.set(job.branch, { next: job, superseded: pending?.superseded ?? [] });
     } else {
       // The same commit asked for twice (a poll and a webhook) is one job, not a supersession.
       if (slot.next && commitOf(slot.next) !== commitOf(job)) slot.superseded.push(slot.next);
@@ -71,14 +77,14 @@ export class RunQueue {
   /** Is a run of this pipeline running or waiting its turn? */
   busy(pipeline: string): boolean {
     const slot = this.slots.get(pipeline);
-    return !!slot && (slot.active || !!slot.next || slot.approvals.length > 0);
+    return !!slot && (slot.active || !!slot.next || slot.approvals.length > 0 || slot.branches.size > 0);
   }
 
   /** Take no new jobs off the queue (shutdown); what waits stays recorded `queued` on disk. */
   stop(): { pending: number } {
     this.stopped = true;
     let pending = 0;
-    for (const slot of this.slots.values()) pending += (slot.next ? 1 : 0) + slot.approvals.length;
+    for (const slot of this.slots.values()) pending += (slot.next ? 1 : 0) + slot.approvals.length + slot.branches.size;
     return { pending };
   }
 
@@ -90,7 +96,7 @@ export class RunQueue {
   /** Jobs waiting for their pipeline to be free (for /metrics). */
   get pendingCount(): number {
     let pending = 0;
-    for (const slot of this.slots.values()) pending += (slot.next ? 1 : 0) + slot.approvals.length;
+    for (const slot of this.slots.values()) pending += (slot.next ? 1 : 0) + slot.approvals.length + slot.branches.size;
     return pending;
   }
 
@@ -101,7 +107,7 @@ export class RunQueue {
   private slot(pipeline: string): Slot {
     let slot = this.slots.get(pipeline);
     if (!slot) {
-      slot = { approvals: [], superseded: [], active: false };
+      slot = { approvals: [], superseded: [], branches: new Map(), active: false };
       this.slots.set(pipeline, slot);
     }
     return slot;
@@ -116,7 +122,8 @@ export class RunQueue {
         i++;
         continue;
       }
-      const job = slot.approvals.shift() ?? slot.next;
+      const [branch, other] = slot.branches.entries().next().value ?? [];
+      const job = slot.approvals.shift() ?? slot.next ?? other?.next;
       if (!job) {
         this.order.splice(i, 1);
         continue;
@@ -126,6 +133,9 @@ export class RunQueue {
         slot.next = undefined;
         superseded = slot.superseded;
         slot.superseded = [];
+      } else if (other && job === other.next) {
+        slot.branches.delete(branch!);
+        superseded = other.superseded;
       }
       slot.active = true;
       this.running++;

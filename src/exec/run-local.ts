@@ -30,7 +30,7 @@ export interface LocalCommand {
   /** Raw bytes, per stream: a masking decoder must not see two streams' bytes mixed. */
   onOutput(chunk: Buffer, stream: OutputStream): void;
   graceMs?: number;
-  /** Aborted: the process group is killed (`slipway cancel` of this run). */
+  /** Aborted: the group gets SIGTERM, then SIGKILL after the grace (`slipway cancel`, or a parallel test job failed). */
   signal?: AbortSignal;
 }
 
@@ -38,6 +38,8 @@ export interface LocalResult {
   exitCode: number | null;
   signal?: string;
   timedOut: boolean;
+  /** Ended by `signal`. */
+  cancelled?: boolean;
   durationMs: number;
 }
 
@@ -69,15 +71,17 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
     killGroup(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
   }, Math.max(0, cmd.deadline - Date.now()));
-  const onAbort = (): void => {
+  let cancelled = false;
+  const cancel = (): void => {
+    cancelled = true;
     killGroup(child.pid, 'SIGTERM');
     killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
   };
-  if (cmd.signal?.aborted) onAbort();
-  else cmd.signal?.addEventListener('abort', onAbort, { once: true });
+  if (cmd.signal?.aborted) cancel();
+  else cmd.signal?.addEventListener('abort', cancel, { once: true });
 
   const result = await child;
-  cmd.signal?.removeEventListener('abort', onAbort);
+  cmd.signal?.removeEventListener('abort', cancel);
   if (child.pid) runningGroups.delete(child.pid);
   clearTimeout(termTimer);
   if (killTimer) clearTimeout(killTimer);
@@ -88,6 +92,7 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
     durationMs: Date.now() - started,
   };
   if (result.signal) out.signal = result.signal;
+  if (cancelled) out.cancelled = true;
   return out;
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import type { ReportChange } from '../report/index.ts';
+import type { StatusPoster } from '../forge/commit-status.ts';
 
 /** What a run needs from the outside world, passed in explicitly (no singletons). */
 export interface RunContext {
@@ -17,6 +18,8 @@ export interface RunContext {
   watch?: StepWatch;
   /** Aborted when the daemon gives up waiting on shutdown: what fails from then on is `interrupted`. */
   signal?: AbortSignal;
+  /** Posts commit statuses in the background (pipelines with `status:`). */
+  statuses?: StatusPoster;
 }
 
 /** Follows steps as they run: `label` is "PIPELINE #N STEP NAME", the same as in progress lines. */

@@ -14,6 +14,7 @@ import { releaseName } from './remote-commands.ts';
 import { StateError } from '../errors.ts';
 import { hostEntry, setHostEntry } from '../state/host-key.ts';
 import { planBatches } from './plan.ts';
+import { deployFirstBatch } from './once-steps.ts';
 
 /**
  * Deploys the run's commit to one environment: every host is connected and its facts read
@@ -132,8 +133,9 @@ async function lockAndDeploy(input: HostDeployInput, deploys: HostDeploy[]): Pro
   while (taken.has(releaseName(rec.run.commit.id, new Date(at)))) at += 1000;
   input.release = releaseName(rec.run.commit.id, new Date(at));
   for (const d of deploys) d.outcome.release = input.release;
-  for (const batch of planBatches(deploys, env.batch)) {
-    const results = await Promise.all(batch.map((d) => deployHost(input, d)));
+  for (const [index, batch] of planBatches(deploys, env.batch).entries()) {
+    // `{ run, once: true }` steps: the first batch is staged, they run on its first host, then it switches.
+    const results = index === 0 && env.deploy.onceSteps.length > 0 ? await deployFirstBatch(input, batch) : await Promise.all(batch.map((d) => deployHost(input, d)));
     if (!results.every(Boolean)) return false;
   }
   await Promise.all(deploys.map((d) => pruneHost(input, d)));

@@ -10,6 +10,8 @@ import { runStep, type StepOutcome } from './step.ts';
 import { formatMs } from './test-stage.ts';
 import * as remote from './remote-commands.ts';
 import { tailLines } from '../state/failure-tail.ts';
+import { uploadArtifact } from './deploy-artifact.ts';
+import { sharedLinksScript } from './shared-links.ts';
 
 /** One host's part of an environment deploy; `staged`/`switched` tell the rollback what to undo. */
 export interface HostDeploy {
@@ -56,10 +58,22 @@ export async function connectHost(input: HostDeployInput, d: HostDeploy): Promis
 
 /** Fetch, export, steps, switch, restart, health: stops at the first failure. */
 export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
+  return (await stageHost(input, d)) && activateHost(input, d, d.conn!);
+}
+
+/** The release folder made ready on the host (fetched or uploaded, shared links, steps); nothing switched. */
+export async function stageHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
   const { ctx, env, release } = input;
   const conn = d.conn;
   if (!conn) return false;
-  if (env.deploy.source === 'upload') {
+  if (env.deploy.source === 'artifact') {
+    d.staged = true;
+    const { rec } = input;
+    const uploaded = await runStep(ctx, rec, input.stage, { id: stepId(env, d.host, 'artifact'), name: `${d.host.name}: upload artifact as release ${release}`, host: d.host.name }, (log) =>
+      uploadArtifact({ conn, stateDir: rec.stateDir, run: rec.run, path: env.deploy.path, release, timeoutMs: env.deploy.commandTimeoutMs, exec: remoteExec }, log),
+    );
+    if (!uploaded.ok) return fail(d, `upload artifact: ${uploaded.error}`);
+  } else if (env.deploy.source === 'upload') {
     d.staged = true;
     const uploaded = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'upload'), name: `${d.host.name}: upload release ${release}`, host: d.host.name }, async (log) =>
       infrastructure(await uploadTree(conn, input, log)),
@@ -68,7 +82,13 @@ export async function deployHost(input: HostDeployInput, d: HostDeploy): Promise
   } else if (!(await pullRelease(input, d, conn))) {
     return false;
   }
-  return activateHost(input, d, conn);
+  if (env.deploy.shared.length > 0) {
+    const linked = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'shared'), name: `${d.host.name}: link shared ${env.deploy.shared.join(', ')}`, host: d.host.name }, (log) =>
+      remoteExec(conn, sharedLinksScript(env.deploy.path, release, env.deploy.shared), log, { timeoutMs: env.deploy.commandTimeoutMs }),
+    );
+    if (!linked.ok) return fail(d, `shared: ${linked.error}`);
+  }
+  return runSteps(input, d, conn);
 }
 
 /** source: upload — the tested tree as a tar stream over the SSH channel, for hosts that cannot reach the git remote. */
@@ -119,24 +139,46 @@ async function pullRelease(input: HostDeployInput, d: HostDeploy, conn: SshConne
   return true;
 }
 
-/** Steps, switch, restart, health check of a staged release. */
-async function activateHost(input: HostDeployInput, d: HostDeploy, conn: SshConnection): Promise<boolean> {
-  const { ctx, pipeline, env, release } = input;
-  const spec = env.deploy;
-  const commit = input.rec.run.commit.id;
-  const step = (what: string, name: string, cmd: { script: string; stdin?: Buffer }) =>
-    runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, async (log) =>
+function hostStep(input: HostDeployInput, d: HostDeploy, conn: SshConnection) {
+  const spec = input.env.deploy;
+  return (what: string, name: string, cmd: { script: string; stdin?: Buffer }) =>
+    runStep(input.ctx, input.rec, input.stage, { id: stepId(input.env, d.host, what), name: `${d.host.name}: ${name}`, host: d.host.name }, async (log) =>
       // Cancelled or stopping: no further step starts; what was done is rolled back.
-      ctx.signal?.aborted
+      input.ctx.signal?.aborted
         ? { ok: false, error: 'not started: the run was stopped', cause: 'infrastructure' as const }
         : remoteExec(conn, cmd.script, log, { timeoutMs: spec.commandTimeoutMs, ...(cmd.stdin ? { stdin: cmd.stdin } : {}) }),
     );
+}
 
+/** `steps` on this host, in the new release folder. */
+async function runSteps(input: HostDeployInput, d: HostDeploy, conn: SshConnection): Promise<boolean> {
+  const step = hostStep(input, d, conn);
   const vars = commandEnv(input, d);
-  for (const [i, command] of spec.steps.entries()) {
-    const r = await step(`step-${i + 1}`, command, remote.userCommand(spec.path, release, vars, command));
+  for (const [i, command] of input.env.deploy.steps.entries()) {
+    const r = await step(`step-${i + 1}`, command, remote.userCommand(input.env.deploy.path, input.release, vars, command));
     if (!r.ok) return fail(d, `step "${command}": ${r.error}`);
   }
+  return true;
+}
+
+/** `{ run, once: true }` steps, on one host (the environment's first), while no host has switched. */
+export async function runOnceSteps(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
+  const step = hostStep(input, d, d.conn!);
+  const vars = commandEnv(input, d);
+  for (const [i, command] of input.env.deploy.onceSteps.entries()) {
+    const r = await step(`once-${i + 1}`, `${command} (once for ${input.env.name})`, remote.userCommand(input.env.deploy.path, input.release, vars, command));
+    if (!r.ok) return fail(d, `once step "${command}": ${r.error}`);
+  }
+  return true;
+}
+
+/** Switch, restart, health check of a staged release. */
+export async function activateHost(input: HostDeployInput, d: HostDeploy, conn: SshConnection): Promise<boolean> {
+  const { ctx, pipeline, env, release } = input;
+  const spec = env.deploy;
+  const commit = input.rec.run.commit.id;
+  const step = hostStep(input, d, conn);
+  const vars = commandEnv(input, d);
   const audit = `${input.rec.now()} ${release} ${commit} run=${pipeline.name}#${input.rec.run.number} by=${ctx.actor}`;
   // Counted as switched before the step: if it fails after the rename (a timeout, a lost
   // connection, an unwritable revisions.log), the rollback must still switch back.

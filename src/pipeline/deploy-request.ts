@@ -11,10 +11,16 @@ import type { RunContext } from './context.ts';
 
 const NOT_TESTING = ['deploy', 'rollback'];
 
-/** The newest run whose tests passed, for this commit when one is given (runs newest first). */
+/** The newest run whose tests (and build, when it had one) passed, for this commit when one is given (runs newest first). */
 export function findTestedRun(runs: RunRecord[], commit?: string): RunRecord | undefined {
   // A deploy or rollback run only points at the run that tested its commit: name that one.
-  return runs.find((r) => !NOT_TESTING.includes(r.trigger) && (!commit || r.commit.id === commit) && r.stages.some((s) => s.kind === 'test' && s.status === 'passed'));
+  return runs.find(
+    (r) =>
+      !NOT_TESTING.includes(r.trigger) &&
+      (!commit || r.commit.id === commit) &&
+      r.stages.some((s) => s.kind === 'test' && s.status === 'passed') &&
+      !r.stages.some((s) => s.kind === 'build' && s.status !== 'passed'),
+  );
 }
 
 /** Whether an environment ever took this commit healthy (promotion: production only gets what staging took). */
@@ -45,7 +51,8 @@ export async function prepareDeploy(ctx: RunContext, pipeline: PipelineConfig, e
     await fetchMirror({ remote, gitdir: statePaths(stateDir).git(pipeline.name) });
     commit = await resolveCommit(statePaths(stateDir).git(pipeline.name), commitArg);
   }
-  const tested = findTestedRun(runs, commit);
+  // Without --commit, the newest tested commit of the deploy branch: never a feature branch's.
+  const tested = findTestedRun(commit ? runs : runs.filter((r) => r.branch === pipeline.branch), commit);
   if (!tested) {
     throw new SlipwayError(commit ? `commit ${commit.slice(0, 7)} has not passed its tests in any run of ${pipeline.name}; only tested commits are deployed` : `no commit of ${pipeline.name} has passed its tests yet; run slipway once first`);
   }

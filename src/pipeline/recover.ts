@@ -29,6 +29,8 @@ export interface Recovery {
   queued?: RunRecord;
   /** A commit to run again (its run was interrupted). */
   rerun?: string;
+  /** The branch of the rerun commit (a `branches:` run must not come back as a deploy-branch run). */
+  rerunBranch?: string;
 }
 
 export async function recoverPipeline(ctx: RunContext, pipeline: PipelineConfig): Promise<Recovery> {
@@ -55,7 +57,10 @@ export async function recoverPipeline(ctx: RunContext, pipeline: PipelineConfig)
   if (newest?.status === 'queued') out.queued = newest;
   // Also a run interrupted at an earlier start whose re-run was never created (killed again in
   // between): each interrupted run gets its one re-run.
-  else if (newest && newest.status === 'interrupted') out.rerun = newest.commit.id;
+  else if (newest && newest.status === 'interrupted') {
+    out.rerun = newest.commit.id;
+    out.rerunBranch = newest.branch;
+  }
   if (out.interrupted.length || out.superseded.length) await ctx.report({ pipeline: pipeline.name });
   return out;
 }

@@ -1,7 +1,7 @@
 import type { PipelineConfig } from '../config/types.ts';
 import type { CommitInfo, RunRecord, StageRecord } from '../state/types.ts';
 import { STATE_VERSION } from '../state/types.ts';
-import { listRunNumbers, readPipelineState, writePipelineState, writeRun } from '../state/store.ts';
+import { listRunNumbers, readPipelineState, readRun, writePipelineState, writeRun } from '../state/store.ts';
 import type { RunContext } from './context.ts';
 import { RunRecorder } from './recorder.ts';
 import { runTestStage } from './test-stage.ts';
@@ -12,12 +12,15 @@ import { StateError } from '../errors.ts';
 import { supersedeWaiting } from './waiting.ts';
 import { CancelRequest } from './cancel.ts';
 import { diskFullAt, errorMessage } from './failure.ts';
+import { postRunStatus } from '../forge/run-status.ts';
+import { recordSeen } from './branch-poll.ts';
+import { statePaths } from '../state/paths.ts';
 
 /**
  * A new run, `queued`. Its number comes from the pipeline state, but never below what is on
  * disk: a crash between writing a run and the pipeline state must not reuse a number.
  */
-export async function createRun(ctx: RunContext, pipeline: PipelineConfig, commit: CommitInfo, trigger: string): Promise<RunRecord> {
+export async function createRun(ctx: RunContext, pipeline: PipelineConfig, commit: CommitInfo, trigger: string, branch = pipeline.branch): Promise<RunRecord> {
   const stateDir = ctx.config.settings.stateDir;
   const state = await readPipelineState(stateDir, pipeline.name);
   const numbers = await listRunNumbers(stateDir, pipeline.name);
@@ -28,14 +31,14 @@ export async function createRun(ctx: RunContext, pipeline: PipelineConfig, commi
     number,
     status: 'queued',
     commit,
-    branch: pipeline.branch,
+    branch,
     trigger,
     createdAt: ctx.now().toISOString(),
     stages: [],
   };
   await writeRun(stateDir, run);
   state.nextRunNumber = number + 1;
-  if (trigger === 'poll') state.lastSeenCommit = commit.id;
+  if (trigger === 'poll') await recordSeen(state, { gitdir: statePaths(stateDir).git(pipeline.name), deployBranch: pipeline.branch, branch, commit: commit.id });
   await writePipelineState(stateDir, state);
   await ctx.report({ pipeline: pipeline.name, run: number });
   return run;
@@ -87,8 +90,14 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
     return finishRun(r, 'interrupted', `interrupted: slipway stopped during the run (${error})`);
   };
 
-  const tested = rec.stage('test')?.status === 'passed' || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
-  if (!tested) return finish(rec, 'failed', 'tests failed');
+  const alreadyTested = rec.stage('test')?.status === 'passed';
+  const testing = !alreadyTested && opts.testedIn === undefined;
+  if (testing) postRunStatus(ctx, pipeline, run, 'pending');
+  const tested = alreadyTested || (opts.testedIn !== undefined ? await recordTested(rec, opts.testedIn) : await runTestStage(ctx, rec, pipeline));
+  if (testing) postRunStatus(ctx, pipeline, run, tested ? 'success' : 'failure');
+  // Only the deploy branch deploys: other branches' runs end after test and build.
+  if (tested && run.branch !== pipeline.branch) return finish(rec, 'passed');
+  if (!tested) return finish(rec, 'failed', rec.stage('build')?.status === 'failed' ? 'build failed' : 'tests failed');
 
   for (const env of pipeline.environments) {
     if (ctx.signal?.aborted) return finish(rec, 'failed', `before deploying to ${env.name}`);
@@ -121,7 +130,9 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
         run: run.number, commit: run.commit.id, hosts: env.hosts, by: opts.approve.by, result: 'ok',
       });
     }
-    if (!(await deployEnvironment(ctx, rec, pipeline, env, stage))) {
+    const deployed = await deployEnvironment(ctx, rec, pipeline, env, stage);
+    postRunStatus(ctx, pipeline, run, deployed ? 'success' : 'failure', env.name);
+    if (!deployed) {
       return finish(rec, 'failed', deployFailure(env.name, stage));
     }
     // Runs waiting at this environment's gate for this commit or an older one have nothing left to do.
@@ -145,6 +156,9 @@ export function deployFailure(environment: string, stage: StageRecord): string {
 async function recordTested(rec: RunRecorder, testedIn: number): Promise<boolean> {
   const stage = rec.addStage({ name: 'test', kind: 'test', status: 'passed', startedAt: rec.now(), finishedAt: rec.now(), steps: [] });
   const step = rec.addStep(stage, { id: 'test-earlier', name: `tested in run #${testedIn}` });
+  // Promotion and deploy --commit ship the artifact that run built: never rebuilt.
+  const earlier = await readRun(rec.stateDir, rec.run.pipeline, testedIn).catch(() => undefined);
+  if (earlier?.artifact) rec.run.artifact = { ...earlier.artifact };
   step.status = 'passed';
   step.startedAt = step.finishedAt = rec.now();
   await rec.save();

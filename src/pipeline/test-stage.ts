@@ -8,6 +8,9 @@ import { detectSandbox, prepareCommandRunner, type CommandRunner, type SandboxOp
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
 import { runStep } from './step.ts';
+import { hasBuildStage, runBuildStage } from './build-stage.ts';
+import { runTestJobs } from './test-jobs.ts';
+import { cacheFolder, restoreCache, saveCache } from './cache.ts';
 
 /**
  * The test stage: the commit's tree written into a fresh workspace (never a checkout of the
@@ -22,6 +25,7 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
   const workspace = join(paths.work, pipeline.name, String(rec.run.number));
   const deadline = Date.now() + pipeline.timeoutMs;
   let ok = true;
+  let ended = false;
   try {
     await rm(workspace, { recursive: true, force: true });
     await mkdir(join(paths.work, pipeline.name), { recursive: true, mode: 0o700 });
@@ -31,6 +35,22 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       return { ok: true };
     });
     ok = checkout.ok;
+    const cache = pipeline.cache;
+    let cacheKeyFound: string | undefined;
+    if (ok && cache && !pipeline.testJobs) {
+      // A cache that cannot be read is a miss, never a failed run: the tests install from scratch.
+      const restored = await runStep(ctx, rec, stage, { id: 'test-cache-restore', name: 'restore cache' }, async (log) => {
+        try {
+          const r = await restoreCache({ dir: cacheFolder(rec.stateDir, pipeline), workspace, spec: cache }, log);
+          if (!r.hit) cacheKeyFound = r.key;
+        } catch (e) {
+          log.write(`cache not restored: ${e instanceof Error ? e.message : String(e)}\n`);
+        }
+        return { ok: true };
+      });
+      ok = restored.ok;
+    }
+    if (ok && pipeline.testJobs) ok = await runTestJobs(ctx, rec, pipeline, { stage, workspace, deadline, jobs: pipeline.testJobs });
     let runner: CommandRunner | undefined;
     for (const [i, command] of pipeline.test.entries()) {
       if (!ok) break;
@@ -44,12 +64,37 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       });
       ok = outcome.ok;
     }
+    // Saved only from a green workspace, and only when missing: the same key holds the same files.
+    if (ok && cache && cacheKeyFound !== undefined && !pipeline.testJobs) {
+      const key = cacheKeyFound;
+      // A cache that cannot be written never fails the run: the step says why, the stage goes on.
+      await runStep(ctx, rec, stage, { id: 'test-cache-save', name: 'save cache' }, (log) =>
+        saveCache({ dir: cacheFolder(rec.stateDir, pipeline), workspace, spec: cache, key }, log).catch((e: unknown) => {
+          log.write(`cache not saved: ${e instanceof Error ? e.message : String(e)}\n`);
+          return { ok: true };
+        }),
+      );
+    }
+    stage.status = ok ? 'passed' : 'failed';
+    stage.finishedAt = rec.now();
+    ended = true;
+    await rec.save();
+    // Build runs in this workspace before it goes: it needs what test installed.
+    if (ok && hasBuildStage(pipeline)) {
+      ok = await runBuildStage(ctx, rec, pipeline, {
+        workspace,
+        deadline,
+        runner: async () => (runner ??= await prepareCommandRunner(sandboxOptions(ctx, pipeline, rec, workspace))),
+      });
+    }
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
-  stage.status = ok ? 'passed' : 'failed';
-  stage.finishedAt = rec.now();
-  await rec.save();
+  if (!ended) {
+    stage.status = ok ? 'passed' : 'failed';
+    stage.finishedAt = rec.now();
+    await rec.save();
+  }
   return ok;
 }
 

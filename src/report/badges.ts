@@ -40,13 +40,29 @@ export function badgeSvg(label: string, value: string, colour: string, text: (s:
 `;
 }
 
+/** The runs of one branch; summaries without a branch are of the deploy branch. */
+export function runsOfBranch(p: PipelineModel, branch: string): PipelineModel['runs'] {
+  return p.runs.filter((r) => (r.branch ?? p.branch) === branch);
+}
+
+/** Branches other than the deploy branch that have runs, sorted (each gets badges/NAME/branches/BRANCH.svg). */
+export function otherRunBranches(p: PipelineModel): string[] {
+  return [...new Set(p.runs.map((r) => r.branch ?? p.branch))].filter((b) => b !== p.branch).sort();
+}
+
+/** The deploy branch's verdict: a red feature branch does not turn the pipeline's badge red. */
 export function pipelineBadge(p: PipelineModel, ctx: RenderContext): string {
-  const run = lastEnded(p.runs);
+  return branchBadge(p, p.branch, p.name, ctx);
+}
+
+export function branchBadge(p: PipelineModel, branch: string, label: string, ctx: RenderContext): string {
+  const runs = runsOfBranch(p, branch);
+  const run = lastEnded(runs);
   if (run === undefined) {
-    const going = p.runs[0];
-    return badgeSvg(p.name, going === undefined ? 'no runs' : going.status, going === undefined ? GREY : BLUE, ctx.text);
+    const going = runs[0];
+    return badgeSvg(label, going === undefined ? 'no runs' : going.status, going === undefined ? GREY : BLUE, ctx.text);
   }
-  return SUCCESS.has(run.status) ? badgeSvg(p.name, 'passing', GREEN, ctx.text) : badgeSvg(p.name, 'failing', RED, ctx.text);
+  return SUCCESS.has(run.status) ? badgeSvg(label, 'passing', GREEN, ctx.text) : badgeSvg(label, 'failing', RED, ctx.text);
 }
 
 export function environmentBadge(p: PipelineModel, env: string, ctx: RenderContext): string {

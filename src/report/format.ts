@@ -111,6 +111,8 @@ export const pagePath = {
   host: (host: string): string[] => ['hosts', `${fileSegment(host)}.html`],
   pipelineBadge: (name: string): string[] => ['badges', `${fileSegment(name)}.svg`],
   envBadge: (name: string, env: string): string[] => ['badges', fileSegment(name), `${fileSegment(env)}.svg`],
+  /** badges/NAME/branches/BRANCH.svg: a branch's last finished run ("/" in a branch name is encoded). */
+  branchBadge: (name: string, branch: string): string[] => ['badges', fileSegment(name), 'branches', `${fileSegment(branch)}.svg`],
   css: (): string[] => ['app.css'],
   js: (): string[] => ['app.js'],
   favicon: (): string[] => ['favicon.svg'],

@@ -74,7 +74,7 @@ export function runsTable(depth: number, runs: readonly RunSummary[], ctx: Rende
     ...(opts.pipeline ? [pipelineLink(depth, run.pipeline, ctx)] : []),
     runLink(depth, run, ctx, `#${run.number}`),
     statusBadge(run.status, text),
-    `<code>${text(shortId(run.commit))}</code>`,
+    `<code>${text(shortId(run.commit))}</code>${branchLabel(run, ctx)}`,
     text(run.subject),
     text(run.author),
     timeTag(run.startedAt ?? run.createdAt, text),
@@ -83,6 +83,12 @@ export function runsTable(depth: number, runs: readonly RunSummary[], ctx: Rende
   const headers = [...(opts.pipeline ? ['Pipeline'] : []), 'Run', 'Status', 'Commit', 'Message', 'Author', 'Started', 'Duration'];
   const classes = [...(opts.pipeline ? [''] : []), '', '', '', 'msg', 'hide-narrow', '', 'hide-narrow'];
   return table(headers, rows, { classes });
+}
+
+/** A run of a branch other than the deploy branch says which (branch names are repo data: escaped). */
+function branchLabel(run: RunSummary, ctx: RenderContext): string {
+  const deploy = ctx.pipelines.get(run.pipeline)?.branch;
+  return run.branch === undefined || run.branch === deploy ? '' : ` <span class="muted">on <code>${ctx.text(run.branch)}</code></span>`;
 }
 
 export function approveCommand(run: { pipeline: string; number: number }): string {

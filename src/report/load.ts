@@ -3,6 +3,7 @@
 
 import type { Config } from '../config/types.ts';
 import { listHostStates, listRunNumbers, readPipelineState, readRun, readRuns, readStepLog } from '../state/store.ts';
+import { readStatusLog } from '../state/status-log.ts';
 import type { StepLogText } from '../state/step-log.ts';
 import type { RunRecord } from '../state/types.ts';
 import { logKey, type ReportConfig, type ReportInput, type ReportPipeline, type RunDetail } from './types.ts';
@@ -42,7 +43,8 @@ export async function readRunDetail(stateDir: string, run: RunRecord, tailBytes 
       if (log !== undefined) logs.set(step.id, log);
     }),
   );
-  return { run, logs };
+  const statuses = await readStatusLog(stateDir, run.pipeline, run.number).catch(() => undefined);
+  return statuses ? { run, logs, statuses } : { run, logs };
 }
 
 /** Reads runs by number, `parallel` at a time, handing each to fn as it arrives. */

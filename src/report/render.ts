@@ -3,7 +3,7 @@
 // files that depend on what changed (update.ts); renderReport renders them all.
 
 import { APP_CSS, APP_JS, FAVICON_SVG } from './assets.ts';
-import { environmentBadge, pipelineBadge } from './badges.ts';
+import { branchBadge, environmentBadge, otherRunBranches, pipelineBadge } from './badges.ts';
 import { renderDashboard } from './dashboard.ts';
 import { renderFeed } from './feed.ts';
 import { key, pagePath } from './format.ts';
@@ -34,6 +34,8 @@ export function renderPipelineFiles(p: PipelineModel, ctx: RenderContext): Map<s
   const files = renderPipelinePages(p, ctx);
   files.set(key(pagePath.pipelineBadge(p.name)), pipelineBadge(p, ctx));
   for (const e of p.environments) files.set(key(pagePath.envBadge(p.name, e.name)), environmentBadge(p, e.name, ctx));
+  // The deploy branch's badge is the pipeline's own (badges/NAME.svg).
+  for (const b of otherRunBranches(p)) files.set(key(pagePath.branchBadge(p.name, b)), branchBadge(p, b, `${p.name} ${b}`, ctx));
   return files;
 }
 

@@ -100,6 +100,21 @@ ${stage.steps.length === 0 ? '<p class="muted">No steps.</p>' : stage.steps.map(
 </section>`;
 }
 
+/** What was posted to the forge, or why not: a forge that is down never fails a run, so say it here. */
+function statusesBlock(detail: RunDetail, ctx: RenderContext): string {
+  const posts = detail.statuses?.posts ?? [];
+  if (posts.length === 0) return '';
+  const { text } = ctx;
+  const rows = posts.map((p) => [
+    `<code>${text(p.context)}</code>`,
+    text(p.state),
+    p.error === undefined ? '<span class="ok">posted</span>' : `<span class="error">not posted: ${text(p.error)}</span>`,
+    `${p.attempts}`,
+    timeTag(p.at, text),
+  ]);
+  return `<h2>Commit statuses</h2>\n${table(['Context', 'State', 'Result', 'Attempts', 'At'], rows)}`;
+}
+
 export function renderRunPage(detail: RunDetail, ctx: RenderContext): string {
   const { text } = ctx;
   const { run } = detail;
@@ -121,7 +136,9 @@ ${facts([
   ['Started', timeTag(run.startedAt, text)],
   ['Finished', timeTag(run.finishedAt, text)],
   ['Duration', text(runDuration(run))],
+  ['Artifact', run.artifact === undefined ? '' : `<code>sha256:${text(run.artifact.sha256)}</code> <span class="muted">${run.artifact.files} files, ${run.artifact.bytes} bytes, built in run #${run.artifact.run}</span>`],
 ])}
+${statusesBlock(detail, ctx)}
 <h2>Commit message</h2>
 <pre class="message">${text(c.message)}</pre>
 ${timeline === '' ? '' : `<h2>Timeline</h2>\n${timeline}`}

@@ -6,6 +6,7 @@ import { hostEntry } from '../state/host-key.ts';
 import { key, maskSecrets, pagePath, redactUrl } from './format.ts';
 import { approveCommand, hostDrift, type RenderContext } from './fragments.ts';
 import { historyStats, lastDeployOf } from './summary.ts';
+import { otherRunBranches, runsOfBranch } from './badges.ts';
 import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
 
 export const STATUS_VERSION = 1;
@@ -15,6 +16,7 @@ function runRef(r: RunSummary): Record<string, unknown> {
     number: r.number,
     status: r.status,
     commit: r.commit,
+    ...(r.branch !== undefined ? { branch: r.branch } : {}),
     subject: r.subject,
     author: r.author,
     createdAt: r.createdAt,
@@ -33,6 +35,10 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
     page: key(pagePath.pipeline(p.name)),
     badge: key(pagePath.pipelineBadge(p.name)),
     runs: p.runs.length,
+    branches: [p.branch, ...otherRunBranches(p)].map((b) => {
+      const last = runsOfBranch(p, b)[0];
+      return { name: b, lastRun: last === undefined ? null : runRef(last), badge: key(b === p.branch ? pagePath.pipelineBadge(p.name) : pagePath.branchBadge(p.name, b)) };
+    }),
     lastRun: p.runs[0] === undefined ? null : runRef(p.runs[0]),
     successRate: stats.successRate ?? null,
     medianDurationMs: stats.medianMs ?? null,

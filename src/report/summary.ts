@@ -23,6 +23,7 @@ export function summarizeRun(run: RunRecord): RunSummary {
     number: run.number,
     status: run.status,
     commit: run.commit.id,
+    branch: run.branch,
     subject: firstLine(run.commit.message),
     author: run.commit.author.name,
     createdAt: run.createdAt,

@@ -4,6 +4,7 @@
 // ReportInput is the everything-loaded form the tests and small states use (render.ts turns it
 // into a model). Rendering is a pure function of these values; only load*.ts reads files.
 
+import type { StatusLog } from '../state/status-log.ts';
 import type { HostState, PipelineState, RunRecord, RunStatus } from '../state/types.ts';
 import type { StepLogText } from '../state/step-log.ts';
 import type { DoraEvent } from './dora.ts';
@@ -43,6 +44,8 @@ export interface RunSummary {
   number: number;
   status: RunStatus;
   commit: string;
+  /** The branch the commit came from (absent in summaries cached before branches existed). */
+  branch?: string;
   subject: string;
   author: string;
   createdAt: string;
@@ -75,6 +78,8 @@ export interface RunDetail {
   run: RunRecord;
   /** By step id. */
   logs: Map<string, StepLogText>;
+  /** Commit statuses posted for this run (STATE/statuses/NAME/N.json), when any. */
+  statuses?: StatusLog;
 }
 
 export interface ReportPipeline extends ReportPipelineConfig {

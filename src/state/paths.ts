@@ -23,6 +23,12 @@ export interface StatePaths {
   /** STATE/git/NAME.git, the mirror (owned by the git module). */
   git(name: string): string;
   work: string;
+  /** STATE/artifacts/NAME/N.tar.gz: the artifact run N packed (deploy.source: artifact). */
+  artifact(name: string, n: number): string;
+  /** STATE/statuses/NAME/N.json: commit statuses posted for run N. */
+  statusLog(name: string, n: number): string;
+  /** STATE/cache/pipelines/NAME: the pipeline's `cache:` archives, KEY.tar.gz. */
+  cacheArchives(name: string): string;
   /** STATE/cache/home/NAME: HOME of the pipeline's sandboxed test commands, kept between runs. */
   cacheHome(name: string): string;
 }
@@ -62,6 +68,9 @@ export function statePaths(stateDir: string): StatePaths {
     www: join(root, 'www'),
     git: (name) => join(root, 'git', `${safeName('pipeline', name)}.git`),
     work: join(root, 'work'),
+    artifact: (name, n) => join(root, 'artifacts', safeName('pipeline', name), `${runNumber(n)}.tar.gz`),
+    statusLog: (name, n) => join(root, 'statuses', safeName('pipeline', name), `${runNumber(n)}.json`),
+    cacheArchives: (name) => join(root, 'cache', 'pipelines', safeName('pipeline', name)),
     cacheHome: (name) => join(root, 'cache', 'home', safeName('pipeline', name)),
   };
 }

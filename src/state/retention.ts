@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import type { Retention } from '../config/types.ts';
 import { ENDED_STATUSES, type RunRecord } from './types.ts';
 import { listHostStates, readPipelineState, readRuns, statePaths } from './store.ts';
+import { removeRunExtras } from './artifact-retention.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -47,5 +48,6 @@ export async function applyRetention(stateDir: string, pipeline: string, keep: R
     await rm(paths.logsDir(pipeline, n), { recursive: true, force: true });
     await rm(paths.runFile(pipeline, n), { force: true });
   }
+  await removeRunExtras(stateDir, pipeline, runs, doomed);
   return doomed;
 }

@@ -59,9 +59,9 @@ export interface HostOutcome {
 }
 
 export interface StageRecord {
-  /** "test", or "deploy:ENV". */
+  /** "test", "build", or "deploy:ENV". */
   name: string;
-  kind: 'test' | 'deploy';
+  kind: 'test' | 'build' | 'deploy';
   environment?: string;
   status: StageStatus;
   startedAt?: string;
@@ -85,6 +85,8 @@ export interface RunRecord {
   startedAt?: string;
   finishedAt?: string;
   stages: StageRecord[];
+  /** The packed artifact this run ships; `run` is the run that built it (STATE/artifacts/NAME/RUN.tar.gz). */
+  artifact?: { sha256: string; bytes: number; files: number; run: number };
   error?: string;
   /** Set when the run ended `failed`. */
   cause?: FailureCause;
@@ -102,6 +104,8 @@ export interface PipelineState {
   pipeline: string;
   /** The newest branch head a poll has seen (and queued). */
   lastSeenCommit?: string;
+  /** `branches:` other than the deploy branch: the newest head seen (and queued) of each. */
+  branches?: Record<string, string>;
   nextRunNumber: number;
   /** What each environment runs now (after its last good deploy). */
   environments: Record<string, EnvironmentState>;

@@ -69,8 +69,8 @@ const cases: Case[] = [
   },
   {
     name: 'missing required key at the top',
-    files: { 'config/pipelines/app.yaml': 'repo: https://git.example.com/acme/app.git\nenvironments: [{ name: staging, hosts: [web1] }]\n' },
-    expected: ['config/pipelines/app.yaml:1:1: deploy: missing required key; add a deploy: section with at least path:'],
+    files: { 'config/pipelines/app.yaml': 'branch: main\n' },
+    expected: ['config/pipelines/app.yaml:1:1: repo: missing required key; add repo: with the git URL (https://...)'],
   },
   {
     name: 'missing required key in a nested map',
@@ -193,7 +193,7 @@ const cases: Case[] = [
     files: { 'config/pipelines/app.yaml': APP.replace('  path: /srv/app\n', '  path: srv/app\n  source: copy\n  keepReleases: 1\n') },
     expected: [
       'config/pipelines/app.yaml:3:9: deploy.path: expected an absolute path or ~/... on the host, got string "srv/app"',
-      'config/pipelines/app.yaml:4:11: deploy.source: expected one of pull, upload, got string "copy"',
+      'config/pipelines/app.yaml:4:11: deploy.source: expected one of pull, upload, artifact, got string "copy"',
       'config/pipelines/app.yaml:5:17: deploy.keepReleases: must be at least 2, got number 1',
     ],
   },
