@@ -17,21 +17,13 @@ import { writeConfigFolder } from '../helpers/slipway-cli.ts';
 import { appFiles, appHealth, freePort, stopApp } from '../helpers/fixture-app.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { readRunFiles, startDaemon, unparsableStateFiles, type Daemon } from './daemon-process.ts';
+import { seededRandom } from '../helpers/prng.ts';
 
 const KILLS = 20;
 const seed = Number(process.env.SLIPWAY_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 /** mulberry32: a tiny seeded PRNG, so a failing sequence of kills can be replayed. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 let server: GitServer;
 let repo: TestRepo;

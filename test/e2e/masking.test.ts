@@ -15,20 +15,11 @@ import { startGitServer, type GitServer } from '../helpers/git-server.ts';
 import { createRepo } from '../helpers/git-repo.ts';
 import { createTestKeys, startTestHost, type TestHost } from '../helpers/ssh-host.ts';
 import { runSlipway, writeConfigFolder, type CliResult } from '../helpers/slipway-cli.ts';
+import { seededRandom } from '../helpers/prng.ts';
 
 const SEED = Number(process.env.SLIPWAY_SEED ?? 20261201);
 
-function random(seed: number): () => number {
-  // mulberry32: small, seeded, good enough to pick chunk sizes.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const rnd = random(SEED);
 const pick = (chars: string[], n: number) => Array.from({ length: n }, () => chars[Math.floor(rnd() * chars.length)]).join('');

@@ -5,19 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamMasker, maskSecrets } from '../../src/exec/mask.ts';
+import { seededRandom } from '../helpers/prng.ts';
 
 const SEED = Number(process.env.SLIPWAY_SEED ?? 7);
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const CHARS = [...'abcXYZ0189 -_=+/', '\n', '"', "'", '\\', '$', 'é', 'ß', '漢', '🚀', 'ж'];
 
