@@ -3,7 +3,7 @@
 import type { PipelineConfig } from '../config/types.ts';
 import type { RunRecord } from '../state/types.ts';
 import type { RunContext } from '../pipeline/context.ts';
-import { pagePath } from '../report/format.ts';
+import { runPageLocation } from '../report/links.ts';
 import type { StatusState } from './status-request.ts';
 
 const WORDS: Record<StatusState, (what: string) => string> = {
@@ -17,7 +17,8 @@ export function postRunStatus(ctx: RunContext, pipeline: PipelineConfig, run: Ru
   const target = pipeline.status;
   if (!target || !ctx.statuses) return;
   const base = ctx.config.settings.report.url;
-  const targetUrl = base === undefined ? undefined : `${base.replace(/\/+$/, '')}/${pagePath.run(run.pipeline, run.number).join('/')}`;
+  // The same link every other message sends (report/links.ts).
+  const targetUrl = base === undefined ? undefined : runPageLocation(ctx.config.settings, run.pipeline, run.number);
   ctx.statuses.post({
     target,
     pipeline: run.pipeline,

@@ -38,7 +38,7 @@ test('artifact, status and report.url load as written', async () => {
   assert.deepEqual(p?.artifact, { paths: ['dist', 'package.json'] });
   assert.deepEqual(p?.status, { forge: 'gitlab', api: 'https://gitlab.example/api/v4', repo: 'acme/app', token: 't0k' });
   assert.equal(p?.environments[0]?.deploy.source, 'artifact');
-  assert.equal(config.settings.report.url, 'https://ci.example/');
+  assert.equal(config.settings.report.url, 'https://ci.example', 'kept without its trailing slash');
 });
 
 test('steps with once: true and deploy.shared load as written', async () => {
