@@ -153,10 +153,11 @@ test('a new commit is built anew; deploy --commit of the old one ships its old a
   assert.equal((await onHost(hosts[1]!, 'ARTIFACT')).trim(), firstSha);
   assert.deepEqual((await readdir(join(stateDir, 'artifacts', 'art'))).sort(), ['1.tar.gz', '2.tar.gz']);
 
-  // plan shows what would be shipped, and says which pipeline is test-only.
+  // plan shows what `slipway deploy` (no --commit) would ship: the newest tested commit (v2,
+  // built in run #2; a deploy run of an older commit tests nothing), and which pipeline is test-only.
   const plan = await cli('plan');
   assert.equal(plan.code, 0, plan.stderr);
-  assert.ok(plan.stdout.includes(`artifact: slipway deploy would ship run #1's artifact of ${first.slice(0, 7)}: sha256 ${firstSha}, 3 files`), plan.stdout);
+  assert.ok(plan.stdout.includes(`artifact: slipway deploy would ship run #2's artifact of ${second.commit.id.slice(0, 7)}: sha256 ${second.artifact.sha256}, 3 files`), plan.stdout);
   assert.match(plan.stdout, /also tests \(never deploys\) branches: feature\/\*/);
   assert.match(plan.stdout, /lib: [^\n]*\n  remote: [^\n]*\n  test-only: no deploy and no environments/);
 });
