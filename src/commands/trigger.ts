@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { UsageError } from '../errors.ts';
+import { SlipwayError, UsageError } from '../errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { statePaths } from '../state/store.ts';
 import { fetchMirror } from '../git/mirror.ts';
@@ -7,6 +7,7 @@ import { readCommitInfo, resolveCommit } from '../git/commit.ts';
 import { createRun, executeRun } from '../pipeline/run.ts';
 import { handOver } from './handover.ts';
 import { commitRunRefusal } from '../pipeline/poll.ts';
+import { branchOfCommit, offBranchMessage } from '../pipeline/branch-poll.ts';
 import { openRuntime } from './runtime.ts';
 import { selectPipelines } from './once.ts';
 import type { Output } from './output.ts';
@@ -38,12 +39,15 @@ export async function triggerCommand(configDir: string, args: { pipeline?: strin
     const remote = { url: p.repo, branch: p.branch, ...(p.auth ? { auth: p.auth } : {}) };
     const { head } = await fetchMirror({ remote, gitdir });
     const sha = commitArg ? await resolveCommit(gitdir, commitArg) : head;
+    // Only the deploy branch deploys: a commit of a tested branch runs as that branch's run.
+    const branch = commitArg ? await branchOfCommit(gitdir, p, sha, head) : p.branch;
+    if (branch === undefined) throw new SlipwayError(offBranchMessage(p, sha));
     const refused = await commitRunRefusal(rt.ctx, p, { commit: sha, trigger: 'trigger', ...(commitArg ? { explicit: true } : {}) });
     if (refused) {
       output.out(`${p.name}: nothing to run: ${refused}`);
       return 0;
     }
-    const run = await createRun(rt.ctx, p, await readCommitInfo(gitdir, sha), 'trigger');
+    const run = await createRun(rt.ctx, p, await readCommitInfo(gitdir, sha), 'trigger', branch);
     output.out(`${p.name} #${run.number}: triggered by ${by} at ${sha.slice(0, 7)}`);
     const done = await executeRun(rt.ctx, p, run);
     await printRunEnd(output, rt.config, done);

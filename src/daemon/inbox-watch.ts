@@ -5,7 +5,7 @@
 // behind a long run survives a stop of the daemon; one older than `inboxTtl` is dropped, never
 // acted on days later. Each request is answered in STATE/inbox/answers/ for the command to follow.
 import type { PipelineConfig } from '../config/types.ts';
-import { listInboxRequests, removeInboxRequest, sweepInboxAnswers, writeInboxAnswer, type InboxRequest } from '../state/inbox.ts';
+import { listInboxRequests, readInboxAnswer, removeInboxRequest, sweepInboxAnswers, writeInboxAnswer, type InboxRequest } from '../state/inbox.ts';
 import { readRun, statePaths } from '../state/store.ts';
 import { fetchMirror } from '../git/mirror.ts';
 import { resolveCommit } from '../git/commit.ts';
@@ -16,6 +16,7 @@ import type { Reply, RunQueue } from './queue.ts';
 import type { Poller } from './poller.ts';
 import type { Logger } from './log.ts';
 import { runKey, type Generation } from './execute.ts';
+import { branchOfCommit, offBranchMessage } from '../pipeline/branch-poll.ts';
 
 const INTERVAL_MS = 250;
 
@@ -51,6 +52,16 @@ export function startInboxWatch(opts: InboxWatchOptions): { stop(): Promise<void
       if (age > ttl) {
         log.warn(`inbox: ${request.kind} ${request.pipeline} by ${request.by} written ${request.createdAt} expired (older than inboxTtl ${formatMs(ttl)}); dropped`);
         await reply.refused(`the request expired: it waited longer than inboxTtl ${formatMs(ttl)}`, 1);
+        continue;
+      }
+      // Taken by an earlier life of the daemon, which started its run and died (kill -9): that run
+      // is recovery's now (interrupted, re-run once). Acting on the request again would be a
+      // second run of the same commit.
+      const earlier = request.id ? await readInboxAnswer(stateDir, request.id).catch(() => undefined) : undefined;
+      if (earlier?.state === 'started') {
+        log.info(`inbox: ${request.kind} ${request.pipeline} by ${request.by} already started run #${earlier.run ?? '?'} before a restart; left to recovery`);
+        await removeInboxRequest(entry.file);
+        taken.delete(entry.file);
         continue;
       }
       await handle(request, reply).catch(async (e: unknown) => {
@@ -108,9 +119,14 @@ export function startInboxWatch(opts: InboxWatchOptions): { stop(): Promise<void
       case 'cancel':
         return cancel(pipeline, request.run ?? 0, by, reply);
       case 'trigger': {
-        const commit = await triggerCommit(gen, pipeline, request.commit);
-        log.info(`inbox: trigger of ${pipeline.name} at ${commit.slice(0, 7)} by ${by}`);
-        return opts.queue.add(pipeline.name, { kind: 'commit', commit, trigger: 'trigger', reply, ...(request.commit ? { explicit: true } : {}) });
+        const { commit, branch } = await triggerCommit(gen, pipeline, request.commit);
+        if (branch === undefined) return reply.refused(offBranchMessage(pipeline, commit), 1);
+        log.info(`inbox: trigger of ${pipeline.name} at ${commit.slice(0, 7)}${branch === pipeline.branch ? '' : ` (${branch})`} by ${by}`);
+        return opts.queue.add(pipeline.name, {
+          kind: 'commit', commit, trigger: 'trigger', reply,
+          ...(request.commit ? { explicit: true } : {}),
+          ...(branch === pipeline.branch ? {} : { branch }),
+        });
       }
     }
   };
@@ -153,9 +169,11 @@ export function startInboxWatch(opts: InboxWatchOptions): { stop(): Promise<void
 }
 
 /** The commit a trigger asks for: fetched first, so a just-pushed commit is known; default the branch head. */
-export async function triggerCommit(gen: Generation, pipeline: PipelineConfig, commit: string | undefined): Promise<string> {
+export async function triggerCommit(gen: Generation, pipeline: PipelineConfig, commit: string | undefined): Promise<{ commit: string; branch: string | undefined }> {
   const gitdir = statePaths(gen.ctx.config.settings.stateDir).git(pipeline.name);
   const remote = { url: pipeline.repo, branch: pipeline.branch, ...(pipeline.auth ? { auth: pipeline.auth } : {}) };
   const { head } = await fetchMirror({ remote, gitdir });
-  return commit ? resolveCommit(gitdir, commit) : head;
+  if (!commit) return { commit: head, branch: pipeline.branch };
+  const sha = await resolveCommit(gitdir, commit);
+  return { commit: sha, branch: await branchOfCommit(gitdir, pipeline, sha, head) };
 }

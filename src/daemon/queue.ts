@@ -64,11 +64,11 @@ export class RunQueue {
     } else if (job.kind === 'commit' && job.branch !== undefined) {
       const pending = slot.branches.get(job.branch);
       if (pending && commitOf(pending.next) !== job.commit) pending.superseded.push(pending.next);
-      slot.branches.set(job.branch, { next: job, superseded: pending?.superseded ?? [] });
+      slot.branches.set(job.branch, { next: pending ? joinSame(pending.next, job) : job, superseded: pending?.superseded ?? [] });
     } else {
       // The same commit asked for twice (a poll and a webhook) is one job, not a supersession.
       if (slot.next && commitOf(slot.next) !== commitOf(job)) slot.superseded.push(slot.next);
-      slot.next = job;
+      slot.next = slot.next ? joinSame(slot.next, job) : job;
     }
     if (!this.order.includes(pipeline)) this.order.push(pipeline);
     this.pump();
@@ -160,4 +160,28 @@ function commitOf(job: Job): string | undefined {
   if (job.kind === 'commit') return job.commit;
   if (job.kind === 'queued') return job.run.commit.id;
   return undefined;
+}
+
+/**
+ * The same commit asked for twice while it waits (two triggers, a trigger and a poll): one job
+ * that answers both askers and keeps an explicit `--commit` explicit. Another commit: the new job.
+ */
+function joinSame(waiting: Job, job: Job): Job {
+  if (waiting.kind !== 'commit' || job.kind !== 'commit' || waiting.commit !== job.commit) return job;
+  const replies = [waiting.reply, job.reply].filter((r): r is Reply => r !== undefined);
+  const explicit = waiting.explicit === true || job.explicit === true;
+  return {
+    ...job,
+    ...(explicit ? { explicit } : {}),
+    ...(replies.length > 1 ? { reply: bothReplies(replies) } : replies[0] ? { reply: replies[0] } : {}),
+    ...(job.trigger === 'poll' && waiting.trigger !== 'poll' ? { trigger: waiting.trigger } : {}),
+  };
+}
+
+function bothReplies(replies: Reply[]): Reply {
+  return {
+    started: async (pipeline, run) => void (await Promise.all(replies.map((r) => r.started(pipeline, run)))),
+    refused: async (message, exitCode) => void (await Promise.all(replies.map((r) => r.refused(message, exitCode)))),
+    done: async (result) => void (await Promise.all(replies.map((r) => r.done(result)))),
+  };
 }

@@ -69,3 +69,26 @@ export function parseCommit(sha: string, data: Buffer): CommitInfo {
     time: new Date(Number(author[3]) * 1000).toISOString(),
   };
 }
+
+/**
+ * Whether `sha` is `head` or one of its ancestors, walking parents in the mirror (at most
+ * `limit` commits: a commit further back than that is treated as not on the branch).
+ */
+export function isAncestor(gitdir: string, sha: string, head: string, limit = 100_000): Promise<boolean> {
+  return withStore(gitdir, async (store) => {
+    const seen = new Set<string>();
+    const todo = [head];
+    while (todo.length > 0 && seen.size < limit) {
+      const oid = todo.pop()!;
+      if (oid === sha) return true;
+      if (seen.has(oid)) continue;
+      seen.add(oid);
+      const object = await store.read(oid).catch(() => undefined);
+      if (object?.type !== 'commit') continue;
+      const text = object.data.toString('utf8');
+      const headers = text.slice(0, Math.max(0, text.indexOf('\n\n')));
+      for (const line of headers.split('\n')) if (line.startsWith('parent ')) todo.push(line.slice(7).trim());
+    }
+    return false;
+  });
+}

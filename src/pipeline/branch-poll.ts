@@ -5,8 +5,9 @@
 import type { PipelineConfig } from '../config/types.ts';
 import type { PipelineState } from '../state/types.ts';
 import { readPipelineState, statePaths } from '../state/store.ts';
-import { fetchMirror } from '../git/mirror.ts';
-import { otherBranches } from '../git/branch-match.ts';
+import { fetchMirror, readLocalRef } from '../git/mirror.ts';
+import { matchesBranch, otherBranches } from '../git/branch-match.ts';
+import { isAncestor } from '../git/commit.ts';
 import { deleteMirrorBranch, listMirrorBranches, listRemoteBranches } from '../git/branch-heads.ts';
 import type { RunContext } from './context.ts';
 
@@ -52,4 +53,25 @@ export async function recordSeen(state: PipelineState, at: { gitdir: string; dep
   for (const [b, sha] of Object.entries(state.branches ?? {})) if (live.has(b)) seen[b] = sha;
   if (at.branch !== at.deployBranch) seen[at.branch] = at.commit;
   state.branches = seen;
+}
+
+/**
+ * The branch a commit named by id (`trigger --commit`) runs as: the deploy branch when the commit
+ * is on it, else a tested branch (`branches:`) that holds it; undefined when no watched branch
+ * does. Only the deploy branch deploys, so a feature commit must never be recorded as its run.
+ */
+export async function branchOfCommit(gitdir: string, pipeline: PipelineConfig, sha: string, deployHead: string): Promise<string | undefined> {
+  if (await isAncestor(gitdir, sha, deployHead)) return pipeline.branch;
+  for (const branch of await listMirrorBranches(gitdir)) {
+    if (branch === pipeline.branch || !matchesBranch(branch, pipeline.branches)) continue;
+    const head = await readLocalRef(gitdir, `refs/heads/${branch}`);
+    if (head !== undefined && (await isAncestor(gitdir, sha, head))) return branch;
+  }
+  return undefined;
+}
+
+/** The refusal for a commit on none of the watched branches. */
+export function offBranchMessage(pipeline: PipelineConfig, sha: string): string {
+  const watched = [pipeline.branch, ...pipeline.branches.filter((b) => b !== pipeline.branch)].join(', ');
+  return `commit ${sha.slice(0, 7)} is on none of the branches ${pipeline.name} watches (${watched}); only commits of ${pipeline.branch} deploy`;
 }

@@ -45,6 +45,31 @@ test('the queue runs one job per pipeline, coalesces waiting commits to the newe
   await q.drain();
 });
 
+test('the same commit asked for twice while it waits is one job that answers both askers', async () => {
+  const started: Dispatch[] = [];
+  const release: Array<() => void> = [];
+  const q = new RunQueue({ concurrency: 1, execute: (d) => { started.push(d); return new Promise<void>((r) => release.push(r)); } });
+  const heard: string[] = [];
+  const reply = (who: string) => ({
+    started: async (_p: string, n: number) => void heard.push(`${who} started #${n}`),
+    refused: async (m: string) => void heard.push(`${who} refused: ${m}`),
+    done: async () => void heard.push(`${who} done`),
+  });
+  q.add('a', { kind: 'commit', commit: 'a0', trigger: 'poll' });
+  q.add('a', { kind: 'commit', commit: 'a1', trigger: 'trigger', reply: reply('first'), explicit: true });
+  q.add('a', { kind: 'commit', commit: 'a1', trigger: 'trigger', reply: reply('second') });
+  release.shift()!();
+  await new Promise((r) => setImmediate(r));
+  const job = started[1]!.job;
+  assert.ok(job.kind === 'commit' && job.commit === 'a1' && job.explicit === true, 'an explicit --commit stays explicit');
+  assert.equal(started[1]!.superseded.length, 0);
+  await (job.kind === 'commit' ? job.reply : undefined)?.started('a', 7);
+  await (job.kind === 'commit' ? job.reply : undefined)?.done();
+  assert.deepEqual(heard.sort(), ['first done', 'first started #7', 'second done', 'second started #7'], 'neither asker is left without an answer');
+  release.splice(0).forEach((r) => r());
+  await q.drain();
+});
+
 test('webhook signatures: GitHub, Gitea and GitLab accepted with the secret, refused otherwise', () => {
   const body = Buffer.from('{"ref":"refs/heads/main"}');
   for (const forge of ['github', 'gitea', 'gitlab'] as const) {

@@ -193,9 +193,17 @@ test('a feature branch is tested and built, never deployed; other branches are n
   assert.match(badge, /art feature\/a: passing/);
   assert.match(await readFile(join(stateDir, 'www', 'pipelines', 'art', 'index.html'), 'utf8'), /on <code>feature\/a<\/code>/);
 
+  // trigger --commit of a feature commit runs as that branch's run: tested and built, never deployed.
+  const t = await cli('trigger', 'art', '--commit', featureHead);
+  assert.equal(t.code, 0, t.stdout + t.stderr);
+  const triggered = await run('art', 5);
+  assert.equal(triggered.branch, 'feature/a');
+  assert.equal(triggered.status, 'passed');
+  assert.equal(await onHost(hosts[1]!, 'ARTIFACT'), production, 'production untouched by a feature commit');
+
   await git(w, ['push', '-q', 'origin', '--delete', 'feature/a']);
   await repo.commit({ 'app.txt': 'v3\n' }, 'v3');
   assert.equal((await cli('once', 'art')).code, 0);
-  assert.equal((await run('art', 5)).branch, 'main');
+  assert.equal((await run('art', 6)).branch, 'main');
   assert.equal((await readJson(join(stateDir, 'pipelines', 'art.json'))).branches?.['feature/a'], undefined, 'forgotten');
 });
