@@ -19,8 +19,16 @@ export interface FailureTail {
 
 /** The step that made the run fail: the first failed one. */
 export function failedStep(run: RunRecord): StepRecord | undefined {
-  for (const stage of run.stages) for (const step of stage.steps) if (step.status === 'failed') return step;
-  return undefined;
+  // The one that failed first: parallel test jobs cancelled by another job's failure end failed
+  // too, but later; in a sequence the first failed step is also the first to end.
+  let first: StepRecord | undefined;
+  for (const stage of run.stages) {
+    for (const step of stage.steps) {
+      if (step.status !== 'failed') continue;
+      if (!first || (step.finishedAt !== undefined && first.finishedAt !== undefined && step.finishedAt < first.finishedAt)) first = step;
+    }
+  }
+  return first;
 }
 
 export function logPathOf(run: Pick<RunRecord, 'pipeline' | 'number'>, stepId: string): string {
