@@ -236,7 +236,9 @@ export async function rollbackHost(input: HostDeployInput, d: HostDeploy): Promi
   const { ctx, env, release } = input;
   const spec = env.deploy;
   const previous = d.initial?.current;
-  const r = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'rollback'), name: `${d.host.name}: roll back${previous ? ` to ${previous}` : ''}`, host: d.host.name }, async (log) => {
+  // Staged but never switched: the host still runs what it ran; only the new folder goes.
+  const name = d.switched ? `${d.host.name}: roll back${previous ? ` to ${previous}` : ''}` : `${d.host.name}: remove release ${release} (never switched to)`;
+  const r = await runStep(ctx, input.rec, input.stage, { id: stepId(env, d.host, 'rollback'), name, host: d.host.name }, async (log) => {
     const conn = await ctx.pool.get(d.host.name);
     const run = (script: string) => remoteExec(conn, script, log, { timeoutMs: spec.commandTimeoutMs });
     if (d.switched) {
@@ -255,7 +257,7 @@ export async function rollbackHost(input: HostDeployInput, d: HostDeploy): Promi
     }
     return run(remote.removeReleaseScript(spec.path, release));
   });
-  d.outcome.status = r.ok ? 'rolled-back' : 'failed';
+  d.outcome.status = r.ok ? (d.switched ? 'rolled-back' : 'untouched') : 'failed';
   if (!r.ok) d.outcome.error = `rollback failed: ${r.error ?? 'unknown error'}`;
   return r.ok;
 }

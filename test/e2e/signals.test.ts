@@ -86,6 +86,10 @@ test('Ctrl-C of once during a deploy step: interrupted, rolled back, unlocked, e
   assert.equal((await readFile(join(appPath(), 'current', 'REVISION'), 'utf8')).trim(), before, 'the host runs what it ran');
   const releases = await readdir(join(appPath(), 'releases'));
   assert.equal(releases.filter((r) => !r.startsWith('.')).length, 1, `the half-made release is removed: ${releases.join(' ')}`);
+  // Never switched: the record says so, not "rolled back".
+  const deploy = last.stages.find((st: { kind: string }) => st.kind === 'deploy');
+  assert.ok(deploy.steps.some((st: { name: string }) => /: remove release \S+ \(never switched to\)$/.test(st.name)), JSON.stringify(deploy.steps));
+  assert.ok(deploy.hosts.every((h: { status: string }) => h.status === 'untouched'), JSON.stringify(deploy.hosts));
   // The next once re-runs the interrupted commit (once, by recovery) and deploys it.
   const again = await execa(process.execPath, [BIN, 'once', '--config', configDir], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
   assert.equal(again.exitCode, 0, again.stdout + again.stderr);
