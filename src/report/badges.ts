@@ -45,9 +45,14 @@ export function runsOfBranch(p: PipelineModel, branch: string): PipelineModel['r
   return p.runs.filter((r) => (r.branch ?? p.branch) === branch);
 }
 
-/** Branches other than the deploy branch that have runs, sorted (each gets badges/NAME/branches/BRANCH.svg). */
+/**
+ * Branches other than the deploy branch that have runs and are still watched (a branch deleted on
+ * the remote leaves the pipeline state, and with it status.json and its badge), sorted; each gets
+ * badges/NAME/branches/BRANCH.svg. Its runs stay in the history.
+ */
 export function otherRunBranches(p: PipelineModel): string[] {
-  return [...new Set(p.runs.map((r) => r.branch ?? p.branch))].filter((b) => b !== p.branch).sort();
+  const live = p.state.branches ?? {};
+  return [...new Set(p.runs.map((r) => r.branch ?? p.branch))].filter((b) => b !== p.branch && Object.hasOwn(live, b)).sort();
 }
 
 /** The deploy branch's verdict: a red feature branch does not turn the pipeline's badge red. */

@@ -206,4 +206,6 @@ test('a feature branch is tested and built, never deployed; other branches are n
   assert.equal((await cli('once', 'art')).code, 0);
   assert.equal((await run('art', 6)).branch, 'main');
   assert.equal((await readJson(join(stateDir, 'pipelines', 'art.json'))).branches?.['feature/a'], undefined, 'forgotten');
+  const after = JSON.parse(await readFile(join(stateDir, 'www', 'status.json'), 'utf8')).pipelines.find((p: { name: string }) => p.name === 'art');
+  assert.deepEqual(after.branches.map((b: { name: string }) => b.name), ['main'], 'a deleted branch leaves status.json too');
 });
