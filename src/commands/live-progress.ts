@@ -6,7 +6,7 @@
 // sequences other than colours are dropped on a terminal (forTerminal).
 
 import type { StepWatch } from '../pipeline/context.ts';
-import { forTerminal } from './terminal-text.ts';
+import { forTerminal } from '../terminal-text.ts';
 
 export interface TerminalProgress {
   progress(line: string): void;

@@ -9,7 +9,7 @@ import { listRunNumbers, readRun, statePaths } from '../state/store.ts';
 import type { RunRecord, StepRecord } from '../state/types.ts';
 import { LogFollower } from '../state/log-reader.ts';
 import { selectPipelines } from './once.ts';
-import { forTerminal } from './terminal-text.ts';
+import { forTerminal } from '../terminal-text.ts';
 import type { Output } from './output.ts';
 
 export interface LogsArgs {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { GitError } from '../errors.ts';
 import { removeWhenUnread } from './mirror-lease.ts';
 import { buildIndex } from './pack-index.ts';
+import { fsyncPath } from '../state/atomic.ts';
 
 /** Compact once a mirror holds this many packs (a pack per new commit fetched). */
 export const COMPACT_AT_PACKS = 16;
@@ -81,7 +82,7 @@ export async function compactMirror(opts: { gitdir: string; minPacks?: number })
     await writeSynced(`${tmp}.idx`, index.idx);
     await rename(`${tmp}.pack`, join(dir, `${name}.pack`));
     await rename(`${tmp}.idx`, join(dir, `${name}.idx`));
-    await syncDir(dir);
+    await fsyncPath(dir);
     const old = sources.filter((s) => s !== name);
     // Index first: a reader that lists packs afterwards never finds a pack without its index.
     await removeWhenUnread(gitdir, async () => {
@@ -164,11 +165,3 @@ async function writeSynced(path: string, data: Buffer): Promise<void> {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}

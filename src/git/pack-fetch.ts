@@ -8,6 +8,7 @@ import { GitError } from '../errors.ts';
 import { indexPack } from './pack-index.ts';
 import type { RemoteSpec } from './remote.ts';
 import { FLUSH, pktLine, readPktLines, smartRequest } from './smart-http.ts';
+import { fsyncPath } from '../state/atomic.ts';
 export { readAdvertisement } from './remote-refs.ts';
 
 /**
@@ -68,10 +69,10 @@ export async function fetchPack(opts: {
     if (index.count === 0) return { objects: 0 };
     const name = join(packDir, `pack-${index.checksum}`);
     await writeFile(`${tmp}.idx`, index.idx, { flag: 'wx' });
-    await syncFile(`${tmp}.idx`);
+    await fsyncPath(`${tmp}.idx`);
     await rename(`${tmp}.pack`, `${name}.pack`);
     await rename(`${tmp}.idx`, `${name}.idx`);
-    await syncFile(packDir);
+    await fsyncPath(packDir);
     return { objects: index.count };
   } finally {
     if (!closed) await file.close().catch(() => {});
@@ -85,11 +86,3 @@ function clean(text: Buffer): string {
   return text.toString('utf8').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
 }
 
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}

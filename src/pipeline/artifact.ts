@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { createGzip, constants as zlib } from 'node:zlib';
 import { StateError } from '../errors.ts';
+import { fsyncPath } from '../state/atomic.ts';
 
 export interface ArtifactInfo {
   sha256: string;
@@ -41,12 +42,7 @@ export async function packArtifact(workspace: string, paths: readonly string[], 
   try {
     // Node's gzip header carries no name and mtime 0: the same tar gives the same gzip bytes.
     await pipeline(Readable.from(tarStream(entries)), createGzip({ level: zlib.Z_BEST_SPEED }), count, createWriteStream(partial, { mode: 0o600 }));
-    const fh = await open(partial, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncPath(partial);
     await rename(partial, out);
   } catch (e) {
     await rm(partial, { force: true });

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StateError } from '../errors.ts';
-import { fsyncDir, withFileQueue } from '../state/atomic.ts';
+import { fsyncPath, withFileQueue } from '../state/atomic.ts';
 
 function checkKey(key: string): void {
   const segments = key.split('/');
@@ -88,7 +88,7 @@ export async function openFolderSwap(wwwDir: string): Promise<FolderSwap> {
             if (!isCode(err, 'ENOTEMPTY', 'EEXIST') || attempt >= 4) throw err;
           }
         }
-        await fsyncDir(parent);
+        await fsyncPath(parent);
       } catch (err) {
         // Better the previous report than none.
         const last = olds.pop();

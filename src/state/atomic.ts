@@ -35,8 +35,9 @@ export function withFileQueue<T>(path: string, fn: () => Promise<T>): Promise<T>
   return result;
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/** fsync of a file or a folder (a folder's sync makes a rename in it durable). */
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
@@ -67,7 +68,7 @@ async function writeNow(path: string, data: string | Uint8Array): Promise<void> 
     throw new StateError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
   // Without this the rename itself may be lost on power failure, resurrecting the old file.
-  await fsyncDir(dir);
+  await fsyncPath(dir);
 }
 
 export interface AtomicWriteOptions {
