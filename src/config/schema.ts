@@ -68,6 +68,15 @@ const commandList = (description: string): Schema => ({
   items: { type: 'string', minLength: 1, description: 'A shell command line.' },
 });
 
+/** A non-empty list of paths inside the workspace (cache keys and paths, artifact paths). */
+const workspacePaths = (description: string, example: string[], item: string): Schema => ({
+  type: 'array',
+  minItems: 1,
+  description,
+  examples: [example],
+  items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: item },
+});
+
 const authSchema = object('Credentials for the git server; omit for public repositories.', {
   token: {
     type: 'string',
@@ -298,31 +307,13 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
     ],
   },
   cache: object('Files kept between runs of this pipeline (dependencies): restored into the workspace before test when the key files hash the same, saved after the tests passed. The sandbox HOME (tool caches like ~/.npm) is kept between runs too.', {
-    key: {
-      type: 'array',
-      minItems: 1,
-      description: 'Files whose contents decide the cache key (a lock file).',
-      examples: [['package-lock.json']],
-      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A file of the workspace.' },
-    },
-    paths: {
-      type: 'array',
-      minItems: 1,
-      description: 'Files and folders of the workspace to keep.',
-      examples: [['node_modules']],
-      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A path inside the workspace.' },
-    },
+    key: workspacePaths('Files whose contents decide the cache key (a lock file).', ['package-lock.json'], 'A file of the workspace.'),
+    paths: workspacePaths('Files and folders of the workspace to keep.', ['node_modules'], 'A path inside the workspace.'),
     maxSize: { type: 'string', pattern: SIZE_PATTERN, default: '1GB', description: 'Bound of this pipeline\'s cache archives together; the least recently used go first.', examples: ['500MB'] },
   }, { required: ['key', 'paths'] }),
   build: { ...commandList('Commands run after test, in the same workspace, as their own stage "build"; with artifact: their output is packed once and deployed as is.'), default: [], examples: [['npm run build']] },
   artifact: object('What is packed (tar.gz, deterministic) after build into STATE/artifacts/NAME/N.tar.gz, for deploy.source: artifact.', {
-    paths: {
-      type: 'array',
-      minItems: 1,
-      description: 'Files and folders of the workspace to pack, relative to it.',
-      examples: [['dist', 'package.json', 'package-lock.json']],
-      items: { type: 'string', pattern: RELATIVE_PATH_PATTERN, description: 'A path inside the workspace.' },
-    },
+    paths: workspacePaths('Files and folders of the workspace to pack, relative to it.', ['dist', 'package.json', 'package-lock.json'], 'A path inside the workspace.'),
   }, { required: ['paths'] }),
   status: object('Commit statuses posted to the forge: pending when the test stage starts, then success or failure (context slipway/test), and one per deployed environment (slipway/deploy/ENV). A forge that fails or is slow never fails or delays a run.', {
     forge: { type: 'string', enum: ['github', 'gitea', 'gitlab'], description: 'Which API the forge speaks.' },
