@@ -68,13 +68,6 @@ export async function listInboxRequests(stateDir: string): Promise<InboxEntry[]>
   return out;
 }
 
-/** Takes every request now in the inbox (reads and removes them); for tools and tests. */
-export async function takeInboxRequests(stateDir: string): Promise<InboxEntry[]> {
-  const entries = await listInboxRequests(stateDir);
-  for (const e of entries) if (e.request) await removeInboxRequest(e.file);
-  return entries;
-}
-
 export async function removeInboxRequest(file: string): Promise<void> {
   await unlink(file).catch(() => undefined);
 }
