@@ -65,7 +65,7 @@ export async function createDemoWorld(root: string, hostNames: string[]): Promis
     await run(work, ['add', '-A']);
     await run(work, ['commit', '-q', '-m', message]);
     await run(work, ['push', '-q', 'origin', 'main']);
-    // Packed repos serve isomorphic-git far faster than loose objects.
+    // A packed repo is served as one pack instead of many loose objects: faster to fetch.
     await run(bare, ['gc', '-q']);
     return (await run(work, ['rev-parse', 'HEAD'])).stdout.trim();
   };

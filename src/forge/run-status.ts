@@ -6,11 +6,18 @@ import type { RunContext } from '../pipeline/context.ts';
 import { runPageLocation } from '../report/links.ts';
 import type { StatusState } from './status-request.ts';
 
-const WORDS: Record<StatusState, (what: string) => string> = {
-  pending: (what) => (what === 'test' ? 'slipway is testing this commit' : `slipway is deploying to ${what}`),
-  success: (what) => (what === 'test' ? 'tests passed' : `deployed to ${what}`),
-  failure: (what) => (what === 'test' ? 'tests failed' : `deploy to ${what} failed and was rolled back`),
-};
+/** The status's one line; a failed deploy says what became of the hosts, from the stage's outcomes. */
+export function statusDescription(run: RunRecord, state: StatusState, env?: string): string {
+  if (env === undefined) return state === 'pending' ? 'slipway is testing this commit' : state === 'success' ? 'tests passed' : 'tests failed';
+  if (state === 'pending') return `slipway is deploying to ${env}`;
+  if (state === 'success') return `deployed to ${env}`;
+  const hosts = run.stages.find((s) => s.kind === 'deploy' && s.environment === env)?.hosts ?? [];
+  const failedBack = hosts.filter((h) => h.status === 'failed' && h.error?.startsWith('rollback failed'));
+  // Honest about the hosts: "rolled back" only when a host really switched and went back.
+  if (failedBack.length) return `deploy to ${env} failed; rollback failed on ${failedBack.map((h) => h.host).join(', ')}`;
+  if (hosts.some((h) => h.status === 'rolled-back')) return `deploy to ${env} failed and was rolled back`;
+  return `deploy to ${env} failed; no host was changed`;
+}
 
 /** `env` undefined: the test status (slipway/test); else slipway/deploy/ENV. */
 export function postRunStatus(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, state: StatusState, env?: string): void {
@@ -27,7 +34,7 @@ export function postRunStatus(ctx: RunContext, pipeline: PipelineConfig, run: Ru
     status: {
       context: env === undefined ? 'slipway/test' : `slipway/deploy/${env}`,
       state,
-      description: WORDS[state](env ?? 'test'),
+      description: statusDescription(run, state, env),
       ...(targetUrl !== undefined ? { targetUrl } : {}),
     },
   });

@@ -32,7 +32,7 @@ export function authHeaders(remote: RemoteSpec): Record<string, string> {
   return { Authorization: `Basic ${basic}` };
 }
 
-/** Shaped like isomorphic-git's HttpError, so toGitError turns both into the same sentences. */
+/** An HTTP status from the remote (code 'HttpError'): toGitError turns it into a sentence. */
 export class HttpStatusError extends Error {
   readonly code = 'HttpError';
   readonly data: { statusCode: number; statusMessage: string };
@@ -94,7 +94,7 @@ function send(url: URL, method: string, headers: Record<string, string>, body?: 
       headers: body ? { ...headers, 'Content-Length': String(body.length) } : headers,
       agent: httpAgent(url.protocol),
     });
-    // Same idle limit as the isomorphic-git client: a silent remote is a dead one.
+    // A remote silent for this long is a dead one.
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error('Request timed out')));
     req.on('error', reject);
     req.on('response', (res) => {

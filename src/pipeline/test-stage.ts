@@ -14,7 +14,7 @@ import { cacheFolder, restoreCache, saveCache } from './cache.ts';
 
 /**
  * The test stage: the commit's tree written into a fresh workspace (never a checkout of the
- * mirror: isomorphic-git's checkout rewrites the mirror's HEAD and index and races), then each
+ * mirror: a checkout would rewrite the mirror's HEAD and index, and two runs would race), then each
  * `test` command in order, the whole stage bounded by `timeout`.
  */
 export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: PipelineConfig): Promise<boolean> {

@@ -7,6 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StatusPoster } from '../../src/forge/commit-status.ts';
+import { statusDescription } from '../../src/forge/run-status.ts';
+import type { RunRecord } from '../../src/state/types.ts';
 import { readStatusLog } from '../../src/state/status-log.ts';
 import type { StatusTarget } from '../../src/config/types.ts';
 import { startForgeFake } from '../helpers/forge-fake.ts';
@@ -138,4 +140,14 @@ test('a 401 is not retried and says what to check', async () => {
   } finally {
     await fake.close();
   }
+});
+
+test('a failed deploy status says what became of the hosts: rolled back, untouched, or a failed rollback', () => {
+  const run = (hosts: Array<{ host: string; status: 'failed' | 'rolled-back' | 'untouched'; error?: string }>) =>
+    ({ version: 1, pipeline: 'app', number: 1, status: 'failed', commit: { id: SHA }, branch: 'main', trigger: 'poll', stages: [{ name: 'deploy:prod', kind: 'deploy', environment: 'prod', status: 'failed', steps: [], hosts }] }) as unknown as RunRecord;
+  assert.equal(statusDescription(run([{ host: 'web1', status: 'rolled-back' }, { host: 'web2', status: 'failed', error: 'health check: x' }]), 'failure', 'prod'), 'deploy to prod failed and was rolled back');
+  assert.equal(statusDescription(run([{ host: 'web1', status: 'failed', error: 'connect: refused' }, { host: 'web2', status: 'untouched' }]), 'failure', 'prod'), 'deploy to prod failed; no host was changed');
+  assert.equal(statusDescription(run([{ host: 'web1', status: 'failed', error: 'rollback failed: exit 1' }]), 'failure', 'prod'), 'deploy to prod failed; rollback failed on web1');
+  assert.equal(statusDescription(run([]), 'failure'), 'tests failed');
+  assert.equal(statusDescription(run([]), 'success', 'prod'), 'deployed to prod');
 });

@@ -12,7 +12,7 @@ export type FileSpec = string | Buffer | { content: string | Buffer; mode?: numb
 
 export interface CommitOptions {
   author?: { name: string; email: string };
-  /** Pack the served repo afterwards (loose objects make isomorphic-git reads slow). */
+  /** Pack the served repo afterwards (a served pack instead of loose objects: faster fetches). */
   gc?: boolean;
 }
 
