@@ -48,7 +48,7 @@ export function decideCommitRun(runs: readonly RunRecord[], req: CommitRunReques
     const wait = retryBackoffMs(streak);
     const since = req.now.getTime() - Date.parse(last.finishedAt ?? last.createdAt);
     if (since >= wait) return { action: 'run' };
-    return { action: 'skip', reason: `${short} failed for an infrastructure reason in run #${last.number}; retried in ${Math.ceil((wait - since) / 1000)} s` };
+    return { action: 'skip', reason: `${short} failed for an infrastructure reason in run #${last.number}; a poll retries it ${Math.ceil((wait - since) / 1000)} s from now (backoff); at once: slipway trigger ${last.pipeline}` };
   }
   return { action: 'skip', reason: `${short} already ran in run #${last.number} (${last.status}${last.cause ? `, cause ${last.cause}` : ''}); ${again}` };
 }

@@ -45,6 +45,8 @@ test('one run per commit and branch, whoever asks', () => {
   ];
   for (const [name, runs, r, action] of cases) assert.equal(decideCommitRun(runs, r).action, action, name);
   assert.deepEqual(decideCommitRun([run(4)], req('trigger')), { action: 'skip', reason: 'aaaaaaa already ran in run #4 (deployed); to run it again: slipway trigger app --commit aaaaaaa' });
+  // Who retries, and how to do it now: a `once` from cron says the same as the daemon.
+  assert.deepEqual(decideCommitRun([run(1, { status: 'failed', cause: 'infrastructure' })], req('poll', { now: at(5) })), { action: 'skip', reason: 'aaaaaaa failed for an infrastructure reason in run #1; a poll retries it 10 s from now (backoff); at once: slipway trigger app' });
   assert.deepEqual([1, 2, 3, 7, 20].map(retryBackoffMs), [15_000, 30_000, 60_000, 600_000, 600_000]);
 });
 
