@@ -306,7 +306,7 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
       },
     ],
   },
-  cache: object('Files kept between runs of this pipeline (dependencies): restored into the workspace before test when the key files hash the same, saved after the tests passed. The sandbox HOME (tool caches like ~/.npm) is kept between runs too.', {
+  cache: object('Files kept between runs of this pipeline (dependencies): restored into the workspace before test when the key files hash the same, saved after the tests passed. With `test` as a map of jobs, it is restored into every job workspace and saved from the workspace of the first job listed. The sandbox HOME (tool caches like ~/.npm) is kept between runs too.', {
     key: workspacePaths('Files whose contents decide the cache key (a lock file).', ['package-lock.json'], 'A file of the workspace.'),
     paths: workspacePaths('Files and folders of the workspace to keep.', ['node_modules'], 'A path inside the workspace.'),
     maxSize: { type: 'string', pattern: SIZE_PATTERN, default: '1GB', description: 'Bound of this pipeline\'s cache archives together; the least recently used go first.', examples: ['500MB'] },

@@ -1,12 +1,11 @@
 // `test` as a map of named jobs ({ unit: [...], lint: [...] }): all run at once, each in its own
 // fresh workspace and as its own step with its own log; the stage passes when every job passes,
 // and the first failure cancels the others (their process groups get SIGTERM, then SIGKILL), so a
-// red lint does not wait for a slow integration suite.
-import { rm } from 'node:fs/promises';
+// red lint does not wait for a slow integration suite. Each job's workspace is a copy of the
+// stage's (the checkout plus a restored cache), so every job starts from the same files.
+import { cp, rm } from 'node:fs/promises';
 import type { PipelineConfig } from '../config/types.ts';
 import type { StageRecord } from '../state/types.ts';
-import { statePaths } from '../state/store.ts';
-import { writeTree } from '../git/tree.ts';
 import { prepareCommandRunner } from '../exec/sandbox-runner.ts';
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
@@ -17,17 +16,24 @@ export async function runTestJobs(
   ctx: RunContext,
   rec: RunRecorder,
   pipeline: PipelineConfig,
-  opts: { stage: StageRecord; workspace: string; deadline: number; jobs: Record<string, string[]> },
+  opts: {
+    stage: StageRecord;
+    workspace: string;
+    deadline: number;
+    jobs: Record<string, string[]>;
+    /** This job's workspace is left in place when it passes (the caller saves the cache from it, then removes it). */
+    keep?: string;
+  },
 ): Promise<boolean> {
   const cancel = new AbortController();
   let firstFailure: string | undefined;
-  const gitdir = statePaths(rec.stateDir).git(pipeline.name);
   const one = async (name: string, commands: string[]): Promise<StepOutcome> => {
-    const workspace = `${opts.workspace}-job-${name}`;
+    const workspace = jobWorkspace(opts.workspace, name);
+    let passed = false;
     try {
       return await runStep(ctx, rec, opts.stage, { id: `test-job-${name}`, name: `${name}: ${commands.join(' && ')}` }, async (log) => {
         await rm(workspace, { recursive: true, force: true });
-        await writeTree({ gitdir, sha: rec.run.commit.id, dir: workspace });
+        await cp(opts.workspace, workspace, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
         const runner = await prepareCommandRunner(sandboxOptions(ctx, pipeline, rec, workspace));
         log.write(`${runner.choice.describe}\n`);
         for (const command of commands) {
@@ -38,10 +44,11 @@ export async function runTestJobs(
           if (res.timedOut) return { ok: false, error: `the test stage timed out after ${formatMs(pipeline.timeoutMs)}; the process group was killed` };
           if (res.exitCode !== 0) return { ok: false, ...(res.exitCode !== null ? { exitCode: res.exitCode } : {}), error: `"${command}" ${res.signal ? `was killed by ${res.signal}` : `exited with code ${res.exitCode}`}` };
         }
+        passed = true;
         return { ok: true, exitCode: 0 };
       });
     } finally {
-      await rm(workspace, { recursive: true, force: true });
+      if (!(passed && name === opts.keep)) await rm(workspace, { recursive: true, force: true });
     }
   };
   const outcomes = await Promise.all(
@@ -55,4 +62,8 @@ export async function runTestJobs(
     }),
   );
   return outcomes.every((o) => o.ok);
+}
+
+export function jobWorkspace(workspace: string, job: string): string {
+  return `${workspace}-job-${job}`;
 }

@@ -9,7 +9,7 @@ import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
 import { runStep } from './step.ts';
 import { hasBuildStage, runBuildStage } from './build-stage.ts';
-import { runTestJobs } from './test-jobs.ts';
+import { jobWorkspace, runTestJobs } from './test-jobs.ts';
 import { cacheFolder, restoreCache, saveCache } from './cache.ts';
 
 /**
@@ -26,6 +26,9 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
   const deadline = Date.now() + pipeline.timeoutMs;
   let ok = true;
   let ended = false;
+  // With jobs, the cache is saved from the first job's workspace (each job installs the same).
+  const firstJob = pipeline.testJobs ? Object.keys(pipeline.testJobs)[0] : undefined;
+  const saveFrom = firstJob !== undefined ? jobWorkspace(workspace, firstJob) : workspace;
   try {
     await rm(workspace, { recursive: true, force: true });
     await mkdir(join(paths.work, pipeline.name), { recursive: true, mode: 0o700 });
@@ -37,7 +40,7 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
     ok = checkout.ok;
     const cache = pipeline.cache;
     let cacheKeyFound: string | undefined;
-    if (ok && cache && !pipeline.testJobs) {
+    if (ok && cache) {
       // A cache that cannot be read is a miss, never a failed run: the tests install from scratch.
       const restored = await runStep(ctx, rec, stage, { id: 'test-cache-restore', name: 'restore cache' }, async (log) => {
         try {
@@ -50,7 +53,9 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       });
       ok = restored.ok;
     }
-    if (ok && pipeline.testJobs) ok = await runTestJobs(ctx, rec, pipeline, { stage, workspace, deadline, jobs: pipeline.testJobs });
+    if (ok && pipeline.testJobs) {
+      ok = await runTestJobs(ctx, rec, pipeline, { stage, workspace, deadline, jobs: pipeline.testJobs, ...(cache && cacheKeyFound !== undefined && firstJob !== undefined ? { keep: firstJob } : {}) });
+    }
     let runner: CommandRunner | undefined;
     for (const [i, command] of pipeline.test.entries()) {
       if (!ok) break;
@@ -65,11 +70,11 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
       ok = outcome.ok;
     }
     // Saved only from a green workspace, and only when missing: the same key holds the same files.
-    if (ok && cache && cacheKeyFound !== undefined && !pipeline.testJobs) {
+    if (ok && cache && cacheKeyFound !== undefined) {
       const key = cacheKeyFound;
       // A cache that cannot be written never fails the run: the step says why, the stage goes on.
       await runStep(ctx, rec, stage, { id: 'test-cache-save', name: 'save cache' }, (log) =>
-        saveCache({ dir: cacheFolder(rec.stateDir, pipeline), workspace, spec: cache, key }, log).catch((e: unknown) => {
+        saveCache({ dir: cacheFolder(rec.stateDir, pipeline), workspace: saveFrom, spec: cache, key }, log).catch((e: unknown) => {
           log.write(`cache not saved: ${e instanceof Error ? e.message : String(e)}\n`);
           return { ok: true };
         }),
@@ -89,6 +94,7 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
     }
   } finally {
     await rm(workspace, { recursive: true, force: true });
+    if (saveFrom !== workspace) await rm(saveFrom, { recursive: true, force: true });
   }
   if (!ended) {
     stage.status = ok ? 'passed' : 'failed';

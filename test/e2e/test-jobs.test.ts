@@ -101,3 +101,39 @@ test('a cache hit skips a slow install; a changed key file installs again', asyn
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('with parallel jobs the cache is restored into every job and saved from the first', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-e2e-jobcache-'));
+  try {
+    const installs = join(dir, 'installs');
+    const srv = await startGitServer();
+    try {
+      const app = await createRepo(srv, 'app', { 'deps.lock': 'a@1\n' }, { message: 'v1' });
+      const cfg = join(dir, 'config');
+      const install = (job: string) => `[ -f deps/installed ] || { mkdir -p deps && cp deps.lock deps/installed && echo ${job} >> "$INSTALLS"; }`;
+      await writeConfigFolder(cfg, {
+        'slipway.yaml': 'stateDir: ../state\nsandbox: none\n',
+        'hosts.yaml': '{}\n',
+        'pipelines/app.yaml': `repo: ${app.url}\ncache: { key: [deps.lock], paths: [deps], maxSize: 10MB }\ntest:\n  unit: ['${install('unit')}']\n  lint: ['${install('lint')}']\n`,
+      });
+      const once = () => runSlipway(['once', '--config', cfg], { env: { INSTALLS: installs } });
+      const lines = async () => (await readFile(installs, 'utf8').catch(() => '')).split('\n').filter(Boolean).sort();
+      assert.equal((await once()).code, 0);
+      assert.deepEqual(await lines(), ['lint', 'unit'], 'a miss: each job installed');
+      const first = await readJson(join(dir, 'state', 'runs', 'app', '1.json'));
+      assert.deepEqual(first.stages[0].steps.map((s: { id: string }) => s.id), ['test-checkout', 'test-cache-restore', 'test-job-unit', 'test-job-lint', 'test-cache-save']);
+      assert.match(await readFile(join(dir, 'state', 'logs', 'app', '1', 'test-cache-save.log'), 'utf8'), /cached deps: 1 files/);
+
+      await app.commit({ 'src.txt': 'two\n' }, 'v2');
+      assert.equal((await once()).code, 0);
+      assert.deepEqual(await lines(), ['lint', 'unit'], 'a hit: neither job installed again');
+      assert.match(await readFile(join(dir, 'state', 'logs', 'app', '2', 'test-cache-restore.log'), 'utf8'), /cache hit/);
+      const work = join(dir, 'state', 'work', 'app');
+      assert.deepEqual(existsSync(work) ? await readdir(work) : [], [], 'no job workspace is left behind');
+    } finally {
+      await srv.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
