@@ -6,7 +6,7 @@ import { SlipwayError, UsageError } from '../errors.ts';
 import { readPipelineState, readRuns, statePaths } from '../state/store.ts';
 import { fetchMirror } from '../git/mirror.ts';
 import { readCommitInfo, resolveCommit } from '../git/commit.ts';
-import { factsScript, parseFacts, previousRelease } from './remote-commands.ts';
+import { previousRelease, readHostFacts } from './host-facts.ts';
 import type { RunContext } from './context.ts';
 
 const NOT_TESTING = ['deploy', 'rollback'];
@@ -73,17 +73,16 @@ export interface RollbackRequest {
 
 export async function prepareRollback(ctx: RunContext, pipeline: PipelineConfig, envName: string | undefined): Promise<RollbackRequest> {
   const env = pipeline.environments[pickEnvironment(pipeline, envName)]!;
-  const target = await previousCommit(ctx, env.hosts, env.deploy.path);
+  const target = await previousCommit(ctx, env);
   return { env, commit: await commitInfo(ctx, pipeline, target) };
 }
 
 /** The commit every host of the environment would go back to; they must agree. */
-async function previousCommit(ctx: RunContext, hosts: string[], path: string): Promise<string> {
+async function previousCommit(ctx: RunContext, env: EnvironmentConfig): Promise<string> {
   const targets = new Set<string>();
-  for (const name of hosts) {
+  for (const name of env.hosts) {
     const conn = await ctx.pool.get(name);
-    const res = await conn.exec(factsScript(path), { timeoutMs: 30_000 });
-    const facts = parseFacts(res.stdout);
+    const facts = await readHostFacts(conn, { path: env.deploy.path }, env.deploy.commandTimeoutMs);
     const prev = previousRelease(facts);
     if (!prev) throw new SlipwayError(`${name} has no release before ${facts.current ?? 'its current one'}; nothing to roll back to`);
     targets.add(facts.commits[prev] ?? prev);
