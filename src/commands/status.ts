@@ -4,13 +4,13 @@ import { loadConfig } from '../config/load.ts';
 import { readPipelineState, readRuns, readHostState } from '../state/store.ts';
 import { readRemoteHead } from '../git/remote.ts';
 import { maskSecrets } from '../exec/mask.ts';
-import { firstLine, shortSha, type Output } from './output.ts';
+import { firstLine, shortSha, type Output } from '../wiring/output.ts';
 import { terminalLine } from '../terminal-text.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import { humanTime } from './human-time.ts';
-import { createPool } from './runtime.ts';
+import { createPool } from '../wiring/runtime.ts';
 import { readHostFacts } from '../pipeline/host-facts.ts';
-import { findTestedRun } from './deploy.ts';
+import { findTestedRun } from '../pipeline/promotion.ts';
 
 interface EnvView {
   name: string;

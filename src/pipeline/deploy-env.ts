@@ -1,7 +1,6 @@
 import type { EnvironmentConfig, PipelineConfig } from '../config/types.ts';
 import type { HostOutcome, StageRecord } from '../state/types.ts';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { readHostState, writeHostState, readPipelineState, writePipelineState, statePaths } from '../state/store.ts';
 import { appendAudit } from '../state/audit.ts';
 import { hostEntry, setHostEntry } from '../state/host-key.ts';
@@ -22,7 +21,7 @@ import { releaseName } from './remote-commands.ts';
  */
 export async function deployEnvironment(ctx: RunContext, rec: RunRecorder, pipeline: PipelineConfig, env: EnvironmentConfig, stage: StageRecord): Promise<boolean> {
   const stateDir = ctx.config.settings.stateDir;
-  const uploadDir = env.deploy.source === 'upload' ? join(statePaths(stateDir).work, pipeline.name, `upload-${rec.run.number}-${env.name}`) : undefined;
+  const uploadDir = env.deploy.source === 'upload' ? statePaths(stateDir).uploadTree(pipeline.name, rec.run.number, env.name) : undefined;
   try {
     if (uploadDir) {
       // The exact tested tree, written once from the mirror and streamed to every host.

@@ -12,7 +12,7 @@ import { createTestKeys, startTestHost, type TestHost } from '../helpers/ssh-hos
 import { runSlipway, writeConfigFolder } from '../helpers/slipway-cli.ts';
 import { appFiles, appHealth, freePort, stopApp } from '../helpers/fixture-app.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { openRuntime, type Runtime } from '../../src/commands/runtime.ts';
+import { openRuntime, type Runtime } from '../../src/wiring/runtime.ts';
 import { createRun } from '../../src/pipeline/run.ts';
 import { RunRecorder } from '../../src/pipeline/recorder.ts';
 import { healHosts } from '../../src/pipeline/heal.ts';
