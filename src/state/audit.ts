@@ -1,15 +1,16 @@
 import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { maskForState } from './secret-mask.ts';
+import { statePaths } from './paths.ts';
 
-// STATE/audit.jsonl: one JSON line per deploy, rollback and approval, appended and never
+// STATE/audit.jsonl: one JSON line per deploy, rollback, heal, approval and cancel, appended and never
 // rewritten. An O_APPEND write of one short line lands whole, so concurrent writers cannot
 // interleave inside a line.
 
 export interface AuditEntry {
   version: 1;
   time: string;
-  action: 'deploy' | 'rollback' | 'approve' | 'cancel';
+  action: 'deploy' | 'rollback' | 'heal' | 'approve' | 'cancel';
   pipeline: string;
   environment: string;
   run: number;
@@ -22,7 +23,7 @@ export interface AuditEntry {
 }
 
 export function auditFile(stateDir: string): string {
-  return join(stateDir, 'audit.jsonl');
+  return statePaths(stateDir).audit;
 }
 
 export async function appendAudit(stateDir: string, entry: AuditEntry): Promise<void> {
