@@ -15,7 +15,8 @@ import { formatMs } from '../pipeline/test-stage.ts';
 import type { Reply, RunQueue } from './queue.ts';
 import type { Poller } from './poller.ts';
 import type { Logger } from './log.ts';
-import { runKey, type Generation } from './execute.ts';
+import type { Generation } from './execute.ts';
+import { runKey } from './run-key.ts';
 import { branchOfCommit, offBranchMessage } from '../pipeline/branch-poll.ts';
 
 const INTERVAL_MS = 250;
