@@ -64,7 +64,8 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     const active = new Map<string, AbortController>();
     // Each run and each report update in a process of its own (run-process.ts).
     const children = new Set<ChildProcess>();
-    const report = createReportProcess(() => gen, { log, verdicts, active, metrics, children });
+    // Report updates are not stopped at the end of the grace period: they end by themselves.
+    const report = createReportProcess(() => gen, { log, verdicts, active, metrics, children: new Set() });
     const makeGeneration = (loaded: LoadedConfig): ConfigGeneration => {
       const gen = new ConfigGeneration(loaded.config, loaded.origin, { output, log, signal: abort.signal, report });
       log.setSecrets(loaded.config.secrets);

@@ -126,6 +126,11 @@ class ActiveRuns extends Map<string, AbortController> {
   override set(key: string, value: AbortController): this {
     const at = key.lastIndexOf('#');
     if (at > 0) send({ type: 'active', key, pipeline: key.slice(0, at), run: Number(key.slice(at + 1)) });
+    // Fault injection for the tests of a run process that dies of an error nothing caught
+    // (test/daemon/run-process.test.ts): SLIPWAY_FAULT_RUN=PIPELINE#N throws once that run started.
+    if (process.env.SLIPWAY_FAULT_RUN === key) setImmediate(() => {
+      throw new Error(`fault injected into ${key} by SLIPWAY_FAULT_RUN`);
+    });
     return super.set(key, value);
   }
 

@@ -43,8 +43,9 @@ export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps,
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      // stdout is never written; stderr carries only what Node itself prints (a warning).
-      child = fork(ENTRY, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+      // The task's kind in argv names the process in `ps`. stdout is never written; stderr
+      // carries only what Node itself prints (a warning).
+      child = fork(ENTRY, [task.kind], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     } catch (e) {
       resolve({ died: `the run's process did not start: ${e instanceof Error ? e.message : String(e)}` });
       return;
