@@ -11,7 +11,7 @@ import { fetchMirror } from '../git/mirror.ts';
 import { resolveCommit } from '../git/commit.ts';
 import { cancelRecordedRun, CancelRequest, planCancel } from '../pipeline/cancel.ts';
 import { errorMessage } from '../pipeline/failure.ts';
-import { formatMs } from '../pipeline/test-stage.ts';
+import { formatMs } from '../config/duration.ts';
 import type { Reply, RunQueue } from './queue.ts';
 import type { Poller } from './poller.ts';
 import type { Logger } from './log.ts';
