@@ -64,8 +64,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     const active = new Map<string, AbortController>();
     // Each run and each report update in a process of its own (run-process.ts).
     const children = new Set<ChildProcess>();
-    // Report updates are not stopped at the end of the grace period: they end by themselves.
-    const report = createReportProcess(() => gen, { log, verdicts, active, metrics, children: new Set() });
+    const report = createReportProcess(() => gen, { log });
     const makeGeneration = (loaded: LoadedConfig): ConfigGeneration => {
       const gen = new ConfigGeneration(loaded.config, loaded.origin, { output, log, signal: abort.signal, report });
       log.setSecrets(loaded.config.secrets);
@@ -228,6 +227,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     }
     await Promise.race([poller.drain(), delay(5000)]);
     await gen.flushReport();
+    await report.close();
     log.notice('slipway run: stopped');
     return 0;
   } finally {

@@ -51,11 +51,7 @@ process.once('message', (m: ToChild) => {
 
 async function runTask(m: Extract<ToChild, { type: 'start' }>): Promise<void> {
   const { config, task } = m;
-  if (task.kind === 'report') {
-    const { reportConfigOf, updateReport } = await import('../report/index.ts');
-    await updateReport(config.settings.stateDir, reportConfigOf(config), task.changed ? { changed: task.changed } : {});
-    return;
-  }
+  if (task.kind === 'report') return serveReports(config, task.changed);
   const { createRunContext } = await import('../commands/runtime.ts');
   const { createOutput } = await import('../commands/output.ts');
   const abort = new AbortController();
@@ -86,6 +82,30 @@ async function runTask(m: Extract<ToChild, { type: 'start' }>): Promise<void> {
     await ctx.statuses?.drain(8000);
     await pool.closeAll();
   }
+}
+
+/**
+ * A report process: one update now, then one per `report` message, warm (the report's cache stays
+ * in memory), until the daemon says `exit`. A failed update is logged; the next one tries again.
+ */
+async function serveReports(first: import('../config/types.ts').Config, changed: import('../report/update.ts').ReportChange[] | undefined): Promise<void> {
+  const { reportConfigOf, updateReport } = await import('../report/index.ts');
+  const { errorMessage } = await import('../pipeline/failure.ts');
+  const update = async (config: import('../config/types.ts').Config, changes: typeof changed): Promise<void> => {
+    try {
+      await updateReport(config.settings.stateDir, reportConfigOf(config), changes ? { changed: changes } : {});
+    } catch (e) {
+      log.warn(`report not written: ${errorMessage(e)}`);
+    }
+    send({ type: 'reported' });
+  };
+  let queue = update(first, changed);
+  await new Promise<void>((resolve) => {
+    process.on('message', (m: ToChild) => {
+      if (m.type === 'report') queue = queue.then(() => update(m.config, m.changed));
+      if (m.type === 'exit') void queue.then(resolve);
+    });
+  });
 }
 
 /** The run's process died: failed with the reason, its deploy locks released as recovery does, notified. */

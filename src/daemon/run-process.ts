@@ -12,7 +12,8 @@ import type { Dispatch, Job, Reply } from './queue.ts';
 import type { Logger } from './log.ts';
 import { deathOf, taskOfDispatch, type ChildTask, type FromChild, type ToChild } from './run-protocol.ts';
 
-const ENTRY = new URL(`./run-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+/** The task processes' entry (the .ts one when the daemon itself runs from source under tsx). */
+export const childEntry = new URL(`./run-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 export interface TaskGeneration {
   config: Config;
@@ -45,7 +46,7 @@ export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps,
     try {
       // The task's kind in argv names the process in `ps`. stdout is never written; stderr
       // carries only what Node itself prints (a warning).
-      child = fork(ENTRY, [task.kind], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+      child = fork(childEntry, [task.kind], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     } catch (e) {
       resolve({ died: `the run's process did not start: ${e instanceof Error ? e.message : String(e)}` });
       return;

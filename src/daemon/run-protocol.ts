@@ -26,7 +26,11 @@ export type ToChild =
   /** `slipway cancel` of a run this process carries out. */
   | { type: 'cancel'; key: string; by: string }
   /** The daemon's grace period is over: stop what runs (the run ends `interrupted`). */
-  | { type: 'abort' };
+  | { type: 'abort' }
+  /** A report process's next update (it stays while updates keep coming). */
+  | { type: 'report'; config: Config; changed?: ReportChange[] }
+  /** A report process is no longer needed: end now. */
+  | { type: 'exit' };
 
 export type FromChild =
   | { type: 'log'; level: LogLevel; line: string }
@@ -41,6 +45,8 @@ export type FromChild =
   | { type: 'report'; changed?: ReportChange }
   /** An error nothing caught: sent just before the process exits with it. */
   | { type: 'crash'; message: string }
+  /** A report process finished an update and waits for the next (or `exit`). */
+  | { type: 'reported' }
   /** The task ended normally; the process exits next. */
   | { type: 'end' };
 
