@@ -56,7 +56,12 @@ async function runTask(m: Extract<ToChild, { type: 'start' }>): Promise<void> {
   const { createOutput } = await import('../commands/output.ts');
   const abort = new AbortController();
   const { ctx: base, pool } = createRunContext(config, createOutput(), { progress: (line) => log.info(line), signal: abort.signal });
-  const ctx: RunContext = { ...base, report: (changed) => (send({ type: 'report', ...(changed ? { changed } : {}) }), Promise.resolve()) };
+  // Every render goes to the daemon's report process, commit statuses' too: two processes
+  // rendering one www at once could record a page in the report's manifest that the other wrote.
+  const report = (changed?: import('../report/update.ts').ReportChange): Promise<void> => (send({ type: 'report', ...(changed ? { changed } : {}) }), Promise.resolve());
+  const { StatusPoster } = await import('../forge/commit-status.ts');
+  const statuses = new StatusPoster({ stateDir: config.settings.stateDir, warn: (line) => log.warn(line), changed: (pipeline, run) => void report({ pipeline, run }) });
+  const ctx: RunContext = { ...base, report, statuses };
   const active = new ActiveRuns();
   process.on('message', (msg: ToChild) => {
     if (msg.type === 'cancel') void import('../pipeline/cancel.ts').then(({ CancelRequest }) => active.get(msg.key)?.abort(new CancelRequest(msg.by)));
