@@ -50,7 +50,7 @@ export async function benchDaemonRss(): Promise<BenchRow[]> {
         }
         return done === PIPELINES;
       },
-      { timeoutMs: 180_000, what: 'every pipeline deployed once' },
+      { timeoutMs: 600_000, what: 'every pipeline deployed once' },
     );
     const afterFirst = await memOf(daemon.pid!);
     // A minute of idle polling (12 polls of each of the 20 pipelines, nothing new).

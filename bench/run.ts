@@ -11,6 +11,7 @@ const parts: Record<string, () => Promise<BenchRow[]>> = {
   sandbox: async () => (await import('./sandbox.ts')).benchSandbox(),
   ci: async () => (await import('./ci.ts')).benchCi(),
   daemon: async () => (await import('./daemon-rss.ts')).benchDaemonRss(),
+  soak: async () => (await import('./daemon-soak.ts')).benchDaemonSoak(),
   recovery: async () => (await import('./recovery.ts')).benchRecovery(),
   'daemon-long': async () => (await import('./daemon.ts')).benchDaemon(),
 };

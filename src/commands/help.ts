@@ -137,6 +137,9 @@ POST /hooks/PIPELINE (GitHub, Gitea or GitLab signature for
 server.webhookSecret; docs/webhooks.md), GET /healthz and GET /metrics
 (Prometheus text format). notify: webhooks on
 failure, recovery, deployed, waiting. retention: prunes old runs.
+Each run, and each report update, is carried out in a process of its own, so
+the daemon stays small between runs; a run whose process dies (kill -9, out
+of memory) ends failed with how it died, its host locks released.
 
   --log-level LEVEL   error, warn, notice, info (default) or debug
   --grace DURATION    after SIGTERM, how long running steps may finish (30s)

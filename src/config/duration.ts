@@ -16,3 +16,11 @@ export function parseDuration(text: string): number | undefined {
   }
   return total;
 }
+
+/** A duration as the config would spell it ("30s", "10m", "1h", "250ms"), for messages. */
+export function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

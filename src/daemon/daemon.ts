@@ -15,12 +15,14 @@ import { RunQueue } from './queue.ts';
 import { Poller } from './poller.ts';
 import { Schedules } from './schedule.ts';
 import { ConfigGeneration } from './generation.ts';
-import { executeJob } from './execute.ts';
+import { abortTasks, executeInProcess } from './run-process.ts';
+import { createReportProcess } from './report-process.ts';
 import { applyConfigCommit, fetchConfigRepo, loadLastConfigRepo, loadLocalConfig, type LoadedConfig } from './config-source.ts';
 import { startInboxWatch } from './inbox-watch.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { onSignals } from './signals.ts';
 import { DaemonMetrics } from './metrics.ts';
+import type { ChildProcess } from 'node:child_process';
 
 // `slipway run`: polls every pipeline at start and on its cron, runs new commits through a queue
 // (per-pipeline serial, global concurrency, coalescing to the newest commit), takes requests from
@@ -57,22 +59,25 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     let localConfig = local;
     let configCommit: string | undefined;
     let rejectedCommit: string | undefined;
+    const verdicts = new Map<string, 'good' | 'bad' | undefined>();
+    const metrics = new DaemonMetrics();
+    const active = new Map<string, AbortController>();
+    // Each run and each report update in a process of its own (run-process.ts).
+    const children = new Set<ChildProcess>();
+    const report = createReportProcess(() => gen, { log });
     const makeGeneration = (loaded: LoadedConfig): ConfigGeneration => {
-      const gen = new ConfigGeneration(loaded.config, loaded.origin, { output, log, signal: abort.signal });
+      const gen = new ConfigGeneration(loaded.config, loaded.origin, { output, log, signal: abort.signal, report });
       log.setSecrets(loaded.config.secrets);
       generations.push(gen);
       return gen;
     };
     let gen = makeGeneration(await firstConfig(local, log, (c) => (configCommit = c)));
-    const verdicts = new Map<string, 'good' | 'bad' | undefined>();
-    const metrics = new DaemonMetrics();
-    const active = new Map<string, AbortController>();
 
     const queue = new RunQueue({
       concurrency: gen.config.settings.concurrency,
       execute: (d) => {
         const g = gen;
-        return g.use(() => executeJob(g, d, { log, verdicts, active, metrics }));
+        return g.use(() => executeInProcess(g, d, { log, verdicts, active, metrics, children, report: (c) => void g.ctx.report(c) }));
       },
     });
     const poller = new Poller({
@@ -214,14 +219,15 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     const finished = await Promise.race([queue.drain().then(() => true), delay(graceMs).then(() => false)]);
     if (!finished) {
       abort.abort();
-      const killed = killRunningCommands('SIGKILL');
-      log.warn(`slipway run: grace period over; killed ${killed} local command(s), dropping SSH connections; unfinished runs become interrupted`);
+      const killed = killRunningCommands('SIGKILL') + abortTasks(children);
+      log.warn(`slipway run: grace period over; killed ${killed} local command(s) and run process(es), dropping SSH connections; unfinished runs become interrupted`);
       await Promise.all(generations.map((g) => g.dropConnections()));
       const recorded = await Promise.race([queue.drain().then(() => true), delay(CLEANUP_MS).then(() => false)]);
       if (!recorded) log.error('slipway run: runs did not record their end in time; the next start marks them interrupted');
     }
     await Promise.race([poller.drain(), delay(5000)]);
     await gen.flushReport();
+    await report.close();
     log.notice('slipway run: stopped');
     return 0;
   } finally {

@@ -16,8 +16,8 @@ import { errorMessage } from '../pipeline/failure.ts';
 import { prepareDeploy, prepareRollback } from '../pipeline/deploy-request.ts';
 import type { Logger } from './log.ts';
 import { readFailureTail } from '../state/failure-tail.ts';
-import type { DaemonMetrics } from './metrics.ts';
 import { buildPayload, eventsFor, sendNotifications, verdictOf } from './notify.ts';
+import { runKey } from './run-key.ts';
 
 export interface Generation {
   ctx: RunContext;
@@ -29,12 +29,10 @@ export interface ExecuteDeps {
   log: Logger;
   /** Verdict of each pipeline's last decided run, for `recovery` (filled lazily from the state). */
   verdicts: Map<string, 'good' | 'bad' | undefined>;
-  metrics?: DaemonMetrics;
+  metrics?: { observeRun(run: RunRecord): void };
   /** Runs this daemon is carrying out now, by "PIPELINE#N": `slipway cancel` aborts them. */
   active: Map<string, AbortController>;
 }
-
-export const runKey = (pipeline: string, n: number): string => `${pipeline}#${n}`;
 
 function replyOf(job: Job): Reply | undefined {
   return 'reply' in job ? job.reply : undefined;
@@ -158,7 +156,7 @@ async function recordJob(ctx: RunContext, pipeline: PipelineConfig, job: Job): P
   return createRun(ctx, pipeline, commit, job.trigger, job.branch ?? pipeline.branch);
 }
 
-async function afterRun(gen: Generation, pipeline: PipelineConfig, run: RunRecord, deps: ExecuteDeps): Promise<void> {
+export async function afterRun(gen: Generation, pipeline: PipelineConfig, run: RunRecord, deps: ExecuteDeps): Promise<void> {
   const { ctx } = gen;
   const stateDir = ctx.config.settings.stateDir;
   if (!deps.verdicts.has(pipeline.name)) {

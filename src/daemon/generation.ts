@@ -1,13 +1,15 @@
 // One loaded config and what is built from it: the run context (with its SSH pool and report
 // trigger). A reload makes a new generation; jobs already running keep the one they started
 // with, and a retired generation's SSH connections are closed when its last job ends.
+import { hostname, userInfo } from 'node:os';
 import type { Config, PipelineConfig } from '../config/types.ts';
-import { createRunContext } from '../wiring/runtime.ts';
 import type { Output } from '../wiring/output.ts';
-import type { SshPool } from '../ssh/pool.ts';
+import { SshPool } from '../ssh/pool.ts';
+import { setStateSecrets } from '../state/secret-mask.ts';
 import type { Generation } from './execute.ts';
 import type { Logger } from './log.ts';
 import { reportBaseUrl } from '../report/links.ts';
+import type { ReportProcess } from './report-process.ts';
 
 export class ConfigGeneration implements Generation {
   readonly ctx: Generation['ctx'];
@@ -21,21 +23,35 @@ export class ConfigGeneration implements Generation {
   constructor(
     readonly config: Config,
     readonly origin: string,
-    opts: { output: Output; log: Logger; signal: AbortSignal },
+    opts: { output: Output; log: Logger; signal: AbortSignal; report: ReportProcess },
   ) {
-    const { ctx, pool } = createRunContext(config, opts.output, { progress: (line) => opts.log.info(line), signal: opts.signal });
+    // The daemon's own context: polls, recovery, inbox requests. Runs build theirs in their own
+    // process (run-child.ts), so this one never imports the run or report code.
+    setStateSecrets(config.settings.stateDir, config.secrets);
+    const ssh = config.settings.ssh;
+    this.pool = new SshPool({
+      hosts: config.hosts,
+      connect: {
+        ...(ssh.identity ? { identity: ssh.identity } : {}),
+        ...(ssh.knownHosts ? { knownHosts: ssh.knownHosts } : {}),
+        connectTimeoutMs: ssh.connectTimeoutMs,
+      },
+    });
     // A run does not wait for the report: rendering 200 pipelines' pages took most of the
     // webhook → first test command latency (bench/daemon.ts). Renders still fold into one
-    // (updateReport's queue), and flushReport() waits for the last one at shutdown.
-    const render = ctx.report;
+    // (the report process's queue), and flushReport() waits for the last one at shutdown.
     this.ctx = {
-      ...ctx,
+      config,
+      pool: this.pool,
+      now: () => new Date(),
+      progress: (line) => opts.log.info(line),
       report: (changed) => {
-        this.lastReport = render(changed);
+        this.lastReport = opts.report.update(changed);
         return Promise.resolve();
       },
+      actor: `${safeUser()}@${hostname()}`,
+      signal: opts.signal,
     };
-    this.pool = pool;
     const base = reportBaseUrl(config.settings);
     if (base !== undefined) this.reportUrl = base;
   }
@@ -75,5 +91,13 @@ export class ConfigGeneration implements Generation {
   /** Drop open SSH connections now (shutdown past its grace); later gets reconnect. */
   dropConnections(): Promise<void> {
     return this.pool.closeAll();
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
   }
 }

@@ -11,11 +11,12 @@ import { fetchMirror } from '../git/mirror.ts';
 import { resolveCommit } from '../git/commit.ts';
 import { cancelRecordedRun, CancelRequest, planCancel } from '../pipeline/cancel.ts';
 import { errorMessage } from '../pipeline/failure.ts';
-import { formatMs } from '../pipeline/test-stage.ts';
+import { formatMs } from '../config/duration.ts';
 import type { Reply, RunQueue } from './queue.ts';
 import type { Poller } from './poller.ts';
 import type { Logger } from './log.ts';
-import { runKey, type Generation } from './execute.ts';
+import type { Generation } from './execute.ts';
+import { runKey } from './run-key.ts';
 import { branchOfCommit, offBranchMessage } from '../pipeline/branch-poll.ts';
 
 const INTERVAL_MS = 250;

@@ -6,7 +6,6 @@ import { fetchMirror } from '../git/mirror.ts';
 import { readCommitInfo } from '../git/commit.ts';
 import type { RunContext } from './context.ts';
 import { decidePoll } from './plan.ts';
-import { createRun } from './run.ts';
 
 export type PollResult = { run: RunRecord; reason?: undefined } | { run?: undefined; reason: string };
 export type Detection = { commit: string; reason?: undefined } | { commit?: undefined; reason: string };
@@ -45,5 +44,8 @@ export async function pollPipeline(ctx: RunContext, pipeline: PipelineConfig): P
   const refused = await commitRunRefusal(ctx, pipeline, { commit: found.commit, trigger: 'poll' });
   if (refused) return { reason: refused };
   const commit = await readCommitInfo(statePaths(ctx.config.settings.stateDir).git(pipeline.name), found.commit);
+  // Loaded here, not at the top: the daemon polls through this file and must not load the run
+  // code (execa, the test and deploy stages) into its own long-lived process (run-process.ts).
+  const { createRun } = await import('./run.ts');
   return { run: await createRun(ctx, pipeline, commit, 'poll') };
 }

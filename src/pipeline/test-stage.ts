@@ -1,3 +1,4 @@
+import { formatMs } from '../config/duration.ts';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../config/types.ts';
@@ -147,9 +148,4 @@ function unsandboxedEnv(secrets: readonly string[]): Record<string, string> {
   return env;
 }
 
-export function formatMs(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
+export { formatMs };

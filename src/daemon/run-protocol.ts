@@ -1,0 +1,90 @@
+// The messages between the daemon and the process that carries out one of its tasks
+// (src/daemon/run-child.ts). The daemon keeps the cron, the queue, the inbox and the HTTP server;
+// a run (with ssh2, execa, the test and deploy code and the heap they grow) lives and dies in its
+// own process, as Laminar runs each job in its own process. Messages are plain data over the IPC
+// channel: the Reply callbacks of a job stay in the daemon and are called by index.
+import type { Config } from '../config/types.ts';
+import type { RunRecord } from '../state/types.ts';
+import type { ReportChange } from '../report/update.ts';
+import type { Dispatch, Job } from './queue.ts';
+import type { LogLevel } from './log.ts';
+
+/** A job without its reply: `replied` says whether the daemon holds one to answer. */
+export type WireJob = DistributiveOmit<Job, 'reply'> & { replied: boolean };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export type ChildTask =
+  /** Run one dispatch of the queue, as executeJob does in-process. */
+  | { kind: 'job'; pipeline: string; job: WireJob; superseded: WireJob[]; verdict?: 'good' | 'bad' | null }
+  /** The process of run N died: record it failed, release its deploy locks, notify. */
+  | { kind: 'died'; pipeline: string; run: number; message: string; verdict?: 'good' | 'bad' | null }
+  /** Bring the report up to date (undefined: every pipeline). */
+  | { kind: 'report'; changed?: ReportChange[] };
+
+export type ToChild =
+  | { type: 'start'; config: Config; reportUrl?: string; task: ChildTask }
+  /** `slipway cancel` of a run this process carries out. */
+  | { type: 'cancel'; key: string; by: string }
+  /** The daemon's grace period is over: stop what runs (the run ends `interrupted`). */
+  | { type: 'abort' }
+  /** A report process's next update (it stays while updates keep coming). */
+  | { type: 'report'; config: Config; changed?: ReportChange[] }
+  /** A report process is no longer needed: end now. */
+  | { type: 'exit' };
+
+export type FromChild =
+  | { type: 'log'; level: LogLevel; line: string }
+  /** Reply `index` of the task (0: the job, 1…: its superseded jobs in order). */
+  | { type: 'reply'; index: number; method: 'started'; pipeline: string; run: number }
+  | { type: 'reply'; index: number; method: 'refused'; message: string; exitCode?: number }
+  | { type: 'reply'; index: number; method: 'done'; result?: { pipeline?: string; run?: number; exitCode?: number; message?: string } }
+  | { type: 'active'; key: string; pipeline: string; run: number }
+  | { type: 'inactive'; key: string }
+  | { type: 'observed'; run: RunRecord }
+  | { type: 'verdict'; pipeline: string; verdict: 'good' | 'bad' | null }
+  | { type: 'report'; changed?: ReportChange }
+  /** An error nothing caught: sent just before the process exits with it. */
+  | { type: 'crash'; message: string }
+  /** A report process finished an update and waits for the next (or `exit`). */
+  | { type: 'reported' }
+  /** The task ended normally; the process exits next. */
+  | { type: 'end' };
+
+/** Pure: a dispatch as it crosses to the child (replies stay behind). */
+export function taskOfDispatch(d: Dispatch, verdict: 'good' | 'bad' | null | undefined): ChildTask {
+  return { kind: 'job', pipeline: d.pipeline, job: wireJob(d.job), superseded: d.superseded.map(wireJob), ...(verdict !== undefined ? { verdict } : {}) };
+}
+
+function wireJob(job: Job): WireJob {
+  const { reply, ...rest } = job as Job & { reply?: unknown };
+  return { ...rest, replied: reply !== undefined } as WireJob;
+}
+
+/** Pure: how a run's process ended, in the words the run record gets. */
+export function deathOf(exit: { code: number | null; signal: NodeJS.Signals | null; crash?: string }): string {
+  if (exit.crash !== undefined) return `the run's process died: uncaught error: ${exit.crash}`;
+  if (exit.signal) return `the run's process died: killed by ${exit.signal}`;
+  return `the run's process died: exit code ${exit.code ?? '?'}`;
+}
+
+/** Pure: a run that will never go on because its process died: failed, with the reason said once. */
+export function markDied(run: RunRecord, now: string, message: string): RunRecord {
+  for (const stage of run.stages) {
+    for (const step of stage.steps) {
+      if (step.status === 'running') {
+        step.status = 'failed';
+        step.error = message;
+        step.finishedAt = now;
+      } else if (step.status === 'pending') step.status = 'skipped';
+    }
+    if (stage.status === 'running' || stage.status === 'pending') {
+      stage.status = 'failed';
+      stage.finishedAt = now;
+      stage.error = message;
+    }
+  }
+  run.status = 'failed';
+  run.finishedAt = now;
+  run.error = message;
+  return run;
+}
