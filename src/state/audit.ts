@@ -9,7 +9,7 @@ import { maskForState } from './secret-mask.ts';
 export interface AuditEntry {
   version: 1;
   time: string;
-  action: 'deploy' | 'rollback' | 'approve' | 'cancel';
+  action: 'deploy' | 'rollback' | 'heal' | 'approve' | 'cancel';
   pipeline: string;
   environment: string;
   run: number;
