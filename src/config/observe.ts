@@ -22,7 +22,7 @@ export function observeSchema(where: 'pipeline' | 'environment'): Schema {
         description: 'Observe with extras.',
         additionalProperties: false,
         properties: {
-          every: { type: 'string', pattern: DURATION_PATTERN, default: '1m', description: 'Interval of the observation.' },
+          every: { type: 'string', pattern: DURATION_PATTERN, description: 'Interval of the observation; 1m when omitted.' },
           files: {
             type: 'array',
             minItems: 1,

@@ -97,7 +97,11 @@ export class Observer {
     const gen = this.deps.generation();
     const pipeline = gen.pipeline(slot.pipeline);
     const env = pipeline?.environments.find((e) => e.name === slot.environment);
-    if (!pipeline || !env || this.deps.queue.busy(pipeline.name)) return;
+    if (!pipeline || !env) return;
+    if (this.deps.queue.busy(pipeline.name)) {
+      this.deps.log.debug(`${pipeline.name}/${env.name}: observation skipped: a run of ${pipeline.name} is going or waiting (its hosts are changing)`);
+      return;
+    }
     await this.gate(async () => {
       try {
         await gen.use(() => this.observe(gen, pipeline, env, slot));
