@@ -7,7 +7,7 @@ import { observeOf } from '../config/observe.ts';
 import { UsageError } from '../errors.ts';
 import { acquireStateLock, readLockHolder, type StateLock } from '../state/lock.ts';
 import { observeEnvironment, type HostObservation } from '../pipeline/observe-hosts.ts';
-import { healStoppedLine } from '../pipeline/observe.ts';
+import { healStoppedLine } from '../state/host-sync.ts';
 import { reportConfigOf, updateReport } from '../report/index.ts';
 import { terminalLine } from '../terminal-text.ts';
 import { humanTime } from './human-time.ts';

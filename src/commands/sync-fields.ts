@@ -1,7 +1,7 @@
 // The last observation of a host as `status` shows it: `sync`, `reasons`, `since`, `observedAt`
 // in --json (the contract's names), one or two short lines in plain text.
 import type { HostSync } from '../state/types.ts';
-import { healStoppedLine } from '../pipeline/observe.ts';
+import { healStoppedLine } from '../state/host-sync.ts';
 import { humanTime } from './human-time.ts';
 
 export interface SyncFields {

@@ -111,8 +111,4 @@ export function afterHeal(sync: HostSync, outcome: { ok: boolean; run: number; n
   return { sync: { ...sync, drifted: 0, heal }, stopped };
 }
 
-/** "self-heal stopped after 2 failed heals: REASONS", or undefined. */
-export function healStoppedLine(sync: HostSync | undefined): string | undefined {
-  if (!sync?.heal?.stopped) return undefined;
-  return `self-heal stopped after ${sync.heal.failures} failed heals: ${sync.heal.reasons.join('; ')}`;
-}
+export { healStoppedLine } from '../state/host-sync.ts';

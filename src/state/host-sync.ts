@@ -22,3 +22,9 @@ export async function updateHostSync(stateDir: string, host: string, path: strin
   });
   return written;
 }
+
+/** "self-heal stopped after 2 failed heals: REASONS", or undefined. */
+export function healStoppedLine(sync: HostSync | undefined): string | undefined {
+  if (!sync?.heal?.stopped) return undefined;
+  return `self-heal stopped after ${sync.heal.failures} failed heals: ${sync.heal.reasons.join('; ')}`;
+}
