@@ -22,14 +22,15 @@ export function observeSchema(where: 'pipeline' | 'environment'): Schema {
         description: 'Observe with extras.',
         additionalProperties: false,
         properties: {
-          every: { type: 'string', pattern: DURATION_PATTERN, description: 'Interval of the observation; 1m when omitted.' },
+          every: { type: 'string', pattern: DURATION_PATTERN, description: 'Interval of the observation; 1m when omitted.', examples: ['30s'] },
           files: {
             type: 'array',
             minItems: 1,
+            examples: [['/etc/systemd/system/app.service', '~/app/shared/.env']],
             description: 'Files on the host (absolute or ~/) whose sha256 is recorded at the end of each deploy and compared at each observation; a changed or missing file is out-of-sync.',
             items: { type: 'string', pattern: OBSERVE_FILE_PATTERN, description: 'A path on the host.' },
           },
-          service: { type: 'string', pattern: UNIT_PATTERN, description: 'A systemd unit read with systemctl show (ActiveState, SubState, NRestarts); not active is degraded.' },
+          service: { type: 'string', pattern: UNIT_PATTERN, description: 'A systemd unit read with systemctl show (ActiveState, SubState, NRestarts); not active is degraded.', examples: ['app.service'] },
         },
       },
     ],
