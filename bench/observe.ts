@@ -14,7 +14,7 @@ import { createRepo } from '../test/helpers/git-repo.ts';
 import { createTestKeys, startTestHost, type TestHost } from '../test/helpers/ssh-host.ts';
 import { writeConfigFolder } from '../test/helpers/slipway-cli.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { createPool } from '../src/commands/runtime.ts';
+import { createPool } from '../src/wiring/runtime.ts';
 import { observeEnvironment, factsRequest } from '../src/pipeline/observe-hosts.ts';
 import { factsScript } from '../src/pipeline/host-facts.ts';
 import { buildRemoteCommand, type SshConnection } from '../src/ssh/connection.ts';

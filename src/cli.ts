@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, LockHeld, SlipwayError, UsageError } from './errors.ts';
-import { createOutput, type Output } from './commands/output.ts';
+import { createOutput, type Output } from './wiring/output.ts';
 import { configDirFrom } from './commands/config-dir.ts';
 import { terminalLine, terminalText } from './terminal-text.ts';
 import { usageErrorFrom, type FlagSpec } from './commands/args-errors.ts';

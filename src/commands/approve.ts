@@ -4,9 +4,9 @@ import { handOver } from './handover.ts';
 import { SlipwayError, UsageError } from '../errors.ts';
 import { executeRun } from '../pipeline/run.ts';
 import { readApproval } from '../pipeline/approval.ts';
-import { openRuntime } from './runtime.ts';
+import { openRuntime } from '../wiring/runtime.ts';
 import { selectPipelines } from './once.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 import { printRunEnd } from './run-end.ts';
 
 export async function approveCommand(configDir: string, args: string[], output: Output): Promise<number> {

@@ -2,11 +2,11 @@ import { UsageError, SlipwayError } from '../errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { readRun } from '../state/store.ts';
 import { cancelRecordedRun, planCancel } from '../pipeline/cancel.ts';
-import { openRuntime } from './runtime.ts';
+import { openRuntime } from '../wiring/runtime.ts';
 import { selectPipelines } from './once.ts';
 import { handOver } from './handover.ts';
 import { actor } from './deploy.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 
 /** `slipway cancel PIPELINE RUN`: a waiting, queued or running run ends `cancelled`. */
 export async function cancelCommand(configDir: string, args: string[], output: Output): Promise<number> {

@@ -2,9 +2,10 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onceCommand } from './once.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 import { appAnswer, createDemoWorld, type DemoWorld } from '../demo/world.ts';
 import { brokenServer, sampleApp } from '../demo/sample-app.ts';
+import { statePaths } from '../state/paths.ts';
 
 /**
  * The whole loop on this machine, nothing external: a git server and two SSH hosts on
@@ -36,7 +37,7 @@ export async function demoCommand(opts: { keep: boolean }, output: Output): Prom
     const rolledBack = second === 1 && after.every((a) => a === good);
     output.out(`demo: the broken commit ${rolledBack ? 'was rolled back' : 'was NOT handled as expected'}; the apps answer ${after.map((a) => a?.slice(0, 7) ?? 'nothing').join(', ')}`);
 
-    const report = join(root, 'state', 'www', 'index.html');
+    const report = join(statePaths(join(root, 'state')).www, 'index.html');
     output.out(`\ndemo: report file://${report}`);
     output.out(`demo: config ${configDir} (try: npx slipway status --config ${configDir})`);
     output.out(`demo: ${deployed && rolledBack ? 'done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);

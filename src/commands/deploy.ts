@@ -3,14 +3,12 @@ import { UsageError } from '../errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { createRun, executeRollback, executeRun } from '../pipeline/run.ts';
 import { pickEnvironment, prepareDeploy, prepareRollback } from '../pipeline/deploy-request.ts';
-import { openRuntime } from './runtime.ts';
+import { openRuntime } from '../wiring/runtime.ts';
 import { selectPipelines } from './once.ts';
 import { handOver } from './handover.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 import { printRunEnd } from './run-end.ts';
 import { progressFor } from './live-progress.ts';
-
-export { findTestedRun, tookHealthy } from '../pipeline/deploy-request.ts';
 
 export async function deployCommand(configDir: string, args: { pipeline?: string; env?: string; commit?: string; follow?: boolean | undefined }, output: Output): Promise<number> {
   if (!args.pipeline) throw new UsageError('deploy takes PIPELINE');

@@ -6,7 +6,7 @@ import type { RunRecord } from '../state/types.ts';
 import { readLockHolder } from '../state/lock.ts';
 import { readInboxAnswer, removeInboxAnswer, writeInboxRequest, type InboxRequest } from '../state/inbox.ts';
 import { readRun } from '../state/store.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 
 /** How long the daemon gets to take a request (it looks every 250 ms) before the command gives up waiting. */
 const TAKE_MS = 15_000;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { SlipwayError } from '../errors.ts';
 import { displayPath } from '../config/load.ts';
 import { starterFiles } from './init-templates.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 
 /** The shipped JSON Schemas: <package>/schema/, two folders up from src/commands/ and dist/commands/. */
 const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));

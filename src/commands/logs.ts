@@ -10,7 +10,7 @@ import type { RunRecord, StepRecord } from '../state/types.ts';
 import { LogFollower } from '../state/log-reader.ts';
 import { selectPipelines } from './once.ts';
 import { forTerminal } from '../terminal-text.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 
 export interface LogsArgs {
   positionals: string[];

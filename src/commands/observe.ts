@@ -11,8 +11,8 @@ import { healStoppedLine } from '../state/host-sync.ts';
 import { reportConfigOf, updateReport } from '../report/index.ts';
 import { terminalLine } from '../terminal-text.ts';
 import { humanTime } from './human-time.ts';
-import { createPool } from './runtime.ts';
-import type { Output } from './output.ts';
+import { createPool } from '../wiring/runtime.ts';
+import type { Output } from '../wiring/output.ts';
 
 export async function observeCommand(configDir: string, opts: { pipeline?: string; json: boolean }, output: Output): Promise<number> {
   const config = await loadConfig(configDir);

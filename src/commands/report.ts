@@ -4,7 +4,7 @@ import { statePaths } from '../state/store.ts';
 import { reportConfigOf, updateReport } from '../report/index.ts';
 
 import { join } from 'node:path';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 import { handOver } from './handover.ts';
 
 export async function reportCommand(configDir: string, output: Output): Promise<number> {

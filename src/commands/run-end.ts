@@ -9,7 +9,7 @@ import type { RunRecord } from '../state/types.ts';
 import { readFailureTail } from '../state/failure-tail.ts';
 import { displayPath } from '../state/paths.ts';
 import { runPageLocation } from '../report/links.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 import { terminalLine } from '../terminal-text.ts';
 
 export async function printRunEnd(output: Output, config: Config, run: RunRecord, opts: { outcome?: string } = {}): Promise<void> {

@@ -7,7 +7,7 @@ import { computeDora, doraFacts, type DoraNumbers } from '../report/dora.ts';
 import { doraJson } from '../report/dora-view.ts';
 import { formatDuration } from '../report/format.ts';
 import { selectPipelines } from './once.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 
 function line(w: DoraNumbers): string {
   const rate = w.changeFailureRate === null ? '–' : `${Math.round(w.changeFailureRate * 100)}%`;

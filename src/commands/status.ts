@@ -4,13 +4,13 @@ import { loadConfig } from '../config/load.ts';
 import { readPipelineState, readRuns, readHostState } from '../state/store.ts';
 import { readRemoteHead } from '../git/remote.ts';
 import { maskSecrets } from '../exec/mask.ts';
-import { firstLine, shortSha, type Output } from './output.ts';
+import { firstLine, shortSha, type Output } from '../wiring/output.ts';
 import { terminalLine } from '../terminal-text.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import { humanTime } from './human-time.ts';
-import { createPool } from './runtime.ts';
-import { factsScript, parseFacts } from '../pipeline/remote-commands.ts';
-import { findTestedRun } from './deploy.ts';
+import { createPool } from '../wiring/runtime.ts';
+import { readHostFacts } from '../pipeline/host-facts.ts';
+import { findTestedRun } from '../pipeline/promotion.ts';
 import { syncFieldsOf, syncLine, type SyncFields } from './sync-fields.ts';
 
 interface EnvView {
@@ -50,11 +50,10 @@ interface PipelineView {
   byArtifact?: boolean;
 }
 
-async function readLive(pool: SshPool, host: string, path: string, secrets: string[]): Promise<LiveFacts> {
+async function readLive(pool: SshPool, host: string, path: string, secrets: string[], timeoutMs: number): Promise<LiveFacts> {
   try {
     const conn = await pool.get(host);
-    const res = await conn.exec(factsScript(path), { timeoutMs: 30_000 });
-    const facts = parseFacts(res.stdout);
+    const facts = await readHostFacts(conn, { path }, timeoutMs);
     return {
       ...(facts.current ? { release: facts.current } : {}),
       ...(facts.revision ? { commit: facts.revision } : {}),
@@ -78,7 +77,7 @@ async function gather(config: Config, withRemote: boolean, pool?: SshPool): Prom
       for (const h of e.hosts) {
         const hs = await readHostState(stateDir, h);
         const cur = hostEntry(hs, p.name, e.deploy.path)?.current;
-        const live = pool ? await readLive(pool, h, e.deploy.path, config.secrets) : undefined;
+        const live = pool ? await readLive(pool, h, e.deploy.path, config.secrets, e.deploy.commandTimeoutMs) : undefined;
         const runs = live && !live.error ? live.commit : cur?.commit;
         hosts.push({ host: h, address: config.hosts[h]?.address ?? '?', release: live && !live.error ? live.release : cur?.release, commit: runs, differs: (runs ?? '') !== (desired?.commit ?? ''), ...(live ? { live } : {}), ...syncFieldsOf(hs.sync?.[e.deploy.path], p.name, e.name) });
       }

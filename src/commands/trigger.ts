@@ -8,9 +8,9 @@ import { createRun, executeRun } from '../pipeline/run.ts';
 import { handOver } from './handover.ts';
 import { commitRunRefusal } from '../pipeline/poll.ts';
 import { branchOfCommit, offBranchMessage } from '../pipeline/branch-poll.ts';
-import { openRuntime } from './runtime.ts';
+import { openRuntime } from '../wiring/runtime.ts';
 import { selectPipelines } from './once.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 import { printRunEnd } from './run-end.ts';
 import { progressFor } from './live-progress.ts';
 

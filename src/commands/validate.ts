@@ -1,6 +1,6 @@
 import { loadConfig, describeConfig } from '../config/load.ts';
 import { detectSandbox } from '../exec/sandbox-runner.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../wiring/output.ts';
 
 export async function validateCommand(configDir: string, output: Output): Promise<number> {
   const config = await loadConfig(configDir);

@@ -13,6 +13,7 @@ import { displayPath, loadConfig } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
 import { fetchMirror } from '../git/mirror.ts';
 import { writeTree } from '../git/tree.ts';
+import { statePaths } from '../state/paths.ts';
 
 export interface LoadedConfig {
   config: Config;
@@ -23,12 +24,7 @@ export interface LoadedConfig {
 }
 
 export function configRepoPaths(stateDir: string): { gitdir: string; current: string; candidate: string } {
-  return {
-    // Pipeline names start with a letter or digit, so this name never collides with a pipeline's mirror.
-    gitdir: join(stateDir, 'git', '.config-repo.git'),
-    current: join(stateDir, 'config-repo'),
-    candidate: join(stateDir, 'config-repo.candidate'),
-  };
+  return statePaths(stateDir).configRepo;
 }
 
 /** The local config folder, checked a little further than `validate` does for what only the daemon uses. */

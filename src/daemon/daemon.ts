@@ -8,7 +8,7 @@ import { releaseLeftLocks } from '../pipeline/release-locks.ts';
 import { detectNewCommit } from '../pipeline/poll.ts';
 import { detectBranchCommits } from '../pipeline/branch-poll.ts';
 import { killRunningCommands } from '../exec/run-local.ts';
-import type { Output } from '../commands/output.ts';
+import type { Output } from '../wiring/output.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
 import { detectSandbox } from '../exec/sandbox-runner.ts';
 import { RunQueue } from './queue.ts';

@@ -2,8 +2,8 @@
 // trigger). A reload makes a new generation; jobs already running keep the one they started
 // with, and a retired generation's SSH connections are closed when its last job ends.
 import type { Config, PipelineConfig } from '../config/types.ts';
-import { createRunContext } from '../commands/runtime.ts';
-import type { Output } from '../commands/output.ts';
+import { createRunContext } from '../wiring/runtime.ts';
+import type { Output } from '../wiring/output.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import type { Generation } from './execute.ts';
 import type { Logger } from './log.ts';

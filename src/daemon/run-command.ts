@@ -1,7 +1,7 @@
 // `slipway run` flags → daemon options.
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../config/duration.ts';
-import type { Output } from '../commands/output.ts';
+import type { Output } from '../wiring/output.ts';
 import { LOG_LEVELS, parseLogLevel } from './log.ts';
 import { runDaemon } from './daemon.ts';
 

@@ -4,6 +4,7 @@
 import type { RunRecord } from '../state/types.ts';
 import { writeRun } from '../state/store.ts';
 import { appendAudit } from '../state/audit.ts';
+import { moveRun } from './run-status.ts';
 
 /** The abort reason of a cancelled run, telling it apart from a shutdown (`interrupted`). */
 export class CancelRequest {
@@ -22,7 +23,7 @@ export function planCancel(run: RunRecord): CancelPlan {
 export async function cancelRecordedRun(stateDir: string, run: RunRecord, by: string, now: Date): Promise<RunRecord> {
   const time = now.toISOString();
   for (const stage of run.stages) if (stage.status === 'waiting' || stage.status === 'pending') stage.status = 'skipped';
-  run.status = 'cancelled';
+  moveRun(run, 'cancelled');
   run.finishedAt = time;
   run.error = `cancelled by ${by}`;
   await writeRun(stateDir, run);

@@ -2,12 +2,16 @@
 // The lock names the state folder and the run: a lock of this state folder whose run has ended
 // (a kill -9, a crash) is released at once; only a lock of another state folder needs
 // `lockTimeout` to pass. A live lock makes the deploy wait up to `lockWait`, shown as a step.
-import type { RunStatus } from '../state/types.ts';
+import type { EnvironmentConfig } from '../config/types.ts';
+import type { RunStatus, StageRecord } from '../state/types.ts';
+import type { SshConnection } from '../ssh/connection.ts';
+import type { StepLog } from '../exec/log-file.ts';
 import { readRun } from '../state/store.ts';
-import { readStateId } from '../state/state-id.ts';
 import { formatMs } from './test-stage.ts';
-import { remoteExec, stepId, type HostDeploy, type HostDeployInput } from './deploy-host.ts';
-import { runStep } from './step.ts';
+import type { RunContext } from './context.ts';
+import type { RunRecorder } from './recorder.ts';
+import type { StepOutcome } from './step.ts';
+import { remoteExec, type ExecOutcome } from './remote-exec.ts';
 import * as locks from './lock-scripts.ts';
 
 export interface LockHolder {
@@ -49,12 +53,24 @@ export function decideLock(
 
 const POLL_MS = 1000;
 
-/** Take the host's deploy lock for this path, waiting up to lockWait for a live holder. */
-export async function lockHost(input: HostDeployInput, d: HostDeploy): Promise<boolean> {
-  const { ctx, rec, stage, env } = input;
+export interface LockWait {
+  ctx: RunContext;
+  rec: RunRecorder;
+  stage: StageRecord;
+  env: EnvironmentConfig;
+  host: string;
+  stateId: string;
+  /** Our lock's info line. */
+  info: string;
+}
+
+/**
+ * A lock someone else holds (the first attempt's answer): wait up to lockWait for a live
+ * holder, take over one that is stale or whose run ended. Runs inside the host's connect step.
+ */
+export async function waitForLock(w: LockWait, conn: SshConnection, log: StepLog, first: ExecOutcome): Promise<StepOutcome> {
+  const { ctx, rec, env, stateId, info } = w;
   const stateDir = ctx.config.settings.stateDir;
-  const stateId = await readStateId(stateDir);
-  const info = lockInfo(stateId, rec.run.pipeline, rec.run.number, ctx.actor, rec.now());
   const path = env.deploy.path;
   const statusOf = async (holder: string): Promise<RunStatus | 'missing' | undefined> => {
     const h = parseLockInfo(holder);
@@ -67,11 +83,10 @@ export async function lockHost(input: HostDeployInput, d: HostDeploy): Promise<b
     }
   };
   let waiting: { finish(ok: boolean, error?: string): Promise<void> } | undefined;
-  const r = await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'lock'), name: `${d.host.name}: deploy lock`, host: d.host.name }, async (log) => {
-    const conn = await ctx.pool.get(d.host.name);
-    const deadline = Date.now() + env.deploy.lockWaitMs;
+  const deadline = Date.now() + env.deploy.lockWaitMs;
+  let res = first;
+  const outcome = await (async (): Promise<StepOutcome> => {
     for (;;) {
-      const res = await remoteExec(conn, locks.acquireLockScript(path, info), log, { timeoutMs: env.deploy.commandTimeoutMs });
       if (res.ok) return res;
       const held = res.exitCode === locks.LOCK_HELD_EXIT ? locks.parseHeld(res.stdout ?? '') : undefined;
       if (!held) return { ...res, cause: 'infrastructure' };
@@ -83,34 +98,33 @@ export async function lockHost(input: HostDeployInput, d: HostDeploy): Promise<b
           return took;
         }
         log.write(`another process changed the deploy lock first; looking again\n`);
-        continue;
-      }
-      if (verdict.action === 'wait') {
-        waiting ??= await startWaitingStep(input, d, held.holder);
-        if (Date.now() + POLL_MS > deadline) {
-          const error = `refused: deploy lock held by ${held.holder} for longer than lockWait ${formatMs(env.deploy.lockWaitMs)}; nothing changed`;
-          await waiting.finish(false, error);
-          return { ok: false, error, cause: 'infrastructure' };
+      } else {
+        if (verdict.action === 'wait') {
+          waiting ??= await startWaitingStep(w, held.holder);
+          if (Date.now() + POLL_MS > deadline) {
+            const error = `refused: deploy lock held by ${held.holder} for longer than lockWait ${formatMs(env.deploy.lockWaitMs)}; nothing changed`;
+            await waiting.finish(false, error);
+            return { ok: false, error, cause: 'infrastructure' };
+          }
         }
+        if (ctx.signal?.aborted) return { ok: false, error: 'stopped while waiting for the deploy lock; nothing changed', cause: 'infrastructure' };
+        await sleep(verdict.action === 'retry' ? 100 : POLL_MS, ctx.signal);
       }
-      if (ctx.signal?.aborted) return { ok: false, error: 'stopped while waiting for the deploy lock; nothing changed', cause: 'infrastructure' };
-      await sleep(verdict.action === 'retry' ? 100 : POLL_MS, ctx.signal);
+      res = await remoteExec(conn, locks.acquireLockScript(path, info), log, { timeoutMs: env.deploy.commandTimeoutMs });
     }
-  });
-  await waiting?.finish(r.ok);
-  if (r.ok) d.lock = info;
-  else d.lockRefused = true;
-  return r.ok;
+  })();
+  await waiting?.finish(outcome.ok);
+  return outcome;
 }
 
 /** The step "waiting for the deploy lock held by …", running while the deploy waits. */
-async function startWaitingStep(input: HostDeployInput, d: HostDeploy, holder: string): Promise<{ finish(ok: boolean, error?: string): Promise<void> }> {
-  const { rec, stage, ctx } = input;
-  const step = rec.addStep(stage, { id: stepId(input.env, d.host, 'lock-wait'), name: rec.mask(`${d.host.name}: waiting for the deploy lock held by ${holder}`), host: d.host.name });
+async function startWaitingStep(w: LockWait, holder: string): Promise<{ finish(ok: boolean, error?: string): Promise<void> }> {
+  const { rec, stage, ctx } = w;
+  const step = rec.addStep(stage, { id: `${w.env.name}-${w.host}-lock-wait`, name: rec.mask(`${w.host}: waiting for the deploy lock held by ${holder}`), host: w.host });
   step.status = 'running';
   step.startedAt = rec.now();
   await rec.save();
-  ctx.progress(`${rec.run.pipeline} #${rec.run.number} ${step.name} (up to ${formatMs(input.env.deploy.lockWaitMs)}) …`);
+  ctx.progress(`${rec.run.pipeline} #${rec.run.number} ${step.name} (up to ${formatMs(w.env.deploy.lockWaitMs)}) …`);
   let done = false;
   return {
     async finish(ok, error) {
@@ -124,31 +138,19 @@ async function startWaitingStep(input: HostDeployInput, d: HostDeploy, holder: s
   };
 }
 
-/** Release our lock; a failure here leaves a lock the next deploy of this state folder releases at once. */
-export async function unlockHost(input: HostDeployInput, d: HostDeploy): Promise<void> {
-  const info = d.lock;
-  if (!info) return;
-  const { ctx, rec, stage, env } = input;
-  d.lock = undefined;
-  await runStep(ctx, rec, stage, { id: stepId(env, d.host, 'unlock'), name: `${d.host.name}: release deploy lock`, host: d.host.name }, async (log) => {
-    const conn = await ctx.pool.get(d.host.name);
-    return remoteExec(conn, locks.releaseLockScript(env.deploy.path, info), log, { timeoutMs: env.deploy.commandTimeoutMs });
-  });
-}
-
 /**
  * Renews every held lock's age while the deploy runs: one step (a long migration, a slow health
  * check) may take longer than lockTimeout, and its lock must not look stale to another slipway.
  */
-export function keepLocksFresh(input: HostDeployInput, deploys: HostDeploy[]): { stop(): void } {
-  const every = Math.max(1000, Math.min(60_000, Math.floor(input.env.deploy.lockTimeoutMs / 3)));
+export function keepLocksFresh(ctx: RunContext, env: EnvironmentConfig, holds: ReadonlyArray<{ host: string; lock?: string | undefined }>): { stop(): void } {
+  const every = Math.max(1000, Math.min(60_000, Math.floor(env.deploy.lockTimeoutMs / 3)));
   const timer = setInterval(() => {
-    for (const d of deploys) {
-      const info = d.lock;
+    for (const h of holds) {
+      const info = h.lock;
       if (!info) continue;
-      void input.ctx.pool
-        .get(d.host.name)
-        .then((conn) => conn.exec(locks.refreshLockScript(input.env.deploy.path, info), { timeoutMs: 30_000 }))
+      void ctx.pool
+        .get(h.host)
+        .then((conn) => conn.exec(locks.refreshLockScript(env.deploy.path, info), { timeoutMs: env.deploy.commandTimeoutMs }))
         .catch(() => undefined); // the next tick tries again; a lost host fails its own step
     }
   }, every);

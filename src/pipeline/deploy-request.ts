@@ -6,27 +6,11 @@ import { SlipwayError, UsageError } from '../errors.ts';
 import { readPipelineState, readRuns, statePaths } from '../state/store.ts';
 import { fetchMirror } from '../git/mirror.ts';
 import { readCommitInfo, resolveCommit } from '../git/commit.ts';
-import { factsScript, parseFacts, previousRelease } from './remote-commands.ts';
+import { previousRelease, readHostFacts } from './host-facts.ts';
 import type { RunContext } from './context.ts';
+import { findTestedRun, promotionRefusal } from './promotion.ts';
 
-const NOT_TESTING = ['deploy', 'rollback'];
-
-/** The newest run whose tests (and build, when it had one) passed, for this commit when one is given (runs newest first). */
-export function findTestedRun(runs: RunRecord[], commit?: string): RunRecord | undefined {
-  // A deploy or rollback run only points at the run that tested its commit: name that one.
-  return runs.find(
-    (r) =>
-      !NOT_TESTING.includes(r.trigger) &&
-      (!commit || r.commit.id === commit) &&
-      r.stages.some((s) => s.kind === 'test' && s.status === 'passed') &&
-      !r.stages.some((s) => s.kind === 'build' && s.status !== 'passed'),
-  );
-}
-
-/** Whether an environment ever took this commit healthy (promotion: production only gets what staging took). */
-export function tookHealthy(runs: RunRecord[], environment: string, commit: string): boolean {
-  return runs.some((r) => r.commit.id === commit && r.stages.some((s) => s.name === `deploy:${environment}` && s.status === 'passed'));
-}
+export { findTestedRun, tookHealthy } from './promotion.ts';
 
 export function pickEnvironment(pipeline: PipelineConfig, name: string | undefined): number {
   if (!name) throw new UsageError('--env ENV is required');
@@ -56,13 +40,8 @@ export async function prepareDeploy(ctx: RunContext, pipeline: PipelineConfig, e
   if (!tested) {
     throw new SlipwayError(commit ? `commit ${commit.slice(0, 7)} has not passed its tests in any run of ${pipeline.name}; only tested commits are deployed` : `no commit of ${pipeline.name} has passed its tests yet; run slipway once first`);
   }
-  const prev = pipeline.environments[index - 1];
-  if (prev) {
-    const state = await readPipelineState(stateDir, pipeline.name);
-    if (state.environments[prev.name]?.commit !== tested.commit.id && !tookHealthy(runs, prev.name, tested.commit.id)) {
-      throw new SlipwayError(`${env.name} only gets a commit that ${prev.name} took healthy; deploy ${tested.commit.id.slice(0, 7)} to ${prev.name} first`);
-    }
-  }
+  const refused = promotionRefusal(pipeline, index, await readPipelineState(stateDir, pipeline.name), runs, tested.commit.id);
+  if (refused) throw new SlipwayError(refused);
   return { env, tested };
 }
 
@@ -73,17 +52,16 @@ export interface RollbackRequest {
 
 export async function prepareRollback(ctx: RunContext, pipeline: PipelineConfig, envName: string | undefined): Promise<RollbackRequest> {
   const env = pipeline.environments[pickEnvironment(pipeline, envName)]!;
-  const target = await previousCommit(ctx, env.hosts, env.deploy.path);
+  const target = await previousCommit(ctx, env);
   return { env, commit: await commitInfo(ctx, pipeline, target) };
 }
 
 /** The commit every host of the environment would go back to; they must agree. */
-async function previousCommit(ctx: RunContext, hosts: string[], path: string): Promise<string> {
+async function previousCommit(ctx: RunContext, env: EnvironmentConfig): Promise<string> {
   const targets = new Set<string>();
-  for (const name of hosts) {
+  for (const name of env.hosts) {
     const conn = await ctx.pool.get(name);
-    const res = await conn.exec(factsScript(path), { timeoutMs: 30_000 });
-    const facts = parseFacts(res.stdout);
+    const facts = await readHostFacts(conn, { path: env.deploy.path }, env.deploy.commandTimeoutMs);
     const prev = previousRelease(facts);
     if (!prev) throw new SlipwayError(`${name} has no release before ${facts.current ?? 'its current one'}; nothing to roll back to`);
     targets.add(facts.commits[prev] ?? prev);

@@ -1,25 +1,25 @@
 // A heal run's deploy stage (trigger: heal): hosts that drifted from what the environment
 // should run are put back — switched to the desired release when it is still whole on the host,
 // redeployed (a fresh release of the desired commit) when it is gone, restarted when only the
-// health check fails. Locks are taken as a deploy takes them, so a heal never races a deploy.
+// health check fails. Locks are taken as a deploy takes them, so a heal never races a deploy;
+// what to do is decided again from facts read under the lock (the observer's may be stale).
 // The run's commit is the environment's desired commit (the caller makes the run so).
 import type { EnvironmentConfig, PipelineConfig } from '../config/types.ts';
 import type { StageRecord } from '../state/types.ts';
-import { readHostState, writeHostState, readPipelineState } from '../state/store.ts';
+import { readHostState, writeHostState, readPipelineState, statePaths } from '../state/store.ts';
 import { appendAudit } from '../state/audit.ts';
 import { hostEntry, setHostEntry } from '../state/host-key.ts';
+import { SlipwayError } from '../errors.ts';
 import type { RunContext } from './context.ts';
 import type { RunRecorder } from './recorder.ts';
-import type { HostFacts } from './host-facts.ts';
-import { runStep } from './step.ts';
-import * as remote from './remote-commands.ts';
-import { commandEnv, deployHost, pruneHost, remoteExec, rollbackHost, stepId, waitHealthy, type HostDeploy, type HostDeployInput } from './deploy-host.ts';
-import { keepLocksFresh, lockHost, unlockHost } from './deploy-lock.ts';
-import { describeHeal, planHeal, type DesiredState, type HealAction } from './heal-plan.ts';
+import { healthCommand, type HostFacts } from './host-facts.ts';
+import { chooseRelease } from './deploy-plan.ts';
+import { planHealHosts, type DesiredState, type HealAction } from './heal-plan.ts';
+import { connectPlanApply, type Applied } from './env-apply.ts';
+import { hostOutcome, nextHostAfterDeploy, nextHostAfterHeal } from './host-record.ts';
 import { errorMessage } from './failure.ts';
-import { SlipwayError } from '../errors.ts';
 
-export { planHeal, describeHeal, type HealAction, type DesiredState } from './heal-plan.ts';
+export { planHeal, planHealHosts, describeHeal, type HealAction, type DesiredState } from './heal-plan.ts';
 
 /** True when every given host runs the desired commit healthy at the end. */
 export async function healHosts(
@@ -31,50 +31,59 @@ export async function healHosts(
   hosts: Array<{ host: string; facts: HostFacts }>,
 ): Promise<boolean> {
   const stateDir = ctx.config.settings.stateDir;
+  const names = hosts.map((h) => h.host);
   stage.status = 'running';
   stage.startedAt ??= rec.now();
-  const recorded = (await readPipelineState(stateDir, pipeline.name)).environments[env.name];
-  const desired: DesiredState | undefined = recorded ? { commit: recorded.commit, release: recorded.release } : undefined;
-  const release = remote.releaseName(rec.run.commit.id, ctx.now());
-  const deploys: Array<HostDeploy & { action?: HealAction }> = hosts.map(({ host, facts }) => ({
-    host: ctx.config.hosts[host]!,
-    facts,
-    initial: facts,
-    staged: false,
-    switched: false,
-    outcome: { host, status: 'pending' },
-  }));
-  stage.hosts = deploys.map((d) => d.outcome);
+  stage.hosts = names.map((host) => ({ host, status: 'pending' }));
   await rec.save();
-  const input: HostDeployInput = { ctx, rec, stage, pipeline, env, release };
+  let applied: Applied | undefined;
+  let actions: Record<string, HealAction | undefined> = {};
   let thrown: unknown;
-  const fresh = keepLocksFresh(input, deploys);
   try {
-    if (!desired) throw new SlipwayError(`${env.name} has no recorded deploy to heal back to`);
-    for (const d of deploys) d.conn = await ctx.pool.get(d.host.name);
-    const locked = (await Promise.all(deploys.map((d) => lockHost(input, d)))).every(Boolean);
-    if (!locked) {
-      for (const d of deploys) if (d.lockRefused) Object.assign(d.outcome, { status: 'failed', error: 'deploy lock held; not healed' });
-    } else {
-      // A name no release of these hosts has: the same rule as a deploy's.
-      const taken = new Set(deploys.flatMap((d) => d.facts?.releases ?? []));
-      let at = ctx.now().getTime();
-      while (taken.has(remote.releaseName(rec.run.commit.id, new Date(at)))) at += 1000;
-      input.release = remote.releaseName(rec.run.commit.id, new Date(at));
-      await Promise.all(deploys.map((d) => healHost(input, d, desired)));
-    }
+    const recorded = (await readPipelineState(stateDir, pipeline.name)).environments[env.name];
+    if (!recorded) throw new SlipwayError(`${env.name} has no recorded deploy to heal back to`);
+    const desired: DesiredState = { commit: recorded.commit, release: recorded.release };
+    const artifact = rec.run.artifact;
+    applied = await connectPlanApply(ctx, rec, stage, env, {
+      hosts: names,
+      undo: 'host',
+      // Is it healthy now, serving the desired commit? Asked under the lock, in the same exec.
+      extra: (host) => {
+        const vars = { ...ctx.config.hosts[host]?.env, SLIPWAY_COMMIT: desired.commit, SLIPWAY_RELEASE: desired.release, SLIPWAY_PREVIOUS: '', SLIPWAY_ENV: env.name, SLIPWAY_HOST: host, SLIPWAY_PIPELINE: pipeline.name };
+        const command = healthCommand(env, vars);
+        return command ? { health: { command, env: vars } } : {};
+      },
+      decide: (planHosts) => {
+        const made = planHealHosts({
+          pipeline,
+          env,
+          hosts: planHosts,
+          desired,
+          commit: desired.commit,
+          release: chooseRelease(desired.commit, ctx.now(), planHosts.flatMap((h) => h.facts.releases)),
+          run: { number: rec.run.number, ...(artifact ? { artifact } : {}) },
+          at: rec.now(),
+          actor: ctx.actor,
+          ...(artifact ? { artifactFile: statePaths(rec.stateDir).artifact(rec.run.pipeline, artifact.run) } : {}),
+        });
+        actions = made.actions;
+        return made.plan;
+      },
+    });
+    await recordHealed(ctx, rec, pipeline, env, applied, actions, desired);
   } catch (e) {
     thrown = e;
-  } finally {
-    fresh.stop();
-    await Promise.all(deploys.map((d) => unlockHost(input, d).catch(() => undefined)));
   }
-  for (const d of deploys) if (d.outcome.status === 'pending') d.outcome.status = 'untouched';
-  const ok = thrown === undefined && deploys.every((d) => d.outcome.status === 'deployed' || (d.outcome.status === 'untouched' && !d.action));
-  if (desired) await recordHealed(input, deploys, desired);
+  const outcomes = names.map((host) => {
+    const hold = applied?.holds.find((h) => h.host === host);
+    return hostOutcome(host, hold?.facts, applied?.plan, applied?.results[host], hold?.error);
+  });
+  stage.hosts = outcomes;
+  // A host with nothing to heal (it came back by itself) is fine: `untouched`, no error.
+  const ok = thrown === undefined && applied?.plan !== undefined && outcomes.every((o) => o.status === 'deployed' || (o.status === 'untouched' && !o.error && !actions[o.host]));
   stage.status = ok ? 'passed' : 'failed';
   if (!ok) {
-    const errors = deploys.filter((d) => d.outcome.error).map((d) => `${d.host.name}: ${d.outcome.error}`);
+    const errors = outcomes.filter((o) => o.error).map((o) => `${o.host}: ${o.error}`);
     if (thrown !== undefined) errors.push(errorMessage(thrown));
     stage.error = rec.mask(errors.join('; ') || 'heal failed');
   }
@@ -88,7 +97,7 @@ export async function healHosts(
     environment: env.name,
     run: rec.run.number,
     commit: rec.run.commit.id,
-    hosts: hosts.map((h) => h.host),
+    hosts: names,
     by: ctx.actor,
     result: ok ? 'ok' : 'failed',
     ...(stage.error ? { error: stage.error } : {}),
@@ -96,60 +105,24 @@ export async function healHosts(
   return ok;
 }
 
-async function healHost(input: HostDeployInput, d: HostDeploy & { action?: HealAction }, desired: DesiredState): Promise<void> {
-  const action = planHeal(d.facts!, desired);
-  d.action = action;
-  if (!action) return;
-  if (action.kind === 'redeploy') {
-    d.outcome.release = input.release;
-    if (d.initial?.current) d.outcome.previousRelease = d.initial.current;
-    if (await deployHost(input, d)) {
-      await pruneHost(input, d);
-      return;
-    }
-    const error = d.outcome.error;
-    if (d.staged || d.switched) await rollbackHost(input, d).catch(() => false);
-    d.outcome.status = 'failed';
-    d.outcome.error = error ?? d.outcome.error ?? 'redeploy failed';
-    return;
-  }
-  const target = action.kind === 'switch' ? action.release : d.facts!.current!;
-  d.outcome.release = target;
-  const { ctx, rec, env, pipeline } = input;
-  const spec = env.deploy;
-  const vars = { ...commandEnv({ ...input, release: target }, d), SLIPWAY_COMMIT: desired.commit };
-  const r = await runStep(ctx, rec, input.stage, { id: stepId(env, d.host, `heal-${action.kind}`), name: `${d.host.name}: ${describeHeal(action)}`, host: d.host.name }, async (log) => {
-    const conn = d.conn!;
-    if (ctx.signal?.aborted) return { ok: false, error: 'not started: the run was stopped', cause: 'infrastructure' as const };
-    if (action.kind === 'switch') {
-      const audit = `${rec.now()} ${target} ${desired.commit} heal=${pipeline.name}#${rec.run.number} by=${ctx.actor}`;
-      const switched = await remoteExec(conn, `${remote.switchScript(spec.path, target)}; ${remote.revisionLogScript(spec.path, audit)}`, log, { timeoutMs: spec.commandTimeoutMs });
-      if (!switched.ok) return { ...switched, error: `switch: ${switched.error}` };
-    }
-    if (spec.restart) {
-      const restart = remote.userCommand(spec.path, target, vars, spec.restart);
-      const restarted = await remoteExec(conn, restart.script, log, { timeoutMs: spec.commandTimeoutMs, stdin: restart.stdin });
-      if (!restarted.ok) return { ...restarted, error: `restart: ${restarted.error}` };
-    }
-    const healthy = await waitHealthy(conn, env, target, vars, log);
-    return healthy.ok ? healthy : { ...healthy, error: `health check: ${healthy.error}` };
-  });
-  d.outcome.status = r.ok ? 'deployed' : 'failed';
-  if (!r.ok) d.outcome.error = r.error ?? 'heal failed';
-}
-
-/** STATE/hosts: a healed host runs the desired commit; a failed one is left as it was recorded. */
-async function recordHealed(input: HostDeployInput, deploys: Array<HostDeploy & { action?: HealAction }>, desired: DesiredState): Promise<void> {
-  const { ctx, rec, pipeline, env } = input;
+/** STATE/hosts: a healed host runs the desired commit; one whose heal failed is recorded as a failed deploy leaves it. */
+async function recordHealed(ctx: RunContext, rec: RunRecorder, pipeline: PipelineConfig, env: EnvironmentConfig, applied: Applied, actions: Record<string, HealAction | undefined>, desired: DesiredState): Promise<void> {
   const stateDir = ctx.config.settings.stateDir;
-  for (const d of deploys) {
-    if (!d.action || d.outcome.status !== 'deployed' || !d.outcome.release) continue;
-    const hs = await readHostState(stateDir, d.host.name);
-    const before = hostEntry(hs, pipeline.name, env.deploy.path);
-    const { pipeline: _p, ...entry } = { pipeline: '', releases: [] as string[], ...before };
-    const release = d.outcome.release;
-    const current = before?.current?.release === release ? before.current : { release, commit: desired.commit, deployedAt: rec.now(), run: rec.run.number };
-    setHostEntry(hs, pipeline.name, env.deploy.path, { ...entry, releases: d.facts?.releases ?? entry.releases, current });
+  const now = rec.now();
+  for (const hold of applied.holds) {
+    const action = actions[hold.host];
+    const result = applied.results[hold.host];
+    const release = applied.plan?.release[hold.host];
+    if (!action || !hold.facts || !release || !result) continue;
+    const hs = await readHostState(stateDir, hold.host);
+    const { pipeline: _p, ...before } = { pipeline: '', ...(hostEntry(hs, pipeline.name, env.deploy.path) ?? { releases: [] }) };
+    if (action.kind === 'redeploy') {
+      const outcome = hostOutcome(hold.host, hold.facts, applied.plan, result);
+      const pruned = applied.plan?.pruned[hold.host] ?? [];
+      setHostEntry(hs, pipeline.name, env.deploy.path, nextHostAfterDeploy({ before, facts: hold.facts, outcome, switched: result.switched, pruned, commit: desired.commit, run: rec.run.number, now }));
+    } else if (result.status === 'deployed') {
+      setHostEntry(hs, pipeline.name, env.deploy.path, nextHostAfterHeal(before, hold.facts, release, desired.commit, rec.run.number, now));
+    } else continue;
     await writeHostState(stateDir, hs);
   }
 }

@@ -12,6 +12,7 @@ import { maskSecrets } from '../exec/mask.ts';
 import type { RunContext } from './context.ts';
 
 import { COMMIT_TRIGGERS } from './commit-runs.ts';
+import { moveRun } from './run-status.ts';
 export { COMMIT_TRIGGERS };
 
 /** Runs looked at per pipeline: a crash leaves at most a few unfinished runs, always the newest. */
@@ -83,7 +84,7 @@ export function markInterrupted(run: RunRecord, now: string, mask: (t: string) =
       stage.error = 'interrupted';
     }
   }
-  run.status = 'interrupted';
+  moveRun(run, 'interrupted');
   run.finishedAt = now;
   run.error = mask('interrupted: slipway stopped during this run (a crash, a kill or a stop past its grace period); its commit was queued again unless a newer one superseded it');
   return run;
@@ -91,7 +92,7 @@ export function markInterrupted(run: RunRecord, now: string, mask: (t: string) =
 
 /** A queued run that a newer one replaced before it started. */
 export function supersede(run: RunRecord, now: string, by: { number?: number; commit: { id: string } }): RunRecord {
-  run.status = 'superseded';
+  moveRun(run, 'superseded');
   run.finishedAt = now;
   run.error = `superseded by ${by.number !== undefined ? `run #${by.number}, ` : ''}commit ${by.commit.id.slice(0, 7)}`;
   return run;

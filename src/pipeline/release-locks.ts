@@ -16,7 +16,8 @@ export function locksLeftBy(run: RunRecord): Array<{ environment: string; host: 
     for (const host of new Set(stage.steps.map((s) => s.host).filter((h): h is string => !!h))) {
       const base = `${stage.environment}-${host}-`;
       const mine = stage.steps.filter((s) => s.host === host);
-      const locked = mine.some((s) => (s.id === `${base}lock` || s.id.startsWith(`${base}lock-`)) && !s.id.startsWith(`${base}lock-wait`) && s.status === 'passed');
+      // The connect step takes the lock (older runs: a step of its own, `lock`).
+      const locked = mine.some((s) => (s.id === `${base}connect` || s.id.startsWith(`${base}connect-`) || s.id === `${base}lock` || s.id.startsWith(`${base}lock-`)) && !s.id.startsWith(`${base}lock-wait`) && s.status === 'passed');
       const released = mine.some((s) => s.id.startsWith(`${base}unlock`) && s.status === 'passed');
       if (locked && !released) out.push({ environment: stage.environment, host });
     }

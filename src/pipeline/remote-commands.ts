@@ -19,69 +19,6 @@ export function releaseName(commit: string, at: Date): string {
   return `${stamp}-${commit.slice(0, 7)}`;
 }
 
-/** One exec that reads what a host runs now, and every release with its commit: cheap host facts (see parseFacts). */
-export function factsScript(path: string): string {
-  const releases = remotePath(path, 'releases');
-  return [
-    `cur=$(readlink ${remotePath(path, 'current')} 2>/dev/null || true)`,
-    `printf 'current=%s\\n' "$cur"`,
-    `printf 'revision=%s\\n' "$(cat ${remotePath(path, 'current', 'REVISION')} 2>/dev/null || true)"`,
-    `for r in ${releases}/*/; do [ -d "$r" ] && printf 'release=%s %s\\n' "$(basename "$r")" "$(cat "$r/REVISION" 2>/dev/null || true)"; done`,
-    `lock=${remotePath(path, '.slipway-lock')}`,
-    `[ -d "$lock" ] && printf 'lock=%s %s\\n' "$(( $(date +%s) - $(stat -c %Y "$lock") ))" "$(head -n 1 "$lock/info" 2>/dev/null)"; true`,
-  ].join('; ');
-}
-
-export interface HostFacts {
-  /** The release `current` points at, or undefined on a fresh host. */
-  current?: string;
-  /** The commit in current/REVISION: what really runs there. */
-  revision?: string;
-  /** Release folder names, oldest first. */
-  releases: string[];
-  /** Release name -> the commit in its REVISION file. */
-  commits: Record<string, string>;
-  /** A deploy lock on this path: its holder and age. */
-  lock?: { ageSeconds: number; holder: string };
-  /** `current` points somewhere that is not a release folder of this path. */
-  foreignCurrent?: string;
-}
-
-export function parseFacts(stdout: string): HostFacts {
-  const facts: HostFacts = { releases: [], commits: {} };
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith('current=')) {
-      // Ours are relative (releases/NAME); an absolute one into this path's releases/ (made by
-      // Capistrano or by hand) counts too. Anything else is a link we do not understand.
-      const link = line.slice('current='.length);
-      const m = /(?:^|\/)releases\/([^/]+)\/?$/.exec(link);
-      if (m?.[1]) facts.current = m[1];
-      else if (link !== '') facts.foreignCurrent = link;
-    } else if (line.startsWith('revision=')) {
-      const rev = line.slice('revision='.length).trim();
-      if (/^[0-9a-f]{40}$/.test(rev)) facts.revision = rev;
-    } else if (line.startsWith('lock=')) {
-      const m = /^lock=(\d+) (.*)$/.exec(line);
-      // The holder text comes from the host: no control characters reach a terminal or page.
-      if (m) facts.lock = { ageSeconds: Number(m[1]), holder: (m[2] ?? '').replace(/[\x00-\x1f\x7f]/g, '?') };
-    } else if (line.startsWith('release=')) {
-      const [name = '', rev = ''] = line.slice('release='.length).split(' ');
-      if (!name || name.startsWith('.')) continue;
-      facts.releases.push(name);
-      if (/^[0-9a-f]{40}$/.test(rev)) facts.commits[name] = rev;
-    }
-  }
-  facts.releases.sort();
-  return facts;
-}
-
-/** The release before `current` on a host: where a rollback goes. */
-export function previousRelease(facts: HostFacts): string | undefined {
-  if (!facts.current) return undefined;
-  const i = facts.releases.indexOf(facts.current);
-  return i > 0 ? facts.releases[i - 1] : undefined;
-}
-
 export interface FetchSpec {
   path: string;
   repo: string;
@@ -158,6 +95,11 @@ export function pruneScript(path: string, keep: number, protect: string[]): stri
     `cd ${remotePath(path, 'releases')} && ` +
     `ls -1 | grep -v '^\\.' | sort | head -n -${Math.max(0, Math.floor(keep))}${grep} | xargs -r -d '\\n' rm -rf --`
   );
+}
+
+/** Remove these release folders (a prune decided from the host's facts: never current or previous). */
+export function removeReleasesScript(path: string, releases: readonly string[]): string {
+  return `rm -rf -- ${releases.map((r) => remotePath(path, 'releases', r)).join(' ')}`;
 }
 
 /** One audit line per switch in PATH/revisions.log: time, release, commit, who. */

@@ -15,6 +15,7 @@ import { diskFullAt, errorMessage } from './failure.ts';
 import { postRunStatus } from '../forge/run-status.ts';
 import { recordSeen } from './branch-poll.ts';
 import { statePaths } from '../state/paths.ts';
+import { moveRun } from './run-status.ts';
 import { recordDeployedFiles } from './observe-hosts.ts';
 
 /**
@@ -80,7 +81,7 @@ async function endOnError(ctx: RunContext, run: RunRecord, body: () => Promise<R
 
 async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, opts: ExecuteOptions): Promise<RunRecord> {
   const rec = new RunRecorder(ctx.config.settings.stateDir, run, { secrets: ctx.config.secrets, now: ctx.now, onChange: ctx.report });
-  run.status = 'running';
+  moveRun(run, 'running');
   run.startedAt ??= rec.now();
   await rec.save();
   // After the daemon's shutdown grace its steps are killed: that failure is an interruption.
@@ -110,7 +111,7 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
     if (env.approval === 'manual') {
       if (opts.approve?.environment !== env.name) {
         stage.status = 'waiting';
-        run.status = 'waiting';
+        moveRun(run, 'waiting');
         await rec.save();
         const settled = await supersedeWaiting(ctx.config.settings.stateDir, pipeline.name, env.name, ctx.now());
         if (settled.length) void ctx.report({ pipeline: pipeline.name });
@@ -168,7 +169,7 @@ async function recordTested(rec: RunRecorder, testedIn: number): Promise<boolean
 }
 
 async function finishRun(rec: RunRecorder, status: RunRecord['status'], error?: string): Promise<RunRecord> {
-  rec.run.status = status;
+  moveRun(rec.run, status);
   rec.run.finishedAt = rec.now();
   let why = error;
   if (status === 'failed') {
@@ -200,7 +201,7 @@ export async function executeRollback(ctx: RunContext, pipeline: PipelineConfig,
 async function executeRollbackStage(ctx: RunContext, pipeline: PipelineConfig, run: RunRecord, environment: string): Promise<RunRecord> {
   const env = pipeline.environments.find((e) => e.name === environment);
   const rec = new RunRecorder(ctx.config.settings.stateDir, run, { secrets: ctx.config.secrets, now: ctx.now, onChange: ctx.report });
-  run.status = 'running';
+  moveRun(run, 'running');
   run.startedAt ??= rec.now();
   const stage = rec.addStage({ name: `rollback:${environment}`, kind: 'deploy', environment, status: 'pending', steps: [] });
   await rec.save();

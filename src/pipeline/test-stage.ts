@@ -22,7 +22,7 @@ export async function runTestStage(ctx: RunContext, rec: RunRecorder, pipeline: 
   stage.status = 'running';
   await rec.save();
   const paths = statePaths(rec.stateDir);
-  const workspace = join(paths.work, pipeline.name, String(rec.run.number));
+  const workspace = paths.workspace(pipeline.name, rec.run.number);
   const deadline = Date.now() + pipeline.timeoutMs;
   let ok = true;
   let ended = false;

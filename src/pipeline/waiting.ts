@@ -4,6 +4,7 @@
 import type { RunRecord } from '../state/types.ts';
 import { readPipelineState, readRuns, writeRun } from '../state/store.ts';
 import { waitingEnvironment } from './run.ts';
+import { moveRun } from './run-status.ts';
 
 /** Pure: which waiting runs of this environment are superseded, and why. */
 export function planSupersedeWaiting(runs: readonly RunRecord[], environment: string, current: { commit: string; run: number } | undefined): Array<{ run: RunRecord; why: string }> {
@@ -23,7 +24,7 @@ export async function supersedeWaiting(stateDir: string, pipeline: string, envir
   const current = (await readPipelineState(stateDir, pipeline)).environments[environment];
   const done: RunRecord[] = [];
   for (const { run, why } of planSupersedeWaiting(runs, environment, current)) {
-    run.status = 'superseded';
+    moveRun(run, 'superseded');
     run.finishedAt = now.toISOString();
     run.error = `superseded while waiting: ${why}`;
     const stage = run.stages.find((s) => s.status === 'waiting');

@@ -13,6 +13,7 @@ import { withFileQueue } from '../state/atomic.ts';
 import type { PipelineState } from '../state/types.ts';
 import { fileSegment } from './format.ts';
 import type { ReportConfig, RunSummary } from './types.ts';
+import { statePaths } from '../state/paths.ts';
 
 /** Bump when the pages change shape: the first update after an upgrade then rewrites them all. */
 const REPORT_FORMAT = 2;
@@ -57,7 +58,7 @@ export function fingerprintOf(config: ReportConfig): string {
 }
 
 export function cacheDir(stateDir: string): string {
-  return join(stateDir, 'cache', 'report');
+  return statePaths(stateDir).reportCache;
 }
 
 const memory = new Map<string, ReportCache>();

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Settings } from '../config/types.ts';
 import { key, pagePath } from './format.ts';
+import { statePaths } from '../state/paths.ts';
 
 /** The report's base URL without a trailing slash: report.url, else http://server.listen, else none. */
 export function reportBaseUrl(settings: Pick<Settings, 'report' | 'server'>): string | undefined {
@@ -21,5 +22,5 @@ export function reportUrlOf(base: string | undefined, segments: string[]): strin
 export function runPageLocation(settings: Pick<Settings, 'report' | 'stateDir'>, pipeline: string, run: number): string {
   const segments = pagePath.run(pipeline, run);
   if (settings.report.url !== undefined) return reportUrlOf(settings.report.url.replace(/\/+$/, ''), segments)!;
-  return join(settings.stateDir, 'www', key(segments));
+  return join(statePaths(settings.stateDir).www, key(segments));
 }

@@ -1,6 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { maskForState } from './secret-mask.ts';
+import { statePaths } from './paths.ts';
 
 // STATE/audit.jsonl: one JSON line per deploy, rollback and approval, appended and never
 // rewritten. An O_APPEND write of one short line lands whole, so concurrent writers cannot
@@ -22,7 +23,7 @@ export interface AuditEntry {
 }
 
 export function auditFile(stateDir: string): string {
-  return join(stateDir, 'audit.jsonl');
+  return statePaths(stateDir).audit;
 }
 
 export async function appendAudit(stateDir: string, entry: AuditEntry): Promise<void> {

@@ -31,6 +31,18 @@ export interface StatePaths {
   cacheArchives(name: string): string;
   /** STATE/cache/home/NAME: HOME of the pipeline's sandboxed test commands, kept between runs. */
   cacheHome(name: string): string;
+  /** STATE/cache/report: what the report renderer keeps between renders. */
+  reportCache: string;
+  /** STATE/work/NAME/N: run N's test workspace. */
+  workspace(name: string, n: number): string;
+  /** STATE/work/NAME/upload-N-ENV: the tested tree a source: upload deploy streams to its hosts. */
+  uploadTree(name: string, n: number, env: string): string;
+  /** STATE/audit.jsonl: one line per deploy, rollback, heal, approval and cancel. */
+  audit: string;
+  /** STATE/id: this state folder's id (named in host locks). */
+  id: string;
+  /** The config repo (settings.configRepo): its mirror, the checked-out config and a candidate. */
+  configRepo: { gitdir: string; current: string; candidate: string };
 }
 
 export function safeName(kind: string, name: string): string {
@@ -72,6 +84,17 @@ export function statePaths(stateDir: string): StatePaths {
     statusLog: (name, n) => join(root, 'statuses', safeName('pipeline', name), `${runNumber(n)}.json`),
     cacheArchives: (name) => join(root, 'cache', 'pipelines', safeName('pipeline', name)),
     cacheHome: (name) => join(root, 'cache', 'home', safeName('pipeline', name)),
+    reportCache: join(root, 'cache', 'report'),
+    workspace: (name, n) => join(root, 'work', safeName('pipeline', name), runNumber(n)),
+    uploadTree: (name, n, env) => join(root, 'work', safeName('pipeline', name), `upload-${runNumber(n)}-${safeName('environment', env)}`),
+    audit: join(root, 'audit.jsonl'),
+    id: join(root, 'id'),
+    configRepo: {
+      // Pipeline names start with a letter or digit, so this name never collides with a pipeline's mirror.
+      gitdir: join(root, 'git', '.config-repo.git'),
+      current: join(root, 'config-repo'),
+      candidate: join(root, 'config-repo.candidate'),
+    },
   };
 }
 

@@ -2,13 +2,13 @@
 // slipway can tell its own locks (whose runs it knows ended) from those of another installation.
 import { randomUUID } from 'node:crypto';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { tempNameFor } from './atomic.ts';
+import { statePaths } from './paths.ts';
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export async function readStateId(stateDir: string): Promise<string> {
-  const file = join(stateDir, 'id');
+  const file = statePaths(stateDir).id;
   const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
   if (ID.test(existing)) return existing;
   // Written whole to a temp file and hard-linked in: of two first starts, one id wins.

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { logsCommand } from '../../src/commands/logs.ts';
 import { statePaths, writeRun } from '../../src/state/store.ts';
 import type { RunRecord } from '../../src/state/types.ts';
-import type { Output } from '../../src/commands/output.ts';
+import type { Output } from '../../src/wiring/output.ts';
 import { writeConfigFolder } from '../helpers/slipway-cli.ts';
 
 function run(n: number, status: RunRecord['status']): RunRecord {

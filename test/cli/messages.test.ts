@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../src/cli.ts';
 import { helpFor } from '../../src/commands/help.ts';
-import type { Output } from '../../src/commands/output.ts';
+import type { Output } from '../../src/wiring/output.ts';
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

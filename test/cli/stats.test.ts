@@ -9,7 +9,7 @@ import { statsCommand } from '../../src/commands/stats.ts';
 import { reportCommand } from '../../src/commands/report.ts';
 import { writeRun } from '../../src/state/store.ts';
 import type { RunRecord } from '../../src/state/types.ts';
-import type { Output } from '../../src/commands/output.ts';
+import type { Output } from '../../src/wiring/output.ts';
 import { writeConfigFolder } from '../helpers/slipway-cli.ts';
 
 const H = 3_600_000;

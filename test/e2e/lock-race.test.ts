@@ -64,7 +64,7 @@ test('two state folders take over one stale host lock at once: exactly one holds
   const winner = ids.findIndex((id) => holder.startsWith(`state=${id} run=app#1 `));
   assert.ok(winner >= 0, `the lock is held by one of the two (${holder})`);
 
-  const logs = await Promise.all(['a', 'b'].map((n) => readFile(join(work, `state-${n}`, 'logs', 'app', '1', 'production-web1-lock.log'), 'utf8')));
+  const logs = await Promise.all(['a', 'b'].map((n) => readFile(join(work, `state-${n}`, 'logs', 'app', '1', 'production-web1-connect.log'), 'utf8')));
   const took = logs.map((l) => /took over the deploy lock \(left \d+ s ago by another slipway \(older than lockTimeout 30m\)\): state=9{8}-/.test(l));
   assert.deepEqual(took.filter(Boolean).length, 1, `exactly one took the stale lock over:\n${logs.join('\n---\n')}`);
   assert.equal(took[winner], true, 'the one that holds it took it over');
@@ -97,7 +97,7 @@ test('a step longer than lockTimeout keeps its lock: it is refreshed while the s
   assert.equal(ra.code, 0, ra.stdout + ra.stderr);
   assert.equal(rb.code, 0, rb.stdout + rb.stderr);
   const bRun = JSON.parse(await readFile(join(work, 'state-b', 'runs', 'app', '2.json'), 'utf8'));
-  const bLog = await readFile(join(work, 'state-b', 'logs', 'app', '2', 'production-web1-lock.log'), 'utf8');
+  const bLog = await readFile(join(work, 'state-b', 'logs', 'app', '2', 'production-web1-connect.log'), 'utf8');
   assert.doesNotMatch(bLog, /took over/, 'the live lock was not taken for stale');
   assert.ok(bRun.stages.some((st: { steps: Array<{ name: string }> }) => st.steps.some((x) => x.name.startsWith('web1: waiting for the deploy lock held by state='))), 'b waited for a');
 });

@@ -26,3 +26,38 @@ for (const c of cases) {
     assert.deepEqual(planHeal(c.facts, desired), c.action);
   });
 }
+
+// The steps each heal becomes (planHealHosts), one host per case, and what it costs.
+import { planHealHosts } from '../../src/pipeline/heal-plan.ts';
+import { NEW, OLD, PREV, env as envOf, execsOf, pipeline as pipelineOf, planHost, running, shape, LOCK, B } from './plan-fixture.ts';
+
+const healDesired = { commit: B, release: PREV };
+const lockOnly = { lock: { ageSeconds: 0, holder: LOCK } };
+const healCases: Array<{ name: string; facts: HostFacts; shape: string[][][]; execs?: number; refused?: boolean }> = [
+  { name: 'switched by hand: switch back and restart, then health', facts: { ...running, current: OLD, revision: 'a'.repeat(40) }, shape: [[['web1:heal-switch', 'web1:health+unlock']]], execs: 3 },
+  { name: 'desired release deleted: a fresh release of the desired commit, undone on failure', facts: { releases: [OLD], commits: { [OLD]: 'a'.repeat(40) }, current: OLD, revision: 'a'.repeat(40), ...lockOnly }, shape: [[['web1:release (undo rollback)', 'web1:switch (undo rollback)', 'web1:health+unlock (undo rollback)']]], execs: 4 },
+  { name: 'dangling current: redeployed', facts: { releases: [OLD], commits: { [OLD]: 'a'.repeat(40) }, current: PREV, dangling: true, ...lockOnly }, shape: [[['web1:release (undo rollback)', 'web1:switch (undo rollback)', 'web1:health+unlock (undo rollback)']]] },
+  { name: 'health failing on the right commit: restart, then health', facts: { ...running, health: { ok: false, exitCode: 7, output: '' } }, shape: [[['web1:restart', 'web1:health+unlock']]], execs: 3 },
+  { name: 'synced: nothing to do', facts: running, shape: [] },
+  { name: 'a deploy holds the lock: refused, left alone', facts: { ...running, current: OLD, lock: { ageSeconds: 1, holder: 'state=s run=app#9' } }, shape: [], refused: true },
+];
+
+for (const c of healCases) {
+  test(`planHealHosts: ${c.name}`, () => {
+    const e = envOf(['web1']);
+    const { plan } = planHealHosts({ pipeline: pipelineOf(e), env: e, hosts: [planHost('web1', c.facts)], desired: healDesired, commit: B, release: NEW, run: { number: 9 }, at: 'T', actor: 'observer' });
+    assert.deepEqual(shape(plan), c.shape);
+    assert.equal(plan.refusals.length > 0, c.refused === true);
+    if (c.execs !== undefined) assert.equal(1 + execsOf(plan, 'web1'), c.execs);
+  });
+}
+
+test('planHealHosts: the switch back names the release and writes a heal line in revisions.log', () => {
+  const e = envOf(['web1']);
+  const { plan } = planHealHosts({ pipeline: pipelineOf(e), env: e, hosts: [planHost('web1', { ...running, current: OLD, revision: 'a'.repeat(40) })], desired: healDesired, commit: B, release: NEW, run: { number: 9 }, at: 'T', actor: 'observer' });
+  const sw = plan.batches[0]![0]![0]!.steps[0]!;
+  assert.equal(sw.name, `web1: switch back to ${PREV}`);
+  assert.ok(sw.script.includes(`'T ${PREV} ${B} heal=app#9 by=observer'`), sw.script);
+  assert.equal(sw.retry, undefined, 'health is its own step');
+  assert.equal(plan.release.web1, PREV);
+});

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { factsScript, parseFacts, currentComplete, type FactsRequest } from '../../src/pipeline/host-facts.ts';
+import { factsScript, parseFacts, currentComplete, previousRelease, type FactsRequest } from '../../src/pipeline/host-facts.ts';
 
 // The facts script on a real sh (what sshd runs it with): one read-only exec that says what runs.
 async function read(req: FactsRequest) {
@@ -56,3 +56,14 @@ test('facts: current, revision, completeness, dangling link, files, health now; 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// Moved from remote-commands.test.ts with the old factsScript: host-facts.ts is the one reader now.
+test('parseFacts reads current, its revision and every release with its commit', () => {
+  const a = 'a'.repeat(40);
+  const b = 'b'.repeat(40);
+  const facts = parseFacts(`current=releases/r2\nrevision=${b}\nrelease=r2 ${b}\nrelease=r1 ${a}\nrelease=.r3.partial \n`);
+  assert.deepEqual(facts, { current: 'r2', revision: b, releases: ['r1', 'r2'], commits: { r1: a, r2: b } });
+  assert.equal(previousRelease(facts), 'r1');
+  assert.deepEqual(parseFacts('current=\nrevision=\n'), { releases: [], commits: {} });
+});
+

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import * as locks from '../../src/pipeline/lock-scripts.ts';
 import * as remote from '../../src/pipeline/remote-commands.ts';
+import { factsScript, parseFacts } from '../../src/pipeline/host-facts.ts';
 import { planBatches, decidePoll } from '../../src/pipeline/plan.ts';
 
 test('remotePath keeps ~ outside the quotes and quotes the rest', () => {
@@ -44,15 +45,6 @@ test('expandVars fills $NAME and ${NAME} from the host variables only', () => {
   assert.equal(remote.expandVars('http://127.0.0.1:$PORT/h?x=${PORT}&y=$OTHER', { PORT: '3001' }), 'http://127.0.0.1:3001/h?x=3001&y=$OTHER');
 });
 
-test('parseFacts reads current, its revision and every release with its commit', () => {
-  const a = 'a'.repeat(40);
-  const b = 'b'.repeat(40);
-  const facts = remote.parseFacts(`current=releases/r2\nrevision=${b}\nrelease=r2 ${b}\nrelease=r1 ${a}\nrelease=.r3.partial \n`);
-  assert.deepEqual(facts, { current: 'r2', revision: b, releases: ['r1', 'r2'], commits: { r1: a, r2: b } });
-  assert.equal(remote.previousRelease(facts), 'r1');
-  assert.deepEqual(remote.parseFacts('current=\nrevision=\n'), { releases: [], commits: {} });
-});
-
 test('planBatches and decidePoll', () => {
   assert.deepEqual(planBatches([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
   assert.deepEqual(planBatches([1, 2, 3], undefined), [[1, 2, 3]]);
@@ -72,14 +64,14 @@ test('on a real sh: facts, switch, lock, prune and revisions with hostile names 
     }
     assert.equal((await sh(remote.switchScript(path, '20260102000000-bbbbbbb'))).exitCode, 0);
     assert.equal(await readlink(join(path, 'current')), 'releases/20260102000000-bbbbbbb');
-    const facts = remote.parseFacts((await sh(remote.factsScript(path))).stdout);
+    const facts = parseFacts((await sh(factsScript({ path }).script)).stdout);
     assert.equal(facts.current, '20260102000000-bbbbbbb');
     assert.equal(facts.revision, 'b'.repeat(40));
     assert.deepEqual(facts.releases, ['20260101000000-aaaaaaa', '20260102000000-bbbbbbb', '20260103000000-ccccccc']);
 
     const info = `run=app#1 by=$(touch ${marker})`;
     assert.equal((await sh(locks.acquireLockScript(path, info))).exitCode, 0);
-    const locked = remote.parseFacts((await sh(remote.factsScript(path))).stdout).lock;
+    const locked = parseFacts((await sh(factsScript({ path }).script)).stdout).lock;
     assert.equal(locked?.holder, info, 'host facts show the lock and its holder');
     const held = await sh(locks.acquireLockScript(path, 'someone else'));
     assert.equal(held.exitCode, locks.LOCK_HELD_EXIT);

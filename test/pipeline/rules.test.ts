@@ -85,10 +85,23 @@ test('a refused lock says nothing changed; a rollback says so', () => {
 });
 
 test('"tested in run #N" names the run that ran the tests, never a deploy or rollback run', async () => {
-  const { findTestedRun } = await import('../../src/pipeline/deploy-request.ts');
+  const { findTestedRun } = await import('../../src/pipeline/promotion.ts');
   const tested = [{ name: 'test', kind: 'test' as const, status: 'passed' as const, steps: [] }];
   const runs = [run(9, { trigger: 'deploy', stages: tested }), run(8, { trigger: 'rollback', stages: tested }), run(7, { stages: tested })]; // newest first
   assert.equal(findTestedRun(runs)?.number, 7);
   assert.equal(findTestedRun(runs, A)?.number, 7);
   assert.equal(findTestedRun(runs, B), undefined);
 });
+
+test('promotion: production only gets a commit staging runs or took healthy', async () => {
+  const { promotionRefusal } = await import('../../src/pipeline/promotion.ts');
+  const envs = [{ name: 'staging' }, { name: 'production' }] as PipelineConfigLike['environments'];
+  const pipeline = { name: 'app', environments: envs } as unknown as Parameters<typeof promotionRefusal>[0];
+  const state: PipelineState = { version: 1, pipeline: 'app', nextRunNumber: 9, environments: { staging: { commit: A, release: 'r', deployedAt: 't', run: 7 } } };
+  const took = [run(6, { commit: { id: B, message: '', author: { name: '', email: '' }, time: '' }, stages: [{ name: 'deploy:staging', kind: 'deploy' as const, status: 'passed' as const, steps: [] }] })];
+  assert.equal(promotionRefusal(pipeline, 0, state, [], B), undefined, 'the first environment takes anything tested');
+  assert.equal(promotionRefusal(pipeline, 1, state, [], A), undefined, 'staging runs it now');
+  assert.equal(promotionRefusal(pipeline, 1, state, took, B), undefined, 'staging took it healthy before');
+  assert.equal(promotionRefusal(pipeline, 1, state, [], B), `production only gets a commit that staging took healthy; deploy ${B.slice(0, 7)} to staging first`);
+});
+type PipelineConfigLike = { environments: Array<{ name: string }> };
