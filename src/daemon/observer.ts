@@ -127,7 +127,7 @@ export class Observer {
       }
     }
     if (changed) void ctx.report();
-    const due = found.filter((o) => o.sync && healDue(o.sync, { selfHeal: env.selfHeal === true, locked: o.locked }));
+    const due = found.filter((o) => o.sync && o.healFacts && healDue(o.sync, { selfHeal: env.selfHeal === true, locked: o.locked }));
     if (due.length === 0 || slot.healing || this.deps.queue.busy(pipeline.name)) return;
     slot.healing = true;
     this.deps.log.notice(`${pipeline.name}/${env.name}: self-heal of ${due.map((o) => o.host).join(', ')} queued`);
@@ -147,7 +147,9 @@ export class Observer {
     const now = gen.ctx.now().toISOString();
     for (const o of due) {
       if (!outcome.hosts.includes(o.host)) continue;
-      const ok = outcome.ok || byHost.get(o.host) === 'deployed';
+      // Only a host the heal changed counts as healed: one left untouched still drifts (or came
+      // back by itself, which the next observation clears), so a heal that cannot act stops after two.
+      const ok = byHost.get(o.host) === 'deployed';
       let stopped = false;
       const written = await updateHostSync(stateDir, o.host, o.path, (prev) => {
         if (!prev) return undefined;

@@ -29,7 +29,7 @@ export async function executeHealRun(ctx: RunContext, pipeline: PipelineConfig, 
   const desired = (await readPipelineState(stateDir, pipeline.name)).environments[env.name];
   if (!desired) return undefined;
   const seen = await observeEnvironment({ config: ctx.config, pool: ctx.pool, now: ctx.now }, pipeline, { ...env, hosts }, { record: false });
-  const due = seen.filter((o) => o.facts && !o.locked && (o.classification?.sync === 'out-of-sync' || o.classification?.sync === 'degraded'));
+  const due = seen.filter((o) => o.healFacts && !o.locked);
   if (due.length === 0) return undefined;
   const commit = await commitOf(stateDir, pipeline.name, desired);
   const run = await createRun(ctx, pipeline, commit, 'heal');
@@ -42,7 +42,7 @@ export async function executeHealRun(ctx: RunContext, pipeline: PipelineConfig, 
   let ok = false;
   let error: string | undefined;
   try {
-    ok = await healHosts(ctx, rec, pipeline, env, stage, due.map((o) => ({ host: o.host, facts: o.facts! })));
+    ok = await healHosts(ctx, rec, pipeline, env, stage, due.map((o) => ({ host: o.host, facts: o.healFacts! })));
     if (!ok) error = `heal of ${env.name} failed${stage.error ? `: ${stage.error}` : ''}`;
   } catch (e) {
     error = `heal of ${env.name} failed: ${errorMessage(e)}`;

@@ -11,6 +11,7 @@ import { maskSecrets } from '../exec/mask.ts';
 import { errorMessage } from './failure.ts';
 import { healthCommand, readHostFacts, type FactsRequest, type HostFacts } from './host-facts.ts';
 import { classifyHost, nextHostSync, syncEvent, type Classification, type Desired } from './observe.ts';
+import { planHeal } from './heal-plan.ts';
 
 export interface ObserveDeps {
   config: Config;
@@ -32,6 +33,8 @@ export interface HostObservation {
   event?: 'drift' | 'synced';
   /** A deploy lock was on the path: the host is changing; never healed now. */
   locked: boolean;
+  /** What a heal would do here, from these facts; undefined: nothing a heal can put right (a changed tracked file). */
+  healFacts?: HostFacts;
 }
 
 export interface ObserveOptions {
@@ -93,15 +96,19 @@ export async function observeEnvironment(deps: ObserveDeps, pipeline: PipelineCo
         !recorded && observe?.files.length && desired && facts?.current === desired.release && facts.revision === desired.commit && facts.files
           ? { release: desired.release, sha256: facts.files }
           : undefined;
-      const classification = classifyHost({
+      const classified = classifyHost({
         desired,
         observed,
         ...(recorded ? { files: recorded.sha256 } : {}),
         ...(observe?.service ? { service: observe.service } : {}),
       });
+      // Reasons quote the host (a health check's output may echo a secret): masked before anyone sees them.
+      const classification = classified && { sync: classified.sync, reasons: classified.reasons.map((r) => maskSecrets(r, deps.config.secrets)) };
       const out: HostObservation = { pipeline: pipeline.name, environment: env.name, host, path, locked: !!facts?.lock, ...(facts ? { facts } : {}), ...(prev ? { previous: prev } : {}) };
       if (!classification) return out;
       out.classification = classification;
+      const forHeal = facts && desired && healFactsOf(facts, classification);
+      if (forHeal && planHeal(forHeal, desired)) out.healFacts = forHeal;
       const now = deps.now().toISOString();
       const step = (p: HostSync | undefined): HostSync => {
         const next = nextHostSync(p, classification, { pipeline: pipeline.name, environment: env.name, now });
@@ -121,6 +128,16 @@ export async function observeEnvironment(deps: ObserveDeps, pipeline: PipelineCo
       return out;
     }),
   );
+}
+
+/**
+ * The facts a heal decides from, when heal-plan has something to do with them. File drift alone
+ * gives nothing to heal (slipway knows a tracked file's hash, not what it should contain), nor
+ * does a unit that is not active while the health check passes (healHosts decides from the
+ * health check it reads under the lock): both are reported and left to people.
+ */
+function healFactsOf(facts: HostFacts, c: Classification): HostFacts | undefined {
+  return c.sync === 'out-of-sync' || c.sync === 'degraded' ? facts : undefined;
 }
 
 /**

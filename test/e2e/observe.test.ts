@@ -43,11 +43,22 @@ const pathOf = (host: string, dir: string) => join(hosts[host]!.root, dir);
 const deployPath = (dir: string) => `~/${dir}`;
 async function waitSync(host: string, dir: string, want: string | ((s: Sync) => boolean), what: string, timeoutMs = 60_000): Promise<Sync> {
   let last: Sync | undefined;
-  await waitFor(async () => {
-    last = await syncOf(host, deployPath(dir));
-    return !!last && (typeof want === 'string' ? last.sync === want : want(last));
-  }, { timeoutMs, what: `${what} (last: ${JSON.stringify(last)}); daemon log:\n${daemon.log().slice(-3000)}` });
+  await withLog(() =>
+    waitFor(async () => {
+      last = await syncOf(host, deployPath(dir));
+      return !!last && (typeof want === 'string' ? last.sync === want : want(last));
+    }, { timeoutMs, what }),
+    () => `last: ${JSON.stringify(last)}`,
+  );
   return last!;
+}
+/** A timed-out wait says what the state and the daemon's log were when it gave up. */
+async function withLog(wait: () => Promise<void>, state: () => string = () => ''): Promise<void> {
+  try {
+    await wait();
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)} ${state()}; daemon log:\n${daemon?.log().slice(-4000)}`);
+  }
 }
 async function desiredOf(pipeline: string): Promise<{ commit: string; release: string }> {
   return (await readJson(join(stateDir, 'pipelines', `${pipeline}.json`))).environments.production;
@@ -94,11 +105,13 @@ before(async () => {
     'pipelines/deg.yaml': pipeline(repo.url, 'deg', 'web3', true, ', restart: ./restart.sh, healthCheck: { command: node health.js, timeout: 10s, interval: 200ms }'),
     'pipelines/race.yaml': pipeline(raceRepo.url, 'race', 'web4', true, ', steps: [./gate.sh]'),
     'pipelines/down.yaml': pipeline(repo.url, 'down', 'web5', true),
+    'pipelines/files.yaml': pipeline(repo.url, 'files', 'web2', true).replace('observe: 1s', 'observe: { every: 1s, files: [~/tracked.conf, ~/absent.conf] }'),
     'pipelines/fail.yaml': pipeline(repo.url, 'fail', 'web1', true, ', restart: "test ! -e $HOME/fail-restart", healthCheck: { command: "test ! -e $HOME/fail-unhealthy", timeout: 1s, interval: 200ms }'),
   });
+  await writeFile(join(hosts.web2!.root, 'tracked.conf'), 'port = 1\n');
   daemon = startDaemon(configDir);
-  for (const p of ['left', 'heal', 'deg', 'race', 'down', 'fail']) {
-    await waitFor(async () => (await readRunFiles(stateDir, p)).some((r) => r.status === 'deployed'), { timeoutMs: 120_000, what: `${p}'s first deploy; log:\n${daemon?.log()}` });
+  for (const p of ['left', 'heal', 'deg', 'race', 'down', 'fail', 'files']) {
+    await withLog(() => waitFor(async () => (await readRunFiles(stateDir, p)).some((r) => r.status === 'deployed'), { timeoutMs: 120_000, what: `${p}'s first deploy` }));
   }
 });
 
@@ -159,7 +172,7 @@ describe('observe, drift and self-heal against real hosts', { concurrency: true 
     const desired = await desiredOf('heal');
     const root = pathOf('web2', 'heal');
     await handSwitch(root);
-    await waitFor(async () => (await healRuns('heal')).some((r) => r.status === 'deployed'), { timeoutMs: 60_000, what: `a heal run; log:\n${daemon.log().slice(-3000)}` });
+    await withLog(() => waitFor(async () => (await healRuns('heal')).some((r) => r.status === 'deployed'), { timeoutMs: 60_000, what: 'a heal run' }));
     assert.equal(await readlink(join(root, 'current')), `releases/${desired.release}`, 'switched back to the desired release');
     await waitSync('web2', 'heal', 'synced', 'synced after the heal');
     const [heal] = await healRuns('heal');
@@ -170,7 +183,7 @@ describe('observe, drift and self-heal against real hosts', { concurrency: true 
 
     // The desired release deleted: current dangles; a heal redeploys the commit as a new release.
     await rm(join(root, 'releases', desired.release), { recursive: true, force: true });
-    await waitFor(async () => (await healRuns('heal')).filter((r) => r.status === 'deployed').length >= 2, { timeoutMs: 90_000, what: `a second heal run; log:\n${daemon.log().slice(-3000)}` });
+    await withLog(() => waitFor(async () => (await healRuns('heal')).filter((r) => r.status === 'deployed').length >= 2, { timeoutMs: 90_000, what: 'a second heal run' }));
     const now = await readlink(join(root, 'current'));
     assert.notEqual(now, `releases/${desired.release}`);
     assert.equal((await readFile(join(root, 'current', 'REVISION'), 'utf8')).trim(), desired.commit);
@@ -217,12 +230,24 @@ describe('observe, drift and self-heal against real hosts', { concurrency: true 
     assert.deepEqual(await healRuns('race'), [], 'the deploy itself put the host right');
   });
 
+  test('observe.files: a tracked file changed by hand is out-of-sync, reported, never healed', async () => {
+    await waitSync('web2', 'files', 'synced', 'files synced after its deploy');
+    await writeFile(join(hosts.web2!.root, 'tracked.conf'), 'port = 2\n');
+    const s = await waitSync('web2', 'files', 'out-of-sync', 'the changed file seen');
+    assert.equal(s.reasons.length, 1);
+    assert.match(s.reasons[0]!, /^~\/tracked\.conf changed since the deploy \(sha256 [0-9a-f]{12}, was [0-9a-f]{12}\)$/);
+    await waitSync('web2', 'files', (x) => x.drifted >= 4, 'four drifted observations');
+    assert.deepEqual(await healRuns('files'), [], 'slipway cannot know what the file should contain');
+    await writeFile(join(hosts.web2!.root, 'tracked.conf'), 'port = 1\n');
+    await waitSync('web2', 'files', 'synced', 'synced once the file is as it was');
+  });
+
   test('a heal that fails twice for the same drift stops, notifies heal-failed and shows it', async () => {
     await waitSync('web1', 'fail', 'synced', 'fail synced after its deploy');
     const home = hosts.web1!.root;
     await writeFile(join(home, 'fail-restart'), '');
     await writeFile(join(home, 'fail-unhealthy'), '');
-    await waitFor(() => received.some((n) => n.event === 'heal-failed' && n.pipeline === 'fail'), { timeoutMs: 90_000, what: `heal-failed; log:\n${daemon.log().slice(-3000)}` });
+    await withLog(() => waitFor(() => received.some((n) => n.event === 'heal-failed' && n.pipeline === 'fail'), { timeoutMs: 90_000, what: 'heal-failed' }));
     const runs = await healRuns('fail');
     assert.equal(runs.length, 2);
     assert.ok(runs.every((r) => r.status === 'failed'));
