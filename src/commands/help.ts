@@ -44,6 +44,9 @@ Pipelines, their last runs, and which commit each host of each environment runs.
 Without --live, as recorded in the state folder; with --live, as each host says
 right now (one SSH command per host: current release, its commit, a deploy lock
 and its holder), marked where it differs from what the environment should run.
+Each observed host also shows its last observation (slipway observe, or the
+daemon's observer): its sync, since when and why, and when self-heal stopped;
+--json gives them as sync, reasons, since, observedAt (and selfHeal).
 Times are shown in UTC with their age ("2025-01-01 12:00 UTC (3 hours ago)");
 --json gives the exact ISO instants.
 
