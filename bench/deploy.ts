@@ -1,7 +1,10 @@
 // Parallel fan-out: the deploy stage of one small release to 1 host against the same release to
 // 10 hosts at once (batch 10), each host a real OpenSSH sshd on 127.0.0.1. Timed from the run
 // records (the deploy stage's start and end), medians of 5 commits. Target: 10 hosts <= 1.5x 1 host.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// SSH execs per host are counted on the hosts themselves: each sshd runs every command through a
+// ForceCommand that appends a line to $HOME/.slipway-execs first (issue 13: <= 4 per host for a
+// deploy without user steps), compared with what one `ssh host true` costs (1).
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer } from '../test/helpers/git-server.ts';
@@ -23,7 +26,11 @@ export async function benchDeploy(): Promise<BenchRow[]> {
   const keys = await createTestKeys();
   const hosts: TestHost[] = [];
   try {
-    for (let i = 1; i <= 10; i++) hosts.push(await startTestHost(keys, { name: `h${i}` }));
+    const counter = join(work, 'count-exec.sh');
+    await writeFile(counter, '#!/bin/sh\necho x >> "$HOME/.slipway-execs"\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n');
+    await chmod(counter, 0o755);
+    for (let i = 1; i <= 10; i++) hosts.push(await startTestHost(keys, { name: `h${i}`, sshdOptions: [`ForceCommand ${counter}`] }));
+    const execs = async (): Promise<number> => (await Promise.all(hosts.map((h) => readFile(join(h.root, '.slipway-execs'), 'utf8').catch(() => '')))).reduce((n, t) => n + t.split('\n').filter(Boolean).length, 0);
     const files: Record<string, string> = {};
     for (let i = 0; i < 50; i++) files[`src/file${i}.js`] = `module.exports = ${i};\n`.repeat(20);
     const repo = await createRepo(server, 'app', files, { message: 'v0' });
@@ -39,6 +46,9 @@ export async function benchDeploy(): Promise<BenchRow[]> {
       // ten "hosts" share this machine's 2 cores, so the CPU-bound pair above measures the box.
       'pipelines/one-wait.yaml': `repo: ${repo.url}\ndeploy: { path: ~/onew, steps: ["sleep 1"], restart: "true" }\nenvironments: [{ name: production, hosts: [h1] }]\n`,
       'pipelines/ten-wait.yaml': `repo: ${repo.url}\ndeploy: { path: ~/tenw, steps: ["sleep 1"], restart: "true" }\nenvironments: [{ name: production, hosts: [${names.join(', ')}], batch: 10 }]\n`,
+      // No user steps, a restart and a health check: the deploy issue 13 counts execs of.
+      'pipelines/ten-plain.yaml': `repo: ${repo.url}\ndeploy: { path: ~/tenp, restart: "true", healthCheck: { command: "true", timeout: 10s } }\nenvironments: [{ name: production, hosts: [${names.join(', ')}], batch: 10 }]\n`,
+      'pipelines/one-plain.yaml': `repo: ${repo.url}\ndeploy: { path: ~/onep, restart: "true", healthCheck: { command: "true", timeout: 10s } }\nenvironments: [{ name: production, hosts: [h1] }]\n`,
     });
     const times: Record<string, number[]> = { one: [], ten: [], 'one-wait': [], 'ten-wait': [] };
     for (let n = 1; n <= 5; n++) {
@@ -49,7 +59,19 @@ export async function benchDeploy(): Promise<BenchRow[]> {
         times[p]!.push(await stageMs(stateDir, p, n));
       }
     }
+    // A redeploy (the hosts have a release already), counted alone.
+    const perHost: Record<string, number> = {};
+    for (const [p, n] of [['one-plain', 1], ['ten-plain', 10]] as const) {
+      if ((await runSlipway(['once', p, '--config', configDir])).code !== 0) throw new Error(`${p} failed`);
+      await repo.commit({ CHANGES: `plain ${p}\n` }, `plain ${p}`);
+      const before = await execs();
+      const r = await runSlipway(['once', p, '--config', configDir]);
+      if (r.code !== 0) throw new Error(r.stdout + r.stderr);
+      perHost[p] = ((await execs()) - before) / n;
+    }
     return [
+      row('deploy: SSH execs per host, redeploy without user steps (restart + health check), 10 hosts', perHost['ten-plain']!, 1, 'execs', 'vs 1 for `ssh host true`; target <= 4'),
+      row('deploy: SSH execs per host, the same to 1 host', perHost['one-plain']!, 1, 'execs', 'target <= 4'),
       row('deploy stage: 10 hosts (batch 10) vs 1 host, CPU-bound on this 2-core box', median(times.ten!), median(times.one!), 'ms', 'all 10 sshd share 2 cores'),
       row('deploy stage: 10 hosts vs 1, each with a 1 s remote step', median(times['ten-wait']!), median(times['one-wait']!), 'ms', 'target <= 1.5x (parallel fan-out)'),
     ];

@@ -48,7 +48,7 @@ export async function applyPlan(a: ApplyInput): Promise<Record<string, HostResul
   // A host whose steps all passed in a plan that failed is still `deployed` until undone.
   const toUndo = a.undo === 'environment' ? (failed ? all : []) : all.filter((r) => r.result.status === 'failed');
   await Promise.all(toUndo.filter((r) => r.undo).map((r) => undoHost(a, r)));
-  await Promise.all(all.filter((r) => !r.result.unlocked).map((r) => unlockHost(a, r)));
+  await Promise.all(all.filter((r) => !r.result.unlocked).map((r) => unlockHost(a, r, failed || r.result.status === 'failed')));
   return Object.fromEntries(all.map((r) => [r.result.host, r.result]));
 }
 
@@ -109,7 +109,7 @@ function recordNotStarted(a: ApplyInput, host: string, step: PlanStep): Promise<
 
 /** The lock went with the step's own exec: recorded as its own (passed) step, so recovery knows. */
 async function noteUnlocked(a: ApplyInput, host: string, step: PlanStep): Promise<void> {
-  const unlock = a.plan.unlock[host];
+  const unlock = a.plan.finish[host] ?? a.plan.unlock[host];
   if (!unlock) return;
   await runStep(a.ctx, a.rec, a.stage, { id: unlock.id, name: unlock.name, host }, async (log) => {
     log.write(`released with the step "${step.name}", in the same exec\n`);
@@ -129,8 +129,9 @@ async function undoHost(a: ApplyInput, r: HostRun): Promise<void> {
   r.result.undo = 'ok';
 }
 
-async function unlockHost(a: ApplyInput, r: HostRun): Promise<void> {
-  const step = a.plan.unlock[r.result.host];
+/** After a plan that passed on this host: the finish (prune, then unlock); otherwise the unlock alone. */
+async function unlockHost(a: ApplyInput, r: HostRun, failed: boolean): Promise<void> {
+  const step = (failed ? undefined : a.plan.finish[r.result.host]) ?? a.plan.unlock[r.result.host];
   if (!step) return;
   const outcome = await runPlanStep(a, r.result.host, step).catch(() => ({ ok: false }));
   r.result.unlocked = outcome.ok;

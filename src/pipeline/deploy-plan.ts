@@ -66,10 +66,10 @@ export function stageSteps(i: DeployPlanInput, s: steps.HostScope): PlanStep[] {
   return [steps.releaseStep(s, source), ...i.env.deploy.steps.map((command, n) => steps.userStep(s, `step-${n + 1}`, command, command, `step "${command}"`))];
 }
 
-/** Switch (+ revisions.log, prune, restart) and the health gate; both undone by a rollback. */
-export function activateSteps(i: DeployPlanInput, s: steps.HostScope, pruned: string[]): PlanStep[] {
+/** Switch (+ revisions.log, restart) and the health gate; both undone by a rollback. */
+export function activateSteps(i: DeployPlanInput, s: steps.HostScope): PlanStep[] {
   const audit = `${i.at} ${s.release} ${s.commit} run=${i.pipeline.name}#${i.run.number} by=${i.actor}`;
-  const sw = steps.switchScript(s, s.release, s.commit, audit, { prune: pruned, restart: true });
+  const sw = steps.switchScript(s, s.release, s.commit, audit, { restart: true });
   const undo = [steps.rollbackStep(s)];
   const restart = i.env.deploy.restart !== undefined;
   const out: PlanStep[] = [
@@ -91,18 +91,25 @@ export function activateSteps(i: DeployPlanInput, s: steps.HostScope, pruned: st
 
 /**
  * The lock is released with a host's last step only when nothing else can still roll that host
- * back: in a one-host environment. With more hosts, a sibling failing later rolls every host back,
- * so each keeps its lock until the end (one more exec per host).
+ * back (`alone`): in a one-host environment, or in a heal (hosts heal on their own). With more
+ * hosts, a sibling failing later rolls every host back, so each keeps its lock until the end
+ * (one more exec per host).
  */
-export function foldUnlock(env: EnvironmentConfig, hostSteps: PlanStep[], s: Pick<steps.HostScope, 'env' | 'lock'>): PlanStep[] {
-  if (env.hosts.length !== 1 || hostSteps.length === 0) return hostSteps;
-  return [...hostSteps.slice(0, -1), steps.withUnlock(hostSteps.at(-1)!, s)];
+export function foldUnlock(alone: boolean, hostSteps: PlanStep[], s: Pick<steps.HostScope, 'env' | 'lock'>, pruned: readonly string[] = []): PlanStep[] {
+  if (!alone || hostSteps.length === 0) return hostSteps;
+  return [...hostSteps.slice(0, -1), steps.withUnlock(hostSteps.at(-1)!, s, pruned)];
+}
+
+/** Releases beyond keepReleases once `release` is in, never it nor what runs now (the rollback target). */
+export function prunedFor(h: PlanHost, env: EnvironmentConfig, release: string): string[] {
+  return steps.prunedReleases([...h.facts.releases, release], env.deploy.keepReleases, [release, ...(h.facts.current ? [h.facts.current] : [])]);
 }
 
 export function planDeploy(i: DeployPlanInput): Plan {
-  const plan: Plan = { refusals: [], batches: [], unlock: {}, release: {}, pruned: {} };
+  const plan: Plan = { refusals: [], batches: [], unlock: {}, finish: {}, release: {}, pruned: {} };
   for (const h of i.hosts) {
     plan.unlock[h.host.name] = steps.unlockStep({ env: i.env, host: h.host, lock: h.lock });
+    plan.finish[h.host.name] = steps.unlockStep({ env: i.env, host: h.host, lock: h.lock }, prunedFor(h, i.env, i.release));
     const why = refusal(h, i.env.deploy.path);
     if (why) plan.refusals.push({ host: h.host.name, error: why });
   }
@@ -111,10 +118,10 @@ export function planDeploy(i: DeployPlanInput): Plan {
   for (const [n, batch] of planBatches(i.hosts, i.env.batch).entries()) {
     const hosts = batch.map((h) => {
       const s = scopeOf(i, h);
-      const pruned = steps.prunedReleases([...h.facts.releases, i.release], i.env.deploy.keepReleases, [i.release, ...(h.facts.current ? [h.facts.current] : [])]);
+      const pruned = prunedFor(h, i.env, i.release);
       plan.release[h.host.name] = i.release;
       plan.pruned[h.host.name] = pruned;
-      return { h, s, stage: stageSteps(i, s), activate: activateSteps(i, s, pruned) };
+      return { h, s, pruned, stage: stageSteps(i, s), activate: activateSteps(i, s) };
     });
     if (n === 0 && once.length > 0) {
       // `{ run, once: true }` steps: the first batch is staged, they run on the environment's
@@ -124,11 +131,11 @@ export function planDeploy(i: DeployPlanInput): Plan {
       const waves: Wave[] = [
         hosts.map((x) => ({ host: x.h.host.name, steps: x.stage })),
         [{ host: first.h.host.name, steps: onceSteps }],
-        hosts.map((x) => ({ host: x.h.host.name, steps: foldUnlock(i.env, x.activate, x.s) })),
+        hosts.map((x) => ({ host: x.h.host.name, steps: foldUnlock(i.hosts.length === 1, x.activate, x.s, x.pruned) })),
       ];
       plan.batches.push(waves);
     } else {
-      plan.batches.push([hosts.map((x) => ({ host: x.h.host.name, steps: foldUnlock(i.env, [...x.stage, ...x.activate], x.s) }))]);
+      plan.batches.push([hosts.map((x) => ({ host: x.h.host.name, steps: foldUnlock(i.hosts.length === 1, [...x.stage, ...x.activate], x.s, x.pruned) }))]);
     }
   }
   return plan;
@@ -149,7 +156,7 @@ export interface RollbackPlanInput {
  * never ends half rolled back.
  */
 export function planRollback(i: RollbackPlanInput): Plan {
-  const plan: Plan = { refusals: [], batches: [], unlock: {}, release: {}, pruned: {} };
+  const plan: Plan = { refusals: [], batches: [], unlock: {}, finish: {}, release: {}, pruned: {} };
   const byHost = new Map<string, PlanStep[]>();
   for (const h of i.hosts) {
     plan.unlock[h.host.name] = steps.unlockStep({ env: i.env, host: h.host, lock: h.lock });
@@ -164,7 +171,7 @@ export function planRollback(i: RollbackPlanInput): Plan {
     const s = scopeOf({ pipeline: i.pipeline, env: i.env, commit: h.facts.commits[target] ?? '', release: target }, h);
     const forward = switchTo(i, s, 'roll-forward', current, h.facts.commits[current] ?? h.facts.revision ?? '', 'rollback');
     const back = { ...switchTo(i, s, 'rollback', target, h.facts.commits[target] ?? '', 'rollback'), undo: [forward] };
-    byHost.set(h.host.name, foldUnlock(i.env, [back], s));
+    byHost.set(h.host.name, foldUnlock(i.hosts.length === 1, [back], s));
   }
   if (plan.refusals.length) return plan;
   for (const batch of planBatches(i.hosts, i.env.batch)) plan.batches.push([batch.map((h) => ({ host: h.host.name, steps: byHost.get(h.host.name)! }))]);

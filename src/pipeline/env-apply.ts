@@ -35,6 +35,7 @@ export async function connectPlanApply(
     batches: [],
     release: {},
     pruned: {},
+    finish: {},
     unlock: Object.fromEntries(holds.filter((h) => h.lock).map((h) => [h.host, unlockStep({ env, host: ctx.config.hosts[h.host]!, lock: h.lock! })])),
   });
   const apply = (plan: Plan) => applyPlan({ ctx, rec, stage, plan, timeoutMs: env.deploy.commandTimeoutMs, undo: opts.undo });

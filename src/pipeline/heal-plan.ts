@@ -4,7 +4,7 @@
 import type { HostFacts } from './host-facts.ts';
 import { currentComplete } from './host-facts.ts';
 import type { Plan, PlanStep, Wave } from './plan-types.ts';
-import { activateSteps, foldUnlock, refusal, scopeOf, stageSteps, switchTo, type DeployPlanInput } from './deploy-plan.ts';
+import { activateSteps, foldUnlock, prunedFor, refusal, scopeOf, stageSteps, switchTo, type DeployPlanInput } from './deploy-plan.ts';
 import * as steps from './host-steps.ts';
 import { commandEnv, healthStep, stepId, type HostScope } from './host-steps.ts';
 import { userCommand } from './remote-commands.ts';
@@ -50,7 +50,7 @@ export interface HealPlanInput extends Omit<DeployPlanInput, 'release'> {
  * not wait for each other and one host's failure never undoes another's heal.
  */
 export function planHealHosts(i: HealPlanInput): { plan: Plan; actions: Record<string, HealAction | undefined> } {
-  const plan: Plan = { refusals: [], batches: [], unlock: {}, release: {}, pruned: {} };
+  const plan: Plan = { refusals: [], batches: [], unlock: {}, finish: {}, release: {}, pruned: {} };
   const actions: Record<string, HealAction | undefined> = {};
   const wave: Wave = [];
   for (const h of i.hosts) {
@@ -66,17 +66,18 @@ export function planHealHosts(i: HealPlanInput): { plan: Plan; actions: Record<s
     const s = scopeOf({ ...i, commit: i.desired.commit }, h);
     let hostSteps: PlanStep[];
     if (action.kind === 'redeploy') {
-      const pruned = steps.prunedReleases([...h.facts.releases, i.release], i.env.deploy.keepReleases, [i.release, ...(h.facts.current ? [h.facts.current] : [])]);
+      const pruned = prunedFor(h, i.env, i.release);
       const di = { ...i, commit: i.desired.commit };
-      hostSteps = [...stageSteps(di, s), ...activateSteps(di, s, pruned)];
+      hostSteps = [...stageSteps(di, s), ...activateSteps(di, s)];
       plan.release[h.host.name] = i.release;
       plan.pruned[h.host.name] = pruned;
+      plan.finish[h.host.name] = steps.unlockStep({ env: i.env, host: h.host, lock: h.lock }, pruned);
     } else {
       const release = action.kind === 'switch' ? action.release : h.facts.current!;
       plan.release[h.host.name] = release;
       hostSteps = healInPlace(i, s, action, release);
     }
-    wave.push({ host: h.host.name, steps: foldUnlock(i.env, hostSteps, s) });
+    wave.push({ host: h.host.name, steps: foldUnlock(true, hostSteps, s, plan.pruned[h.host.name]) });
   }
   // Refused hosts are left alone; the others still heal.
   if (wave.length) plan.batches.push([wave]);

@@ -1,8 +1,8 @@
 // The steps one host gets, as plan values: building blocks of deploy-plan.ts and heal-plan.ts.
 // Pure; every script from remote-commands.ts and friends, so quoting stays in src/ssh/quote.ts.
 // Steps are coalesced so a deploy without user steps costs one exec per phase (issue 13):
-// release (fetch/unpack + REVISION + shared links), switch (+ revisions.log, prune, restart),
-// health (+ the lock's release when nothing can still roll the host back).
+// release (fetch/unpack + REVISION + shared links), switch (+ revisions.log, restart), health
+// (+ prune and the lock's release when nothing can still roll the host back).
 import type { EnvironmentConfig, HostConfig, PipelineConfig } from '../config/types.ts';
 import type { PlanStep, StepInput } from './plan-types.ts';
 import * as remote from './remote-commands.ts';
@@ -108,12 +108,11 @@ export function userStep(s: HostScope, what: string, name: string, command: stri
   return { id: stepId(s, what), name: `${s.host.name}: ${name}`, script: uc.script, stdin: { kind: 'bytes', data: uc.stdin }, error, undo: [removeReleaseStep(s)] };
 }
 
-/** `current` to `release` (+ a revisions.log line), old releases pruned, then the restart. */
-export function switchScript(s: HostScope, release: string, commit: string, audit: string, opts: { prune?: string[]; restart?: boolean }): { script: string; stdin?: Buffer; marker: string } {
+/** `current` to `release` (+ a revisions.log line), then the restart. */
+export function switchScript(s: HostScope, release: string, commit: string, audit: string, opts: { restart?: boolean }): { script: string; stdin?: Buffer; marker: string } {
   const spec = s.env.deploy;
   const marker = `switched current to releases/${release}`;
   const parts = [`( ${remote.switchScript(spec.path, release)} ) || exit $?`, `${remote.revisionLogScript(spec.path, audit)} || exit $?`];
-  if (opts.prune?.length) parts.push(`( ${remote.removeReleasesScript(spec.path, opts.prune)} ) || echo 'slipway: pruning old releases failed; they stay' >&2`);
   parts.push(`printf '%s\\n' ${quoteArg(marker)}`);
   if (!opts.restart || !spec.restart) return { script: parts.join('; '), marker };
   const uc = remote.userCommand(spec.path, release, commandEnv(s, release, commit), spec.restart);
@@ -151,14 +150,24 @@ export function rollbackStep(s: HostScope): PlanStep {
   return { id: stepId(s, 'rollback'), name, script: `${back}; ${uc.script}`, stdin: { kind: 'bytes', data: uc.stdin }, ...(retry ? { retry } : {}), error: 'rollback failed' };
 }
 
-/** Release our lock: a failure leaves a lock the next deploy of this state folder releases at once. */
-export function unlockStep(s: Pick<HostScope, 'env' | 'host' | 'lock'>): PlanStep {
-  return { id: stepId(s, 'unlock'), name: `${s.host.name}: release deploy lock`, script: releaseLockScript(s.env.deploy.path, s.lock), error: 'unlock' };
+/**
+ * Release our lock (a failure leaves a lock the next deploy of this state folder releases at
+ * once); after a good deploy, first the releases beyond keepReleases (`pruned`, never current or
+ * previous). A failed prune only says so: the releases stay.
+ */
+export function unlockStep(s: Pick<HostScope, 'env' | 'host' | 'lock'>, pruned: readonly string[] = []): PlanStep {
+  return { id: stepId(s, 'unlock'), name: `${s.host.name}: ${pruned.length ? `keep ${s.env.deploy.keepReleases} releases, ` : ''}release deploy lock`, script: finishScript(s, pruned), error: 'unlock' };
 }
 
-/** The same step, also releasing the lock when its own script (or last check) succeeds. */
-export function withUnlock(step: PlanStep, s: Pick<HostScope, 'env' | 'lock'>): PlanStep {
+function finishScript(s: Pick<HostScope, 'env' | 'lock'>, pruned: readonly string[]): string {
   const release = releaseLockScript(s.env.deploy.path, s.lock);
-  if (step.retry) return { ...step, unlocks: true, retry: { ...step.retry, script: `( ${step.retry.script} ) && { ${release}; }` } };
-  return { ...step, unlocks: true, script: `( ${step.script} ) && { ${release}; }` };
+  if (!pruned.length) return release;
+  return `( ${remote.removeReleasesScript(s.env.deploy.path, pruned)} ) || echo 'slipway: pruning old releases failed; they stay' >&2; ${release}`;
+}
+
+/** The same step, also pruning and releasing the lock when its own script (or last check) succeeds. */
+export function withUnlock(step: PlanStep, s: Pick<HostScope, 'env' | 'lock'>, pruned: readonly string[] = []): PlanStep {
+  const tail = finishScript(s, pruned);
+  if (step.retry) return { ...step, unlocks: true, retry: { ...step.retry, script: `( ${step.retry.script} ) && { ${tail}; }` } };
+  return { ...step, unlocks: true, script: `( ${step.script} ) && { ${tail}; }` };
 }

@@ -71,6 +71,8 @@ export interface Plan {
   batches: Wave[][];
   /** Per host: how to release the deploy lock when no step did it. */
   unlock: Record<string, PlanStep>;
+  /** Per host: run instead of `unlock` when the whole plan passed (prune, then release the lock). */
+  finish: Record<string, PlanStep>;
   /** The release each host goes to (deploy: the new one; rollback: its previous). */
   release: Record<string, string>;
   /** Per host: releases prune removes when the plan succeeds (so the state knows without a read). */

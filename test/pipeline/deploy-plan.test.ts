@@ -93,7 +93,9 @@ test('planDeploy: the exact steps of a pull redeploy, and what undoes them', () 
   assert.ok(sw!.script.includes(`printf '%s\\n' 'T ${NEW} ${C} run=app#7 by=ops' >> /srv/app/revisions.log`), sw!.script);
   // keepReleases 1: everything but the new release and the one it replaces goes, by name.
   assert.deepEqual(plan.pruned.web1, [OLD]);
-  assert.ok(sw!.script.includes(`rm -rf -- /srv/app/releases/${OLD}`), sw!.script);
+  assert.ok(!sw!.script.includes(`rm -rf -- /srv/app/releases/${OLD}`), 'nothing is pruned before the host is healthy');
+  assert.ok(health!.retry!.script.includes(`( rm -rf -- /srv/app/releases/${OLD} ) || echo 'slipway: pruning old releases failed; they stay' >&2; t=`), health!.retry!.script);
+  assert.equal(plan.finish.web1!.name, 'web1: keep 1 releases, release deploy lock');
   assert.ok(sw!.script.endsWith('./restart.sh'), 'the restart is the last part');
   assert.equal(Buffer.from(sw!.stdin!.kind === 'bytes' ? sw!.stdin!.data : '').toString().includes(`SLIPWAY_PREVIOUS='${PREV}'`), true, 'variables on stdin, never in the script');
   assert.ok(!sw!.script.includes('SLIPWAY_'), 'no variable values in the script');
