@@ -25,7 +25,7 @@ export async function connectPlanApply(
   rec: RunRecorder,
   stage: StageRecord,
   env: EnvironmentConfig,
-  opts: { hosts?: string[]; undo: 'environment' | 'host'; decide: (hosts: PlanHost[]) => Plan; extra?: ExtraFacts },
+  opts: { hosts?: string[]; undo: 'environment' | 'host'; decide: (hosts: PlanHost[]) => Plan | Promise<Plan>; extra?: ExtraFacts },
 ): Promise<Applied> {
   const target = opts.hosts ? { ...env, hosts: opts.hosts } : env;
   const holds = await connectHosts(ctx, rec, stage, target, opts.extra);
@@ -43,7 +43,7 @@ export async function connectPlanApply(
     if (holds.some((h) => h.error || !h.facts)) return { holds, results: await apply(locksOnly()) };
     // A state folder that cannot be written (a full disk) must not be changing hosts it cannot record.
     if (rec.saveFailed) throw new StateError(`cannot record the ${stage.kind === 'deploy' ? 'deploy' : 'change'}: ${rec.saveError ?? 'the run file could not be written'}; nothing was changed`);
-    const plan = opts.decide(holds.map((h) => ({ host: ctx.config.hosts[h.host]!, facts: h.facts!, lock: h.lock! })));
+    const plan = await opts.decide(holds.map((h) => ({ host: ctx.config.hosts[h.host]!, facts: h.facts!, lock: h.lock! })));
     return { holds, plan, results: await apply(plan) };
   } catch (e) {
     // Something broke outside any step (a state file): the locks still go.

@@ -40,9 +40,13 @@ export async function healHosts(
   let actions: Record<string, HealAction | undefined> = {};
   let thrown: unknown;
   try {
-    const recorded = (await readPipelineState(stateDir, pipeline.name)).environments[env.name];
-    if (!recorded) throw new SlipwayError(`${env.name} has no recorded deploy to heal back to`);
-    const desired: DesiredState = { commit: recorded.commit, release: recorded.release };
+    const readDesired = async (): Promise<DesiredState> => {
+      const recorded = (await readPipelineState(stateDir, pipeline.name)).environments[env.name];
+      if (!recorded) throw new SlipwayError(`${env.name} has no recorded deploy to heal back to`);
+      return { commit: recorded.commit, release: recorded.release };
+    };
+    const first = await readDesired();
+    let desired = first;
     const artifact = rec.run.artifact;
     applied = await connectPlanApply(ctx, rec, stage, env, {
       hosts: names,
@@ -53,7 +57,10 @@ export async function healHosts(
         const command = healthCommand(env, vars);
         return command ? { health: { command, env: vars } } : {};
       },
-      decide: (planHosts) => {
+      decide: async (planHosts) => {
+        // Read again holding the locks: a deploy we waited for may have changed what is desired.
+        desired = await readDesired();
+        if (desired.commit !== first.commit) throw new SlipwayError(`${env.name} now should run ${desired.commit.slice(0, 7)}, not ${first.commit.slice(0, 7)}: a deploy came first; nothing healed`);
         const made = planHealHosts({
           pipeline,
           env,

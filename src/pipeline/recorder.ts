@@ -34,7 +34,36 @@ export class RunRecorder {
     this.firstFailure ??= cause;
   }
 
-  async save(): Promise<void> {
+  private writing?: Promise<void>;
+  private queued?: Promise<void>;
+
+  /**
+   * Writes the run as it is now. Saves that come while a write is under way (ten hosts' steps
+   * starting at once) share the one write after it, which holds all their changes: a step costs
+   * its state writes once, not once per host (issue 13). Each caller's promise settles after a
+   * write that began after its call.
+   */
+  save(): Promise<void> {
+    if (!this.writing) {
+      const w = this.writeNow();
+      // Settles either way (the caller of this write gets its error); then the next may start.
+      const settled: Promise<void> = w.then(
+        () => undefined,
+        () => undefined,
+      ).then(() => {
+        if (this.writing === settled) this.writing = undefined;
+      });
+      this.writing = settled;
+      return w;
+    }
+    this.queued ??= this.writing.then(() => {
+      this.queued = undefined;
+      return this.save();
+    });
+    return this.queued;
+  }
+
+  private async writeNow(): Promise<void> {
     try {
       await writeRun(this.stateDir, this.run);
       this.saveError = undefined;

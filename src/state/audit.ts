@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { maskForState } from './secret-mask.ts';
 import { statePaths } from './paths.ts';
 
-// STATE/audit.jsonl: one JSON line per deploy, rollback and approval, appended and never
+// STATE/audit.jsonl: one JSON line per deploy, rollback, heal, approval and cancel, appended and never
 // rewritten. An O_APPEND write of one short line lands whole, so concurrent writers cannot
 // interleave inside a line.
 
