@@ -7,6 +7,7 @@ const parts: Record<string, () => Promise<BenchRow[]>> = {
   ssh: async () => (await import('./ssh.ts')).benchSsh(),
   deploy: async () => (await import('./deploy.ts')).benchDeploy(),
   fleet: async () => (await import('./fleet.ts')).benchFleet(),
+  observe: async () => (await import('./observe.ts')).benchObserve(),
   report: async () => (await import('./report.ts')).benchReport(),
   sandbox: async () => (await import('./sandbox.ts')).benchSandbox(),
   ci: async () => (await import('./ci.ts')).benchCi(),

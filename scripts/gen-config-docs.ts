@@ -35,6 +35,9 @@ export function listKeys(schema: Schema, path: string[] = []): KeyDoc[] {
     out.push({ path: here, schema: sub, required: required.has(name) });
     if (SAME_AS[here.join('.')]) continue;
     if (sub.type === 'object') out.push(...listKeys(sub, here));
+    // One form of several is a map with keys of its own (observe: { every, files, service }).
+    const map = ((sub.anyOf ?? []) as Schema[]).find((alt) => alt.type === 'object' && alt.properties);
+    if (map) out.push(...listKeys(map, here));
     const items = sub.items as Schema | undefined;
     if (sub.type === 'array' && items?.type === 'object') out.push(...listKeys(items, [...here, '[]']));
   }
@@ -68,8 +71,10 @@ export function typeOf(schema: Schema): string {
       return `list of ${String(items.type)}s`;
     }
     case 'object':
-      return typeof schema.additionalProperties === 'object' ? 'map of NAME → string' : 'map';
+      if (typeof schema.additionalProperties !== 'object') return 'map';
+      return (schema.additionalProperties as Schema).type === 'array' ? 'map of NAME → list of strings' : 'map of NAME → string';
     default:
+      if (Array.isArray(schema.anyOf)) return (schema.anyOf as Schema[]).map((alt) => (alt.const === false ? '`false`' : typeOf(alt))).join(', or ');
       return String(schema.type);
   }
 }

@@ -20,6 +20,7 @@ commands:
   deploy PIPELINE --env ENV [--commit SHA]   deploy a tested commit to one environment
   rollback PIPELINE --env ENV   switch an environment back to its previous release
   status [--json] [--live]   last runs and which commit each host runs (--live: ask the hosts; exit 1 on drift)
+  observe [PIPELINE] [--json]   read every host now: synced, out-of-sync, degraded or unknown (exit 1 unless all synced)
   logs PIPELINE [RUN] [STEP] [-f]   print a run's step logs (-f: follow them live)
   stats [PIPELINE...] [--json]   DORA numbers per environment over 7/30/90 days
   report             rewrite the HTML report
@@ -72,6 +73,12 @@ const commands: Record<string, Command> = {
     help: 'status',
     flags: { json: { type: 'boolean' }, live: { type: 'boolean' } },
     run: async (a) => (await import('./commands/status.ts')).statusCommand(a.configDir, { json: a.flags.json === true, live: a.flags.live === true }, a.output),
+  },
+  observe: {
+    help: 'observe',
+    positionals: 'any',
+    flags: { json: { type: 'boolean' } },
+    run: async (a) => (await import('./commands/observe.ts')).observeCommand(a.configDir, { pipeline: one(a.positionals), json: a.flags.json === true }, a.output),
   },
   plan: {
     help: 'plan',

@@ -44,12 +44,33 @@ Pipelines, their last runs, and which commit each host of each environment runs.
 Without --live, as recorded in the state folder; with --live, as each host says
 right now (one SSH command per host: current release, its commit, a deploy lock
 and its holder), marked where it differs from what the environment should run.
+Each observed host also shows its last observation (slipway observe, or the
+daemon's observer): its sync, since when and why, and when self-heal stopped;
+--json gives them as sync, reasons, since, observedAt (and selfHeal).
 Times are shown in UTC with their age ("2025-01-01 12:00 UTC (3 hours ago)");
 --json gives the exact ISO instants.
 
 Exit code: 0; with --live, 1 when any host runs another commit than its
 environment should or cannot be reached (for monitoring: a cron job or a
 Nagios-style check), 0 when every host agrees.`,
+  observe: `usage: slipway observe [PIPELINE] [--json] [--config DIR]
+
+One observation now of every host of every environment with observe on (or of
+PIPELINE's): one SSH command per host and deploy path reads what current points
+at and its REVISION, whether that release is complete, the deploy lock, the
+health check's answer now, and observe.files / observe.service when configured.
+Each host is printed with its sync, since when, and why:
+  synced       runs the environment's desired commit, healthy
+  out-of-sync  another commit, current missing or dangling, or a tracked file changed
+  degraded     the desired commit, but the health check fails or the unit is not active
+  unknown      the host could not be read
+An environment never deployed has nothing desired: it is named, never drift.
+While slipway run holds the state folder, observe only reads (the daemon
+records its own observations); otherwise it records the result in
+STATE/hosts/HOST.json like the daemon. It never heals. See docs/observe.md.
+
+Exit code: 0 when every observed host is synced, 1 when any is out-of-sync,
+degraded or unknown (or the config is invalid).`,
   plan: `usage: slipway plan [--json] [--config DIR]
 
 What is configured: each pipeline's repo, branch, schedule, environments and

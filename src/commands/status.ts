@@ -11,6 +11,7 @@ import { humanTime } from './human-time.ts';
 import { createPool } from '../wiring/runtime.ts';
 import { readHostFacts } from '../pipeline/host-facts.ts';
 import { findTestedRun } from '../pipeline/promotion.ts';
+import { syncFieldsOf, syncLine, type SyncFields } from './sync-fields.ts';
 
 interface EnvView {
   name: string;
@@ -18,7 +19,7 @@ interface EnvView {
   commit?: string;
   release?: string;
   deployedAt?: string;
-  hosts: Array<{ host: string; address: string; release?: string; commit?: string; differs: boolean; live?: LiveFacts }>;
+  hosts: Array<{ host: string; address: string; release?: string; commit?: string; differs: boolean; live?: LiveFacts } & SyncFields>;
 }
 
 /** What the host itself says right now (status --live): one SSH command per host and pipeline. */
@@ -74,10 +75,11 @@ async function gather(config: Config, withRemote: boolean, pool?: SshPool): Prom
       const desired = state.environments[e.name];
       const hosts = [];
       for (const h of e.hosts) {
-        const cur = hostEntry(await readHostState(stateDir, h), p.name, e.deploy.path)?.current;
+        const hs = await readHostState(stateDir, h);
+        const cur = hostEntry(hs, p.name, e.deploy.path)?.current;
         const live = pool ? await readLive(pool, h, e.deploy.path, config.secrets, e.deploy.commandTimeoutMs) : undefined;
         const runs = live && !live.error ? live.commit : cur?.commit;
-        hosts.push({ host: h, address: config.hosts[h]?.address ?? '?', release: live && !live.error ? live.release : cur?.release, commit: runs, differs: (runs ?? '') !== (desired?.commit ?? ''), ...(live ? { live } : {}) });
+        hosts.push({ host: h, address: config.hosts[h]?.address ?? '?', release: live && !live.error ? live.release : cur?.release, commit: runs, differs: (runs ?? '') !== (desired?.commit ?? ''), ...(live ? { live } : {}), ...syncFieldsOf(hs.sync?.[e.deploy.path], p.name, e.name) });
       }
       environments.push({ name: e.name, approval: e.approval, commit: desired?.commit, release: desired?.release, deployedAt: desired?.deployedAt, hosts });
     }
@@ -170,6 +172,7 @@ function printEnvs(v: PipelineView, output: Output, now = new Date()): void {
       const lock = h.live?.lock ? `  [deploy lock held by ${h.live.lock.holder}, ${h.live.lock.ageSeconds} s]` : '';
       const unreachable = h.live?.error ? `  (live: ${h.live.error}; showing the recorded state)` : '';
       output.out(`    ${h.host} ${h.address}: ${h.release ? `${shortSha(h.commit)} ${h.release}` : '-'}${h.differs ? '  (differs from the environment)' : ''}${lock}${unreachable}`);
+      for (const line of syncLine(h, now)) output.out(`      ${terminalLine(line)}`);
     }
   }
 }

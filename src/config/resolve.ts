@@ -5,6 +5,7 @@ import type { DeploySpec, HealthCheck, HostConfig, PipelineConfig, Retention, Se
 import { parseDuration } from './duration.ts';
 import { resolveLocalPath } from './local-path.ts';
 import { splitRepoUrl } from './repo-url.ts';
+import { resolveObserve, type RawObserve } from './observe.ts';
 
 export interface RawHealthCheck {
   command?: string;
@@ -32,6 +33,8 @@ export interface RawEnvironment {
   batch?: number;
   approval: 'auto' | 'manual';
   deploy?: RawDeploy;
+  observe?: RawObserve;
+  selfHeal?: boolean;
 }
 
 export interface RawPipeline {
@@ -50,6 +53,7 @@ export interface RawPipeline {
   deploy?: RawDeploy;
   environments?: RawEnvironment[];
   retention?: Retention;
+  observe?: RawObserve;
 }
 
 export interface RawSettings {
@@ -59,7 +63,7 @@ export interface RawSettings {
   ssh: { identity?: string; knownHosts?: string; connectTimeout: string; commandTimeout: string };
   report: { title: string; url?: string };
   server?: { listen: string; webhookSecret?: string };
-  notify: Array<{ webhook: string; on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'> }>;
+  notify: Array<{ webhook: string; on: Settings['notify'][number]['on'] }>;
   inboxTtl: string;
   retention?: Retention;
   configRepo?: { repo: string; branch: string; poll: string; auth?: { token: string; username: string } };
@@ -165,6 +169,9 @@ export function resolvePipeline(
         approval: environment.approval,
         deploy: resolveDeploy(mergeDeploy(base, environment.deploy ?? {}), settings),
       };
+      const observe = resolveObserve(raw.observe, environment.observe);
+      if (observe !== undefined) resolved.observe = observe;
+      if (environment.selfHeal) resolved.selfHeal = true;
       if (environment.batch !== undefined) resolved.batch = environment.batch;
       return resolved;
     }),

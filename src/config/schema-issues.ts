@@ -117,6 +117,20 @@ function describe(error: ErrorObject, data: unknown, secrets: readonly string[])
       // A scalar where a list (or a map of lists) goes reads best as the list's own type error.
       const list = ((parentSchema[error.keyword] ?? []) as Schema[]).find((alt) => alt.type === 'array');
       if (list && (typeof error.data === 'string' || typeof error.data === 'number')) return { path, anchor: 'value', text: typeMessage('array', error.data, list, show) };
+      // A number where a duration form exists (observe: 5) reads best as the duration's error.
+      const alts = (parentSchema[error.keyword] ?? []) as Schema[];
+      const duration = alts.find((alt) => alt.pattern === DURATION_PATTERN);
+      if (duration && typeof error.data === 'number') return { path, anchor: 'value', text: typeMessage('string', error.data, duration, show) };
+      // A map with a key the map form does not know (observe: { evry: 1m }): name the key.
+      const map = alts.find((alt) => alt.type === 'object' && alt.additionalProperties === false && alt.properties);
+      if (map && error.data && typeof error.data === 'object' && !Array.isArray(error.data)) {
+        const known = Object.keys(map.properties as Schema);
+        const unknown = Object.keys(error.data).find((k) => !known.includes(k));
+        if (unknown !== undefined) {
+          const near = suggest(unknown, known);
+          return { path: [...path, unknown], anchor: 'key', text: near ? `unknown key; did you mean "${near}"?` : `unknown key; expected one of: ${known.join(', ')}` };
+        }
+      }
       return { path, anchor: 'value', text: `${show(error.data)} matches none of the allowed forms` };
     }
     default:

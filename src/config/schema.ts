@@ -3,6 +3,7 @@
 // loadConfig validates with them (ajv, useDefaults), and the docs and the editor schema are
 // generated from them, so a key that is not described here does not exist.
 import { DURATION_PATTERN } from './duration.ts';
+import { observeSchema, selfHealSchema } from './observe.ts';
 
 export const HOST_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
@@ -224,8 +225,8 @@ export const settingsSchema: Schema = object('slipway.yaml: settings of this sli
       on: {
         type: 'array',
         default: ['failure', 'recovery'],
-        description: 'Events sent: failure, recovery (first success after a failure), deployed, waiting (held at a manual gate).',
-        items: { type: 'string', enum: ['failure', 'recovery', 'deployed', 'waiting'], description: 'An event.' },
+        description: 'Events sent: failure, recovery (first success after a failure), deployed, waiting (held at a manual gate), drift (a host leaves synced), synced (back to synced), heal-failed (self-heal stopped after two failed heals).',
+        items: { type: 'string', enum: ['failure', 'recovery', 'deployed', 'waiting', 'drift', 'synced', 'heal-failed'], description: 'An event.' },
       },
     }, { required: ['webhook'] }),
   },
@@ -323,6 +324,7 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
   }, { required: ['forge', 'api', 'repo', 'token'] }),
   retention: retentionSchema('This pipeline\'s own run history limits, instead of those of slipway.yaml (each key falls back to it).'),
   deploy: object('How a tested commit reaches the hosts; omit it (and environments) for a test-only pipeline.', deployProperties(true)),
+  observe: observeSchema('pipeline'),
   environments: {
     type: 'array',
     minItems: 1,
@@ -344,6 +346,8 @@ export const pipelineSchema: Schema = object('pipelines/NAME.yaml: one pipeline;
         description: 'manual: a run waits here until `slipway approve`.',
       },
       deploy: object('Deploy keys that differ in this environment, merged over the pipeline\'s deploy.', deployProperties(false)),
+      observe: observeSchema('environment'),
+      selfHeal: selfHealSchema,
     }, { required: ['name', 'hosts'] }),
   },
 }, { required: ['repo'] });

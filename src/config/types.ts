@@ -3,6 +3,8 @@
 // machine running slipway reads them, and `${env:..}`/`${file:..}` secrets are already substituted
 // (their values are listed in `secrets` so every writer can mask them).
 
+import type { ObserveConfig } from './observe.ts';
+
 export interface SshSettings {
   /** Absolute path of the private key, or undefined to use none (agent-less). */
   identity?: string;
@@ -15,7 +17,7 @@ export interface SshSettings {
 
 export interface NotifyTarget {
   webhook: string;
-  on: Array<'failure' | 'recovery' | 'deployed' | 'waiting'>;
+  on: Array<'failure' | 'recovery' | 'deployed' | 'waiting' | 'drift' | 'synced' | 'heal-failed'>;
 }
 
 export interface Retention {
@@ -100,6 +102,10 @@ export interface EnvironmentConfig {
   approval: 'auto' | 'manual';
   /** The pipeline's deploy spec with this environment's overrides applied. */
   deploy: DeploySpec;
+  /** What `observe:` says (config/observe.ts): false is off; undefined is the default, every 1m. */
+  observe?: ObserveConfig | false;
+  /** true: heal drift seen on two observations in a row (docs/observe.md); undefined is false. */
+  selfHeal?: boolean;
 }
 
 export interface PipelineConfig {

@@ -23,6 +23,7 @@ import { startServer, type RunningServer } from './server.ts';
 import { onSignals } from './signals.ts';
 import { DaemonMetrics } from './metrics.ts';
 import type { ChildProcess } from 'node:child_process';
+import { Observer } from './observer.ts';
 
 // `slipway run`: polls every pipeline at start and on its cron, runs new commits through a queue
 // (per-pipeline serial, global concurrency, coalescing to the newest commit), takes requests from
@@ -109,6 +110,8 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
       log,
     });
     const schedules = new Schedules();
+    // observe: each environment's hosts read on its interval, drift recorded, self-heal queued.
+    const observer = new Observer({ generation: () => gen, queue, log });
     const tick = (name: string): void => {
       if (name === CONFIG_REPO) return void pollConfigRepo();
       const p = gen.pipeline(name);
@@ -131,6 +134,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
       queue.setConcurrency(gen.config.settings.concurrency);
       for (const p of old.config.pipelines) if (!gen.pipeline(p.name)) poller.forget(p.name);
       await syncSchedules(gen.config);
+      observer.sync(gen.config);
       server = await startServer(server, gen.config, serverHooks(), log);
       log.notice(`config reloaded (${why}) from ${loaded.origin}: ${describe(gen.config)}`);
       // New pipelines poll at once, as at start.
@@ -205,6 +209,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     log.notice(`slipway run: ${describe(gen.config)} from ${gen.origin}, state ${stateDir}, pid ${process.pid}${server ? `, http://${server.address}` : ''}`);
     logSandbox(log, gen.config.settings.sandbox);
     for (const p of gen.config.pipelines) poller.poll(p, 'start');
+    observer.sync(gen.config);
 
     await Promise.race([signals.stopped, ...(opts.stop ? [opts.stop] : [])]);
     signals.dispose();
@@ -213,6 +218,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     const { pending } = queue.stop();
     log.notice(`slipway run: stopping (${signals.which ?? 'stop'}); ${queue.activeCount} run(s) get ${Math.round(graceMs / 1000)} s to finish${pending ? `, ${pending} queued one(s) stay queued for the next start` : ''}`);
     await schedules.stopAll();
+    await observer.stop();
     await inbox.stop();
     await server?.close();
     server = undefined;

@@ -48,6 +48,7 @@ export async function executeJob(gen: Generation, d: Dispatch, deps: ExecuteDeps
     await reply?.refused(`pipeline ${d.pipeline} is no longer configured`);
     return;
   }
+  if (d.job.kind === 'heal') return (await import('./heal-job.ts')).executeHealJob(gen, pipeline, d.job, deps);
   let run: RunRecord | undefined;
   try {
     run = await startRun(gen, pipeline, d, deps);

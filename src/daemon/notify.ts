@@ -10,6 +10,9 @@ import { pagePath } from '../report/format.ts';
 import { reportUrlOf } from '../report/links.ts';
 
 export type NotifyEvent = NotifyTarget['on'][number];
+/** Events of a host's sync rather than of a run (src/daemon/notify-host.ts builds their payload). */
+export type HostEvent = Extract<NotifyEvent, 'drift' | 'synced' | 'heal-failed'>;
+export type RunEvent = Exclude<NotifyEvent, HostEvent>;
 
 /** Ended outcomes that say whether a pipeline is healthy; superseded and interrupted say nothing. */
 const VERDICTS: Partial<Record<RunRecord['status'], 'good' | 'bad'>> = { passed: 'good', deployed: 'good', failed: 'bad' };
@@ -18,12 +21,12 @@ const VERDICTS: Partial<Record<RunRecord['status'], 'good' | 'bad'>> = { passed:
  * The events of a run that just changed status, given the verdict of the pipeline's previous
  * decided run: `recovery` is the first good run after a failure.
  */
-export function eventsFor(run: Pick<RunRecord, 'status'>, previous: 'good' | 'bad' | undefined): NotifyEvent[] {
+export function eventsFor(run: Pick<RunRecord, 'status'>, previous: 'good' | 'bad' | undefined): RunEvent[] {
   if (run.status === 'waiting') return ['waiting'];
   const verdict = VERDICTS[run.status];
   if (verdict === 'bad') return ['failure'];
   if (verdict !== 'good') return [];
-  const out: NotifyEvent[] = [];
+  const out: RunEvent[] = [];
   if (previous === 'bad') out.push('recovery');
   if (run.status === 'deployed') out.push('deployed');
   return out;
@@ -35,7 +38,7 @@ export function verdictOf(run: Pick<RunRecord, 'status'>): 'good' | 'bad' | unde
 
 export interface NotifyPayload {
   text: string;
-  event: NotifyEvent;
+  event: RunEvent;
   pipeline: string;
   run: number;
   status: string;
@@ -47,10 +50,10 @@ export interface NotifyPayload {
   failedStep?: { name: string; host?: string; error?: string; log: string; tail: string[] };
 }
 
-export function buildPayload(event: NotifyEvent, run: RunRecord, opts: { secrets: readonly string[]; reportUrl?: string; failure?: FailureTail }): NotifyPayload {
+export function buildPayload(event: RunEvent, run: RunRecord, opts: { secrets: readonly string[]; reportUrl?: string; failure?: FailureTail }): NotifyPayload {
   const subject = run.commit.message.split('\n', 1)[0] ?? '';
   const short = run.commit.id.slice(0, 7);
-  const words: Record<NotifyEvent, string> = {
+  const words: Record<RunEvent, string> = {
     failure: `FAILED: ${run.pipeline} #${run.number} (${short} ${subject})${run.error ? `: ${run.error}` : ''}`,
     recovery: `recovered: ${run.pipeline} #${run.number} ${run.status} (${short} ${subject})`,
     deployed: `deployed: ${run.pipeline} #${run.number} (${short} ${subject})`,
@@ -83,7 +86,7 @@ export function buildPayload(event: NotifyEvent, run: RunRecord, opts: { secrets
 export async function sendNotifications(
   targets: readonly NotifyTarget[],
   event: NotifyEvent,
-  payload: NotifyPayload,
+  payload: NotifyPayload | { text: string; event: HostEvent },
   opts: { secrets: readonly string[]; log: (level: 'warn' | 'debug', line: string) => void; timeoutMs?: number },
 ): Promise<void> {
   const body = JSON.stringify(payload);

@@ -4,6 +4,7 @@
 // takes the winner, so all of a pipeline's state writes stay serial). Approvals of a waiting run
 // never coalesce and go first.
 import type { RunRecord } from '../state/types.ts';
+import type { HealOutcome } from '../pipeline/heal-run.ts';
 
 /** How the executor tells the command that asked (through STATE/inbox/) what became of its request. */
 export interface Reply {
@@ -23,7 +24,9 @@ export type Job =
   | { kind: 'approve'; run: number; by: string; reply?: Reply }
   /** `slipway deploy` / `slipway rollback` handed to the daemon. */
   | { kind: 'deploy'; environment: string; commit?: string; by: string; reply?: Reply }
-  | { kind: 'rollback'; environment: string; by: string; reply?: Reply };
+  | { kind: 'rollback'; environment: string; by: string; reply?: Reply }
+  /** Self-heal of drifted hosts (daemon/observer.ts); `settle` hears the outcome, or undefined when it was dropped or found nothing. */
+  | { kind: 'heal'; environment: string; hosts: string[]; settle: (outcome: HealOutcome | undefined) => Promise<void> };
 
 export interface Dispatch {
   pipeline: string;
@@ -57,7 +60,7 @@ export class RunQueue {
 
   add(pipeline: string, job: Job): void {
     const slot = this.slot(pipeline);
-    if (job.kind === 'approve' || job.kind === 'deploy' || job.kind === 'rollback') {
+    if (job.kind === 'approve' || job.kind === 'deploy' || job.kind === 'rollback' || job.kind === 'heal') {
       // Requests of a person never coalesce; the same approval twice is one.
       if (job.kind === 'approve' && slot.approvals.some((j) => j.kind === 'approve' && j.run === job.run)) void job.reply?.refused(`run #${job.run} is already approved and queued`, 0);
       else slot.approvals.push(job);
@@ -126,6 +129,12 @@ export class RunQueue {
       const job = slot.approvals.shift() ?? slot.next ?? other?.next;
       if (!job) {
         this.order.splice(i, 1);
+        continue;
+      }
+      // A heal never goes before (or beside) a deploy, rollback or approval waiting for this
+      // pipeline: that work changes the hosts anyway; the next observations decide again.
+      if (job.kind === 'heal' && (slot.next || slot.approvals.some((j) => j.kind !== 'heal'))) {
+        void job.settle(undefined);
         continue;
       }
       let superseded: Job[] = [];

@@ -137,6 +137,8 @@ async function recordDeath(gen: { ctx: RunContext; pipeline(name: string): impor
 /** A reply that answers through the daemon, which holds the real one. */
 function jobOf(wire: WireJob, index: number): import('./queue.ts').Job {
   const { replied, ...job } = wire;
+  // A heal's outcome goes back to the daemon, whose observer counts failed heals.
+  if (job.kind === 'heal') return { ...job, settle: async (outcome) => send({ type: 'healed', ...(outcome ? { outcome } : {}) }) };
   if (!replied) return job as import('./queue.ts').Job;
   const reply: Reply = {
     started: async (pipeline, run) => send({ type: 'reply', index, method: 'started', pipeline, run }),

@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Config } from '../config/types.ts';
 import type { ReportChange } from '../report/update.ts';
 import type { RunRecord } from '../state/types.ts';
+import type { HealOutcome } from '../pipeline/heal-run.ts';
 import type { Dispatch, Job, Reply } from './queue.ts';
 import type { Logger } from './log.ts';
 import { deathOf, taskOfDispatch, type ChildTask, type FromChild, type ToChild } from './run-protocol.ts';
@@ -40,7 +41,7 @@ export interface TaskOutcome {
 }
 
 /** Forks the task's process and follows it to its exit; never rejects. */
-export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps, replies: Array<Reply | undefined> = []): Promise<TaskOutcome> {
+export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps, replies: Array<Reply | undefined> = [], settle?: (m: Extract<FromChild, { type: 'healed' }>) => void): Promise<TaskOutcome> {
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
@@ -98,6 +99,8 @@ export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps,
         case 'crash':
           crash = m.message;
           return;
+        case 'healed':
+          return settle?.(m);
         case 'end':
           ended = true;
           return;
@@ -126,7 +129,15 @@ export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps,
 export async function executeInProcess(gen: TaskGeneration, d: Dispatch, deps: ProcessDeps): Promise<void> {
   const verdict = deps.verdicts.has(d.pipeline) ? (deps.verdicts.get(d.pipeline) ?? null) : undefined;
   const replies = [d.job, ...d.superseded].map(replyOf);
-  const outcome = await runTask(gen, taskOfDispatch(d, verdict), deps, replies);
+  const job = d.job;
+  let settled: Promise<void> | undefined;
+  const settle = job.kind === 'heal' ? (m: { outcome?: HealOutcome }) => void (settled ??= job.settle(m.outcome).catch((e: unknown) => deps.log.error(`${d.pipeline}: recording the heal failed: ${e instanceof Error ? e.message : String(e)}`))) : undefined;
+  const outcome = await runTask(gen, taskOfDispatch(d, verdict), deps, replies, settle);
+  // A heal whose process died before it said how it went: the observer still hears of it.
+  if (job.kind === 'heal') {
+    settle?.({});
+    await settled;
+  }
   if (!outcome.died) return;
   if (!outcome.run) {
     deps.log.error(`${d.pipeline}: ${d.job.kind} failed: ${outcome.died}`);

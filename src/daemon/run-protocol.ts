@@ -5,12 +5,13 @@
 // channel: the Reply callbacks of a job stay in the daemon and are called by index.
 import type { Config } from '../config/types.ts';
 import type { RunRecord } from '../state/types.ts';
+import type { HealOutcome } from '../pipeline/heal-run.ts';
 import type { ReportChange } from '../report/update.ts';
 import type { Dispatch, Job } from './queue.ts';
 import type { LogLevel } from './log.ts';
 
-/** A job without its reply: `replied` says whether the daemon holds one to answer. */
-export type WireJob = DistributiveOmit<Job, 'reply'> & { replied: boolean };
+/** A job without its callbacks: `replied` says whether the daemon holds a reply to answer; a heal's `settle` stays in the daemon too. */
+export type WireJob = DistributiveOmit<Job, 'reply' | 'settle'> & { replied: boolean };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type ChildTask =
@@ -47,6 +48,8 @@ export type FromChild =
   | { type: 'crash'; message: string }
   /** A report process finished an update and waits for the next (or `exit`). */
   | { type: 'reported' }
+  /** A heal job's outcome, for its `settle` in the daemon (the observer's bookkeeping). */
+  | { type: 'healed'; outcome?: HealOutcome }
   /** The task ended normally; the process exits next. */
   | { type: 'end' };
 
@@ -56,7 +59,7 @@ export function taskOfDispatch(d: Dispatch, verdict: 'good' | 'bad' | null | und
 }
 
 function wireJob(job: Job): WireJob {
-  const { reply, ...rest } = job as Job & { reply?: unknown };
+  const { reply, settle: _settle, ...rest } = job as Job & { reply?: unknown; settle?: unknown };
   return { ...rest, replied: reply !== undefined } as WireJob;
 }
 

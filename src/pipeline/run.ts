@@ -16,6 +16,7 @@ import { postRunStatus } from '../forge/run-status.ts';
 import { recordSeen } from './branch-poll.ts';
 import { statePaths } from '../state/paths.ts';
 import { moveRun } from './run-status.ts';
+import { recordDeployedFiles } from './observe-hosts.ts';
 
 /**
  * A new run, `queued`. Its number comes from the pipeline state, but never below what is on
@@ -136,6 +137,7 @@ async function executeRunStages(ctx: RunContext, pipeline: PipelineConfig, run: 
     if (!deployed) {
       return finish(rec, 'failed', deployFailure(env.name, stage));
     }
+    await recordDeployedFiles(ctx, pipeline, env); // observe.files: the baseline drift is measured against
     // Runs waiting at this environment's gate for this commit or an older one have nothing left to do.
     if ((await supersedeWaiting(ctx.config.settings.stateDir, pipeline.name, env.name, ctx.now())).length) void ctx.report({ pipeline: pipeline.name });
   }

@@ -51,6 +51,9 @@ td.chart-cell svg.chart{width:8rem;height:1.5rem}
 .waiting{border:2px solid var(--wait);border-radius:6px;padding:.6rem .9rem;margin:.8rem 0;background:var(--panel)}
 .copy{display:inline-block;user-select:all;background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:.1rem .4rem;font-size:1rem}
 .differs{color:var(--bad);font-weight:600}
+.drift{border:2px solid var(--bad);border-radius:6px;padding:.6rem .9rem;margin:.8rem 0;background:var(--panel)}
+.drift>h2:first-child{margin-top:.2rem}
+ul.reasons{margin:.2rem 0;padding-left:1.1rem;font-size:.9em}
 .ok{color:var(--ok);font-weight:600}
 .error{color:var(--bad)}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}

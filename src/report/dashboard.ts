@@ -5,6 +5,7 @@ import { renderDoraSummary } from './dora-view.ts';
 import { formatDuration, pagePath, shortId, statusBadge, timeTag } from './format.ts';
 import { approveCallout, hostLink, link, pipelineLink, runDuration, runLink, runsTable, whereTable, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
+import { driftCallout } from './sync-view.ts';
 import { historyStats } from './summary.ts';
 import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
 
@@ -42,6 +43,8 @@ function recentRuns(model: ReportModel): RunSummary[] {
 
 export function renderDashboard(model: ReportModel, ctx: RenderContext): string {
   const parts: string[] = [];
+  const drift = driftCallout(model.pipelines, ctx);
+  if (drift !== '') parts.push(drift);
   const waiting = model.pipelines.flatMap((p) => p.runs.filter((r) => r.status === 'waiting'));
   if (waiting.length > 0) {
     parts.push(`<h2>Waiting for approval</h2>\n${waiting.map((r) => approveCallout(0, r, ctx)).join('\n')}`);

@@ -8,6 +8,7 @@ import { table } from './layout.ts';
 import { lastDeployOf } from './summary.ts';
 import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
 import { hostOutcomeHealth, isChosenRollback, type Tone } from './health.ts';
+import { driftRank, syncCell, syncOf } from './sync-view.ts';
 
 const TONE_CLASS: Record<Tone, string> = { ok: 'ok', warn: 'warn', bad: 'differs', idle: 'muted' };
 
@@ -119,7 +120,7 @@ export function whereTable(depth: number, p: PipelineModel, ctx: RenderContext):
     const envCell =
       `<strong>${text(env.name)}</strong>${env.approval === 'manual' ? ' <span class="muted">(manual approval)</span>' : ''}` +
       (envState === undefined ? '<br><span class="muted">nothing deployed yet</span>' : `<br>should run <code>${text(shortId(envState.commit))}</code>`);
-    if (env.hosts.length === 0) rows.push([envCell, '<span class="muted">no hosts</span>', '', '', '', '']);
+    if (env.hosts.length === 0) rows.push([envCell, '<span class="muted">no hosts</span>', '', '', '', '', '', '2']);
     for (const host of env.hosts) {
       const current = hostEntry(ctx.hosts.get(host), p.name, env.path ?? '')?.current;
       const runs = current === undefined ? '<span class="muted">nothing</span>' : `<code>${text(shortId(current.commit))}</code> <span class="mono hide-narrow">${text(current.release)}</span>`;
@@ -139,8 +140,11 @@ export function whereTable(depth: number, p: PipelineModel, ctx: RenderContext):
             : drift === 'missing'
               ? '<span class="differs">not deployed</span>'
               : '';
-      rows.push([envCell, hostLink(depth, host, ctx), runs, since, health, note]);
+      const sync = syncOf(ctx.hosts.get(host), p.name, env.name, env.path);
+      rows.push([envCell, hostLink(depth, host, ctx), runs, since, health, note, envState === undefined && !sync ? '' : syncCell(sync, ctx), String(driftRank(sync))]);
     }
   }
-  return table(['Environment', 'Host', 'Runs now', 'Since', 'Health at last deploy', 'Desired'], rows);
+  // Drifted hosts first (stable: config order within each rank); the rank column is not shown.
+  const ordered = rows.map((r, i) => ({ r, i })).sort((a, b) => Number(a.r.at(-1) ?? 2) - Number(b.r.at(-1) ?? 2) || a.i - b.i).map(({ r }) => r.slice(0, -1));
+  return table(['Environment', 'Host', 'Runs now', 'Since', 'Health at last deploy', 'Desired', 'Sync now'], ordered);
 }

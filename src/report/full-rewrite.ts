@@ -172,5 +172,7 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
 
 /** What each host's state was, to tell a changed one in the next update (any process). */
 export function hostStamps(hosts: HostState[]): Map<string, string> {
-  return new Map(hosts.map((h) => [h.host, inputKey([JSON.stringify(h)])]));
+  // Without the observation time and count: an observation that changed nothing renders nothing.
+  const quiet = (k: string, v: unknown): unknown => (k === 'observedAt' || k === 'drifted' ? undefined : v);
+  return new Map(hosts.map((h) => [h.host, inputKey([JSON.stringify(h, quiet)])]));
 }

@@ -6,6 +6,7 @@ import type { HostRelease, HostState } from '../state/types.ts';
 import { shortId, statusBadge, timeTag } from './format.ts';
 import { pipelineLink, runLink, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
+import { driftHistory } from './sync-view.ts';
 import type { ReportModel, RunSummary } from './types.ts';
 
 const DEPTH = 1;
@@ -63,6 +64,8 @@ ${table(['', 'Release', 'Commit', 'Deployed', 'Run'], rows)}
 ${releases.length === 0 ? '<p class="muted">none recorded</p>' : `<ul>${releases.join('')}</ul>`}
 </section>`);
   }
+  const drift = driftHistory(state, ctx);
+  if (drift !== '') parts.push(drift);
   const history = hostHistory(host, model);
   if (history.length > 0) {
     const rows = history.map((h) => [

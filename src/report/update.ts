@@ -116,6 +116,10 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
   const files = renderSharedFiles(model, ctx);
   const hostPages = new Set<string>();
   const remove = [...removedRuns];
+  // A host's sync changed (an observation): the pipelines it serves show it in what-runs-where.
+  const stamps = hostStamps(hosts);
+  const changedHosts = new Set([...stamps].filter(([h, stamp]) => cache.hosts?.get(h) !== stamp).map(([h]) => h));
+  for (const p of model.pipelines) if (p.environments.some((e) => e.hosts.some((h) => changedHosts.has(h)))) dirty.add(p.name);
   for (const p of model.pipelines) {
     if (!dirty.has(p.name)) continue;
     const pages = renderPipelineFiles(p, ctx);
@@ -126,8 +130,7 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
   }
   // A host state changed without its pipeline being scanned (a rollback): its page too. The
   // stamps are in the cache, so a fresh process (`slipway once`) renders only changed hosts.
-  const stamps = hostStamps(hosts);
-  for (const [h, stamp] of stamps) if (cache.hosts?.get(h) !== stamp) hostPages.add(h);
+  for (const h of changedHosts) hostPages.add(h);
   for (const [k, v] of renderHostFiles(model, ctx, hostPages)) files.set(k, v);
   for (const d of details) {
     const [k, v] = renderRunFile(d, ctx);

@@ -87,6 +87,14 @@ export function writeJsonAtomic(path: string, value: unknown, opts: AtomicWriteO
   return writeFileAtomic(path, `${JSON.stringify(maskForState(path, value), null, 2)}\n`, opts);
 }
 
+/** A read-modify-write of one JSON file inside its write queue: no other write of this process lands between the read and the write. */
+export function updateJsonAtomic<T>(path: string, update: () => Promise<T | undefined>): Promise<void> {
+  return withFileQueue(path, async () => {
+    const value = await update();
+    if (value !== undefined) await writeNow(path, `${JSON.stringify(maskForState(path, value), null, 2)}\n`);
+  });
+}
+
 export interface SweepOptions {
   /** Absolute paths not to descend into (workspaces and git mirrors can be huge). */
   skip?: string[];

@@ -134,6 +134,41 @@ const hostRelease = {
   properties: { release: nonEmpty, commit: nonEmpty, deployedAt: time, run: count },
 };
 
+const syncState = { enum: ['synced', 'out-of-sync', 'degraded', 'unknown'] };
+const reasons = { type: 'array', items: { type: 'string' } };
+
+const hostSync = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['pipeline', 'environment', 'sync', 'reasons', 'since', 'observedAt', 'drifted', 'history'],
+  properties: {
+    pipeline: nonEmpty,
+    environment: nonEmpty,
+    sync: syncState,
+    reasons,
+    since: time,
+    observedAt: time,
+    drifted: count,
+    history: {
+      type: 'array',
+      maxItems: 50,
+      items: { type: 'object', additionalProperties: false, required: ['sync', 'reasons', 'at'], properties: { sync: syncState, reasons, at: time } },
+    },
+    files: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['release', 'sha256'],
+      properties: { release: nonEmpty, sha256: { type: 'object', additionalProperties: { anyOf: [{ type: 'string', pattern: '^[0-9a-f]{64}$' }, { type: 'null' }] } } },
+    },
+    heal: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['reasons', 'failures'],
+      properties: { reasons, failures: count, lastRun: count, stopped: time },
+    },
+  },
+};
+
 export const hostSchema = {
   type: 'object',
   additionalProperties: false,
@@ -159,6 +194,7 @@ export const hostSchema = {
         properties: { pipeline: nonEmpty, current: hostRelease, previous: hostRelease, releases: { type: 'array', items: nonEmpty } },
       },
     },
+    sync: { type: 'object', additionalProperties: hostSync },
   },
 };
 

@@ -132,4 +132,34 @@ export interface HostState {
   pipelines: Record<string, HostPipelineState>;
   /** What runs at each deploy path (a host may serve two environments of one pipeline). */
   paths?: Record<string, HostPipelineState & { pipeline: string }>;
+  /** The last observation of each deploy path (docs/observe.md); a key of its own, so a deploy's write of `paths` keeps it. */
+  sync?: Record<string, HostSync>;
+}
+
+export type SyncState = 'synced' | 'out-of-sync' | 'degraded' | 'unknown';
+
+export interface SyncTransition {
+  sync: SyncState;
+  reasons: string[];
+  at: string;
+}
+
+/** What the observer found at one deploy path of a host. */
+export interface HostSync {
+  pipeline: string;
+  environment: string;
+  sync: SyncState;
+  /** Why it is not synced, for people ("current is missing"); empty when synced. */
+  reasons: string[];
+  /** When this sync state began; unchanged while it stays. */
+  since: string;
+  observedAt: string;
+  /** Observations in a row that found the host out-of-sync or degraded (self-heal waits for 2). */
+  drifted: number;
+  /** Sync transitions, oldest first, the last 50. */
+  history: SyncTransition[];
+  /** observe.files: sha256 (null: missing) recorded at the end of the deploy of `release`. */
+  files?: { release: string; sha256: Record<string, string | null> };
+  /** Self-heal of the present drift: heals that failed for these reasons; `stopped` after 2. */
+  heal?: { reasons: string[]; failures: number; lastRun?: number; stopped?: string };
 }

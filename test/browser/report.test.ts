@@ -3,7 +3,7 @@
 // and a phone size. Checks what a person sees, that nothing failed to load, and that an evil
 // commit message opens no dialog. Screenshots go to test-artifacts/report/.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -69,6 +69,15 @@ environments:
     await repo.commit({ 'test.sh': { mode: 0o755, content: `#!/bin/sh\nfor i in $(seq 1 80); do echo "ok $i"; done\nprintf '\\033[1;31mFAIL\\033[0m expected <b>2</b> got 3\\n'\nexit 3\n` } }, 'break the tests');
     const second = await runSlipway(['once', '--config', configDir]);
     assert.equal(second.code, 1, second.stdout + second.stderr);
+    // web1's current switched by hand to a release of another commit: `slipway observe` records
+    // the drift and rewrites the report, which must show it first.
+    const fake = join(appPath(web1), 'releases', '20200101000000-bbbbbbb');
+    await mkdir(fake, { recursive: true });
+    await writeFile(join(fake, 'REVISION'), `${'b'.repeat(40)}\n`);
+    await symlink('releases/20200101000000-bbbbbbb', join(appPath(web1), 'current.hand'));
+    await rename(join(appPath(web1), 'current.hand'), join(appPath(web1), 'current'));
+    const observed = await runSlipway(['observe', '--config', configDir]);
+    assert.equal(observed.code, 1, observed.stdout + observed.stderr);
     www = join(work, 'state', 'www');
     http = await serveFolder(www);
     await mkdir(ARTIFACTS, { recursive: true });
@@ -116,10 +125,10 @@ environments:
   ];
 
   const pages: Array<{ name: string; path: string; expect: RegExp[] }> = [
-    { name: 'dashboard', path: 'index.html', expect: [/browser deploys/, /Waiting for approval/, /slipway approve app 1/, /What runs where/, /staging/, /healthy/, /<img src=x onerror=alert\(1\)> deploy "quotes"/, /failed/] },
+    { name: 'dashboard', path: 'index.html', expect: [/^Drift \(1 host not as git says\)\s+web1 in app staging: out-of-sync since [\s\S]*Waiting for approval/m, /current is 20200101000000-bbbbbbb \(bbbbbbb\), git says/, /browser deploys/, /Waiting for approval/, /slipway approve app 1/, /What runs where/, /staging/, /healthy/, /<img src=x onerror=alert\(1\)> deploy "quotes"/, /failed/] },
     { name: 'run-failed', path: 'runs/app/2.html', expect: [/app #2/, /break the tests/, /FAIL expected <b>2<\/b> got 3/, /Show \d+ earlier lines/, /Timeline/] },
     { name: 'run-evil', path: 'runs/app/1.html', expect: [/app #1/, /body: <b>bold\?<\/b>/, /<script>alert\(2\)<\/script>/, /slipway approve app 1/, /deploy:staging/] },
-    { name: 'host', path: 'hosts/web1.html', expect: [/host web1/, /Current/, /Deploy history/, /staging/] },
+    { name: 'host', path: 'hosts/web1.html', expect: [/host web1/, /Current/, /Drift history/, /out-of-sync/, /Deploy history/, /staging/] },
     { name: 'pipeline', path: 'pipelines/app/index.html', expect: [/0%\nsuccess over the last 1/, /2\nruns/, /failed \(1\)/, /waiting \(1\)/, /Delivery \(DORA\)/] },
     { name: 'pipeline-failed', path: 'pipelines/app/failed.html', expect: [/Runs: failed/, /break the tests/] },
   ];
