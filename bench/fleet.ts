@@ -4,48 +4,19 @@
 // (/usr/bin/time -v of the whole process). Native reference in the same process tree: OpenSSH
 // reaching the same 100 host entries, 30 at a time (`xargs -P 30 ssh … true`), the bare cost of
 // 100 logins. The SSH start cap (30 in all, 8 per sshd) keeps sshd's MaxStartups from dropping any.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startGitServer } from '../test/helpers/git-server.ts';
-import { createRepo } from '../test/helpers/git-repo.ts';
-import { createTestKeys, startTestHost, type TestHost } from '../test/helpers/ssh-host.ts';
 import { writeConfigFolder } from '../test/helpers/slipway-cli.ts';
 import { row, runCmd, type BenchRow } from './lib-git-measure.ts';
-
-const SSHD = 10;
-const NAMES_PER_SSHD = 10;
-const BIN = new URL('../bin/slipway.js', import.meta.url).pathname;
-
-function timeV(stderr: string): { wallS: number; cpuS: number; rssMb: number } {
-  const num = (re: RegExp): number => Number(re.exec(stderr)?.[1] ?? Number.NaN);
-  const [m, s] = (/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:\d+:)?(\d+):([\d.]+)/.exec(stderr) ?? []).slice(1).map(Number);
-  return {
-    wallS: (m ?? 0) * 60 + (s ?? Number.NaN),
-    cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/),
-    rssMb: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024,
-  };
-}
+import { BIN, NAMES_PER_SSHD, SSHD, startFleet, timeV } from './lib-fleet.ts';
 
 export async function benchFleet(): Promise<BenchRow[]> {
-  const work = await mkdtemp(join(tmpdir(), 'slipway-bench-fleet-'));
-  const server = await startGitServer();
-  const keys = await createTestKeys();
-  const sshds: TestHost[] = [];
+  const fleet = await startFleet('fleet');
+  const { work, keys, sshds, repo, names } = fleet;
   try {
-    for (let i = 0; i < SSHD; i++) sshds.push(await startTestHost(keys, { name: `s${i}` }));
-    const repo = await createRepo(server, 'app', { 'index.js': 'module.exports = 1;\n', 'README.md': 'fleet\n' });
-    const hostLines: string[] = [];
-    const names: string[][] = Array.from({ length: NAMES_PER_SSHD }, () => []);
-    sshds.forEach((h, i) => {
-      for (let j = 0; j < NAMES_PER_SSHD; j++) {
-        hostLines.push(`s${i}n${j}: { address: 127.0.0.1, port: ${h.port}, user: ${h.user} }`);
-        names[j]!.push(`s${i}n${j}`);
-      }
-    });
     const files: Record<string, string> = {
       'slipway.yaml': `stateDir: ../state\nconcurrency: ${NAMES_PER_SSHD}\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\n`,
-      'hosts.yaml': `${hostLines.join('\n')}\n`,
+      'hosts.yaml': fleet.hostsYaml,
     };
     // Pipeline j deploys to the j-th name of every sshd, under its own path: 10 × 10 distinct targets.
     for (let j = 0; j < NAMES_PER_SSHD; j++) {
@@ -66,7 +37,7 @@ export async function benchFleet(): Promise<BenchRow[]> {
 
     const targets = sshds.flatMap((h) => Array.from({ length: NAMES_PER_SSHD }, () => String(h.port))).join('\n');
     await writeFile(join(work, 'targets'), `${targets}\n`);
-    const sshOpts = `-o BatchMode=yes -o IdentitiesOnly=yes -i ${keys.identityFile} -o UserKnownHostsFile=${keys.knownHostsFile} -o StrictHostKeyChecking=yes`;
+    const sshOpts = fleet.sshOpts;
     const native = timeV(
       (
         await runCmd('/usr/bin/time', ['-v', 'sh', '-c', `xargs -P 30 -I PORT ssh ${sshOpts} -p PORT ${sshds[0]!.user}@127.0.0.1 true < "$1"`, 'sh', join(work, 'targets')])
@@ -79,9 +50,7 @@ export async function benchFleet(): Promise<BenchRow[]> {
       row(`fleet: peak RSS (slipway once vs the largest ssh client)`, slipway.rssMb, native.rssMb, 'MB', ''),
     ];
   } finally {
-    for (const h of sshds) await h.stop();
-    await server.close();
-    await rm(work, { recursive: true, force: true });
+    await fleet.close();
   }
 }
 

@@ -6,12 +6,8 @@
 // host (counted at the connection), and the warm wall time of 100 hosts against one.
 // Native reference in the same run: OpenSSH `ssh` sending the very command slipway sends (the
 // same facts script, health variables on stdin) to the same 100 targets, 30 at a time, and to one.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startGitServer } from '../test/helpers/git-server.ts';
-import { createRepo } from '../test/helpers/git-repo.ts';
-import { createTestKeys, startTestHost, type TestHost } from '../test/helpers/ssh-host.ts';
 import { writeConfigFolder } from '../test/helpers/slipway-cli.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createPool } from '../src/wiring/runtime.ts';
@@ -22,17 +18,9 @@ import { readPipelineState } from '../src/state/store.ts';
 import type { Config } from '../src/config/types.ts';
 import type { SshPool } from '../src/ssh/pool.ts';
 import { median, row, runCmd, type BenchRow } from './lib-git-measure.ts';
+import { BIN, NAMES_PER_SSHD, SSHD, startFleet, timeV } from './lib-fleet.ts';
 
-const SSHD = 10;
-const NAMES_PER_SSHD = 10;
 const ROUNDS = 5;
-const BIN = new URL('../bin/slipway.js', import.meta.url).pathname;
-
-function timeV(stderr: string): { wallS: number; cpuS: number } {
-  const num = (re: RegExp): number => Number(re.exec(stderr)?.[1] ?? Number.NaN);
-  const [m, s] = (/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:\d+:)?(\d+):([\d.]+)/.exec(stderr) ?? []).slice(1).map(Number);
-  return { wallS: (m ?? 0) * 60 + (s ?? Number.NaN), cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/) };
-}
 
 /** Counts exec calls at the connection: what an observation costs each host in SSH commands. */
 function countingPool(pool: SshPool): { pool: SshPool; execs: () => number } {
@@ -55,24 +43,12 @@ async function observeAll(config: Config, pool: SshPool, only?: string): Promise
 }
 
 export async function benchObserve(): Promise<BenchRow[]> {
-  const work = await mkdtemp(join(tmpdir(), 'slipway-bench-observe-'));
-  const server = await startGitServer();
-  const keys = await createTestKeys();
-  const sshds: TestHost[] = [];
+  const fleet = await startFleet('observe');
+  const { work, keys, sshds, repo, names } = fleet;
   try {
-    for (let i = 0; i < SSHD; i++) sshds.push(await startTestHost(keys, { name: `s${i}` }));
-    const repo = await createRepo(server, 'app', { 'index.js': 'module.exports = 1;\n', 'README.md': 'observe\n' });
-    const hostLines: string[] = [];
-    const names: string[][] = Array.from({ length: NAMES_PER_SSHD }, () => []);
-    sshds.forEach((h, i) => {
-      for (let j = 0; j < NAMES_PER_SSHD; j++) {
-        hostLines.push(`s${i}n${j}: { address: 127.0.0.1, port: ${h.port}, user: ${h.user} }`);
-        names[j]!.push(`s${i}n${j}`);
-      }
-    });
     const files: Record<string, string> = {
       'slipway.yaml': `stateDir: ../state\nconcurrency: ${NAMES_PER_SSHD}\nsandbox: none\nssh: { identity: ${keys.identityFile}, knownHosts: ${keys.knownHostsFile} }\n`,
-      'hosts.yaml': `${hostLines.join('\n')}\n`,
+      'hosts.yaml': fleet.hostsYaml,
     };
     for (let j = 0; j < NAMES_PER_SSHD; j++) {
       files[`pipelines/p${j}.yaml`] = `repo: ${repo.url}\ntest: ["true"]\ndeploy: { path: ~/observe-${j}, restart: "true", healthCheck: { command: "true" } }\nenvironments: [{ name: production, hosts: [${names[j]!.join(', ')}], batch: ${SSHD} }]\n`;
@@ -124,7 +100,7 @@ export async function benchObserve(): Promise<BenchRow[]> {
     }
     await writeFile(join(work, 'targets'), `${lines.join('\n')}\n`);
     await writeFile(join(work, 'one'), `${lines[0]}\n`);
-    const sshOpts = `-o BatchMode=yes -o IdentitiesOnly=yes -i ${keys.identityFile} -o UserKnownHostsFile=${keys.knownHostsFile} -o StrictHostKeyChecking=yes`;
+    const sshOpts = fleet.sshOpts;
     const nativeRun = async (targets: string) =>
       timeV(
         (
@@ -150,9 +126,7 @@ export async function benchObserve(): Promise<BenchRow[]> {
       row(`observe: wall of ${hosts} hosts / wall of one host, warm (ssh: ${(nWall / median(nativeOne)).toFixed(1)}x)`, warmMs / oneMs, 2, 'x', `one host: ${oneMs.toFixed(1)} ms; target <= 2x (the native column is the target)`),
     ];
   } finally {
-    for (const h of sshds) await h.stop();
-    await server.close();
-    await rm(work, { recursive: true, force: true });
+    await fleet.close();
   }
 }
 
