@@ -68,9 +68,11 @@ export function factsScript(req: FactsRequest | string): { script: string; stdin
     `cur=$(readlink ${remotePath(r.path, 'current')} 2>/dev/null || true)`,
     `printf 'current=%s\\n' "$cur"`,
     `[ -z "$cur" ] || [ -d ${remotePath(r.path, 'current')}/ ] || printf 'dangling=1\\n'`,
-    `printf 'revision=%s\\n' "$(cat ${remotePath(r.path, 'current', 'REVISION')} 2>/dev/null || true)"`,
-    `printf 'artifact=%s\\n' "$(cat ${remotePath(r.path, 'current', 'ARTIFACT')} 2>/dev/null || true)"`,
-    `for r in ${releases}/*/; do [ -d "$r" ] && printf 'release=%s %s\\n' "$(basename "$r")" "$(cat "$r/REVISION" 2>/dev/null || true)"; done`,
+    // Files are read with the shell's own `read` and names cut with parameter expansion: no
+    // process per release, so a host with many releases (or many paths) answers with few forks.
+    `v=; { IFS= read -r v < ${remotePath(r.path, 'current', 'REVISION')}; } 2>/dev/null; printf 'revision=%s\\n' "$v"`,
+    `v=; { IFS= read -r v < ${remotePath(r.path, 'current', 'ARTIFACT')}; } 2>/dev/null; printf 'artifact=%s\\n' "$v"`,
+    `for r in ${releases}/*/; do [ -d "$r" ] || continue; r=\${r%/}; v=; { IFS= read -r v < "$r/REVISION"; } 2>/dev/null; printf 'release=%s %s\\n' "\${r##*/}" "$v"; done`,
     `lock=${remotePath(r.path, '.slipway-lock')}`,
     `[ -d "$lock" ] && printf 'lock=%s %s\\n' "$(( $(date +%s) - $(stat -c %Y "$lock") ))" "$(head -n 1 "$lock/info" 2>/dev/null)"`,
   ];
