@@ -8,24 +8,15 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { join } from 'node:path';
 import { validate as validateCron } from 'node-cron';
-import type { Config, ConfigRepo } from '../config/types.ts';
+// Loaded in a config process (config-process.ts), never in the daemon itself: yaml and the
+// config schema compiler stay out of its memory.
+import type { Config } from '../config/types.ts';
 import { displayPath, loadConfig } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
-import { fetchMirror } from '../git/mirror.ts';
 import { writeTree } from '../git/tree.ts';
-import { statePaths } from '../state/paths.ts';
+import { configRepoPaths, type LoadedConfig } from './config-repo.ts';
 
-export interface LoadedConfig {
-  config: Config;
-  /** "local" or "config repo at <sha7>". */
-  origin: string;
-  /** The config repo commit it came from. */
-  commit?: string;
-}
-
-export function configRepoPaths(stateDir: string): { gitdir: string; current: string; candidate: string } {
-  return statePaths(stateDir).configRepo;
-}
+export type { LoadedConfig } from './config-repo.ts';
 
 /** The local config folder, checked a little further than `validate` does for what only the daemon uses. */
 export async function loadLocalConfig(dir: string): Promise<Config> {
@@ -40,13 +31,6 @@ export async function loadLocalConfig(dir: string): Promise<Config> {
     throw new ConfigError([{ file: displayPath(file, process.cwd()), line: pos.line, col: pos.col, message: `configRepo.poll: ${JSON.stringify(repo.poll)} is not a valid cron expression; use 5 fields like "*/5 * * * *"` }]);
   }
   return config;
-}
-
-/** Fetch the config repo; the head commit, or undefined when it is the one we already run. */
-export async function fetchConfigRepo(repo: ConfigRepo, stateDir: string, current: string | undefined): Promise<string | undefined> {
-  const remote = { url: repo.repo, branch: repo.branch, ...(repo.auth ? { auth: repo.auth } : {}) };
-  const { head } = await fetchMirror({ remote, gitdir: configRepoPaths(stateDir).gitdir });
-  return head === current ? undefined : head;
 }
 
 /**

@@ -17,13 +17,15 @@ import { Schedules } from './schedule.ts';
 import { ConfigGeneration } from './generation.ts';
 import { abortTasks, executeInProcess } from './run-process.ts';
 import { createReportProcess } from './report-process.ts';
-import { applyConfigCommit, fetchConfigRepo, loadLastConfigRepo, loadLocalConfig, type LoadedConfig } from './config-source.ts';
+import { fetchConfigRepo, type LoadedConfig } from './config-repo.ts';
+import { applyConfigCommit, loadLastConfigRepo, loadLocalConfig } from './config-process.ts';
 import { startInboxWatch } from './inbox-watch.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { onSignals } from './signals.ts';
 import { DaemonMetrics } from './metrics.ts';
 import type { ChildProcess } from 'node:child_process';
 import { Observer } from './observer.ts';
+import { createObserveReader } from './observe-process.ts';
 
 // `slipway run`: polls every pipeline at start and on its cron, runs new commits through a queue
 // (per-pipeline serial, global concurrency, coalescing to the newest commit), takes requests from
@@ -111,7 +113,8 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     });
     const schedules = new Schedules();
     // observe: each environment's hosts read on its interval, drift recorded, self-heal queued.
-    const observer = new Observer({ generation: () => gen, queue, log });
+    const reader = createObserveReader(() => gen, { log, busy: (p) => queue.busy(p), children });
+    const observer = new Observer({ generation: () => gen, queue, log, reader });
     const tick = (name: string): void => {
       if (name === CONFIG_REPO) return void pollConfigRepo();
       const p = gen.pipeline(name);

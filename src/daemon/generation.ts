@@ -28,15 +28,7 @@ export class ConfigGeneration implements Generation {
     // The daemon's own context: polls, recovery, inbox requests. Runs build theirs in their own
     // process (run-child.ts), so this one never imports the run or report code.
     setStateSecrets(config.settings.stateDir, config.secrets);
-    const ssh = config.settings.ssh;
-    this.pool = new SshPool({
-      hosts: config.hosts,
-      connect: {
-        ...(ssh.identity ? { identity: ssh.identity } : {}),
-        ...(ssh.knownHosts ? { knownHosts: ssh.knownHosts } : {}),
-        connectTimeoutMs: ssh.connectTimeoutMs,
-      },
-    });
+    this.pool = createDaemonPool(config);
     // A run does not wait for the report: rendering 200 pipelines' pages took most of the
     // webhook → first test command latency (bench/daemon.ts). Renders still fold into one
     // (the report process's queue), and flushReport() waits for the last one at shutdown.
@@ -92,6 +84,19 @@ export class ConfigGeneration implements Generation {
   dropConnections(): Promise<void> {
     return this.pool.closeAll();
   }
+}
+
+/** The SSH pool of the daemon's context, and of an observe process (observe-child.ts). */
+export function createDaemonPool(config: Config): SshPool {
+  const ssh = config.settings.ssh;
+  return new SshPool({
+    hosts: config.hosts,
+    connect: {
+      ...(ssh.identity ? { identity: ssh.identity } : {}),
+      ...(ssh.knownHosts ? { knownHosts: ssh.knownHosts } : {}),
+      connectTimeoutMs: ssh.connectTimeoutMs,
+    },
+  });
 }
 
 function safeUser(): string {

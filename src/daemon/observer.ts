@@ -2,12 +2,14 @@
 // interval, the next observation timed from the end of the last one (so it never overlaps
 // itself), a few environments at once. An environment whose pipeline has a run going or waiting
 // in the queue is skipped (its hosts are changing), and an observation that a run overtook is
-// dropped before it is written. Self-heal is queued as a job of the pipeline, so it runs strictly
-// between that pipeline's other jobs. Nothing here can throw into the daemon.
+// dropped before it is written. The hosts are read in an observe process (observe-process.ts),
+// so the daemon never holds ssh2 or an SSH connection for it; what comes back is plain data.
+// Self-heal is queued as a job of the pipeline, so it runs strictly between that pipeline's other
+// jobs. Nothing here can throw into the daemon.
 import type { Config, EnvironmentConfig, PipelineConfig } from '../config/types.ts';
 import { observeOf } from '../config/observe.ts';
 import type { RunContext } from '../pipeline/context.ts';
-import { observeEnvironment, type HostObservation } from '../pipeline/observe-hosts.ts';
+import type { HostObservation } from '../pipeline/observe-hosts.ts';
 import { afterHeal, healDue } from '../pipeline/observe.ts';
 import type { HealOutcome } from '../pipeline/heal-run.ts';
 import { errorMessage } from '../pipeline/failure.ts';
@@ -17,6 +19,7 @@ import type { Logger } from './log.ts';
 import type { Job } from './queue.ts';
 import { sendNotifications, type HostEvent } from './notify.ts';
 import { buildHostPayload } from './notify-host.ts';
+import type { ObserveReader } from './observe-process.ts';
 
 export interface ObserverGeneration {
   ctx: RunContext;
@@ -29,8 +32,8 @@ export interface ObserverDeps {
   generation: () => ObserverGeneration;
   queue: { busy(pipeline: string): boolean; add(pipeline: string, job: Job): void };
   log: Logger;
-  /** Environments observed at once (each reads all its hosts at once). */
-  concurrency?: number;
+  /** Reads and records an environment's hosts (in an observe process, a few environments at once). */
+  reader: ObserveReader;
 }
 
 /** An interval below this would keep a host busy answering: 1 s is the floor (tests use it). */
@@ -47,8 +50,6 @@ interface Slot {
 
 export class Observer {
   private readonly slots = new Map<string, Slot>();
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
   private stopped = false;
 
   constructor(private readonly deps: ObserverDeps) {}
@@ -102,21 +103,16 @@ export class Observer {
       this.deps.log.debug(`${pipeline.name}/${env.name}: observation skipped: a run of ${pipeline.name} is going or waiting (its hosts are changing)`);
       return;
     }
-    await this.gate(async () => {
-      try {
-        await gen.use(() => this.observe(gen, pipeline, env, slot));
-      } catch (e) {
-        this.deps.log.error(`${pipeline.name}/${env.name}: observation failed: ${errorMessage(e)}`);
-      }
-    });
+    try {
+      await gen.use(() => this.observe(gen, pipeline, env, slot));
+    } catch (e) {
+      this.deps.log.error(`${pipeline.name}/${env.name}: observation failed: ${errorMessage(e)}`);
+    }
   }
 
   private async observe(gen: ObserverGeneration, pipeline: PipelineConfig, env: EnvironmentConfig, slot: Slot): Promise<void> {
     const { ctx } = gen;
-    const found = await observeEnvironment({ config: ctx.config, pool: ctx.pool, now: ctx.now }, pipeline, env, {
-      record: true,
-      stillValid: () => !this.deps.queue.busy(pipeline.name),
-    });
+    const found = await this.deps.reader.read({ pipeline: pipeline.name, environment: env.name });
     let changed = false;
     for (const o of found) {
       if (!o.sync) continue;
@@ -171,18 +167,5 @@ export class Observer {
     if (!targets.some((t) => t.on.includes(event))) return;
     const payload = buildHostPayload(event, host, s, { secrets: config.secrets, ...(gen.reportUrl ? { reportUrl: gen.reportUrl } : {}) });
     await sendNotifications(targets, event, payload, { secrets: config.secrets, log: (level, line) => this.deps.log[level](line) });
-  }
-
-  /** At most `concurrency` environments observed at once; the others wait their turn. */
-  private async gate(fn: () => Promise<void>): Promise<void> {
-    const limit = this.deps.concurrency ?? 4;
-    while (this.active >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
   }
 }

@@ -42,6 +42,13 @@ const log: Logger = {
 };
 
 process.once('message', (m: ToChild) => {
+  if (m.type === 'load') {
+    void import('./config-child.ts').then(({ loadConfigTask }) => loadConfigTask(m.request)).then(
+      (answer) => send(answer, () => process.exit(0)),
+      crash,
+    );
+    return;
+  }
   if (m.type !== 'start') return;
   void runTask(m).then(
     () => send({ type: 'end' }, () => process.exit(0)),
@@ -52,6 +59,7 @@ process.once('message', (m: ToChild) => {
 async function runTask(m: Extract<ToChild, { type: 'start' }>): Promise<void> {
   const { config, task } = m;
   if (task.kind === 'report') return serveReports(config, task.changed);
+  if (task.kind === 'observe') return (await import('./observe-child.ts')).observeTargets(config, task, (msg) => send(msg));
   const { createRunContext } = await import('../wiring/runtime.ts');
   const { createOutput } = await import('../wiring/output.ts');
   const abort = new AbortController();

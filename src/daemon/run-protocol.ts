@@ -4,8 +4,10 @@
 // own process, as Laminar runs each job in its own process. Messages are plain data over the IPC
 // channel: the Reply callbacks of a job stay in the daemon and are called by index.
 import type { Config } from '../config/types.ts';
+import type { ConfigIssue } from '../errors.ts';
 import type { RunRecord } from '../state/types.ts';
 import type { HealOutcome } from '../pipeline/heal-run.ts';
+import type { HostObservation } from '../pipeline/observe-hosts.ts';
 import type { ReportChange } from '../report/update.ts';
 import type { Dispatch, Job } from './queue.ts';
 import type { LogLevel } from './log.ts';
@@ -20,7 +22,17 @@ export type ChildTask =
   /** The process of run N died: record it failed, release its deploy locks, notify. */
   | { kind: 'died'; pipeline: string; run: number; message: string; verdict?: 'good' | 'bad' | null }
   /** Bring the report up to date (undefined: every pipeline). */
-  | { kind: 'report'; changed?: ReportChange[] };
+  | { kind: 'report'; changed?: ReportChange[] }
+  /** Read and record the hosts of these environments (observe-child.ts); `busy`: pipelines whose observation is dropped, not written. */
+  | { kind: 'observe'; targets: ObserveTarget[]; busy: string[] };
+
+/** What a config process does: config-source.ts's functions, by name. */
+export type ConfigRequest = { op: 'local'; dir: string } | { op: 'apply'; local: Config; commit: string } | { op: 'last'; local: Config };
+
+export interface ObserveTarget {
+  pipeline: string;
+  environment: string;
+}
 
 export type ToChild =
   | { type: 'start'; config: Config; reportUrl?: string; task: ChildTask }
@@ -31,7 +43,11 @@ export type ToChild =
   /** A report process's next update (it stays while updates keep coming). */
   | { type: 'report'; config: Config; changed?: ReportChange[] }
   /** A report process is no longer needed: end now. */
-  | { type: 'exit' };
+  | { type: 'exit' }
+  /** A config process: load and validate (config-process.ts); answered with `config`. */
+  | { type: 'load'; request: ConfigRequest }
+  /** An observe process: a run of this pipeline is going or waiting now; its observation is no longer written. */
+  | { type: 'busy'; pipeline: string };
 
 export type FromChild =
   | { type: 'log'; level: LogLevel; line: string }
@@ -50,6 +66,10 @@ export type FromChild =
   | { type: 'reported' }
   /** A heal job's outcome, for its `settle` in the daemon (the observer's bookkeeping). */
   | { type: 'healed'; outcome?: HealOutcome }
+  /** One environment's observation (what observeEnvironment returned, already recorded), or why it failed. */
+  | { type: 'observed-env'; pipeline: string; environment: string; found?: HostObservation[]; error?: string }
+  /** A config process's answer: the result, or the error as plain data (a ConfigError's issues). */
+  | { type: 'config'; result?: unknown; error?: { message: string; issues?: ConfigIssue[]; ours: boolean } }
   /** The task ended normally; the process exits next. */
   | { type: 'end' };
 
