@@ -34,7 +34,7 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
     branch: p.branch,
     page: key(pagePath.pipeline(p.name)),
     badge: key(pagePath.pipelineBadge(p.name)),
-    runs: p.runs.length,
+    runs: p.digest?.count ?? p.runs.length,
     branches: [p.branch, ...otherRunBranches(p)].map((b) => {
       const last = runsOfBranch(p, b)[0];
       return { name: b, lastRun: last === undefined ? null : runRef(last), badge: key(b === p.branch ? pagePath.pipelineBadge(p.name) : pagePath.branchBadge(p.name, b)) };
