@@ -13,6 +13,7 @@ import { withFileQueue } from '../state/atomic.ts';
 import type { PipelineState } from '../state/types.ts';
 import { fileSegment } from './format.ts';
 import type { ReportConfig, RunSummary } from './types.ts';
+import type { PipelineDigest } from './digest.ts';
 import { statePaths } from '../state/paths.ts';
 
 /** Bump when the pages change shape: the first update after an upgrade then rewrites them all. */
@@ -76,6 +77,48 @@ function isPipelineCache(v: unknown, name: string): v is { version: number; pipe
   return typeof o === 'object' && o !== null && o.version === CACHE_VERSION && o.pipeline === name && o.state?.pipeline === name && Array.isArray(o.runs);
 }
 
+/** The valid cache's host stamps (`hosts` empty without them); undefined when no cache fits this config. */
+export async function readCacheMeta(stateDir: string, config: ReportConfig): Promise<{ fingerprint: string; hosts?: Map<string, string> } | undefined> {
+  const fingerprint = fingerprintOf(config);
+  const dir = cacheDir(stateDir);
+  const [meta, hosts] = (await Promise.all([readJson(join(dir, 'meta.json')), readJson(join(dir, 'hosts.json'))])) as Array<{ version?: unknown; fingerprint?: unknown; hosts?: unknown } | undefined>;
+  if (meta?.version !== CACHE_VERSION || meta.fingerprint !== fingerprint) return undefined;
+  if (hosts?.version === CACHE_VERSION && typeof hosts.hosts === 'object' && hosts.hosts !== null) {
+    return { fingerprint, hosts: new Map(Object.entries(hosts.hosts as Record<string, string>)) };
+  }
+  return { fingerprint };
+}
+
+/** One pipeline's cached summaries (valid cache assumed: readCacheMeta); undefined when unusable. */
+export async function readPipelineCache(stateDir: string, name: string): Promise<PipelineCache | undefined> {
+  const v = await readJson(join(cacheDir(stateDir), 'pipelines', `${fileSegment(name)}.json`));
+  return isPipelineCache(v, name) ? { state: v.state, runs: v.runs } : undefined;
+}
+
+const DIGESTS_VERSION = 1;
+
+function isDigest(v: unknown, name: string): v is PipelineDigest {
+  const o = v as Partial<PipelineDigest> | undefined;
+  return typeof o === 'object' && o !== null && o.state?.pipeline === name && typeof o.count === 'number' && Array.isArray(o.numbers) && Array.isArray(o.runs) && typeof o.madeAt === 'string';
+}
+
+/** Every pipeline's digest that is there and fits (digest.ts); the others are rebuilt from their runs. */
+export async function readDigests(stateDir: string, fingerprint: string): Promise<Map<string, PipelineDigest>> {
+  const v = (await readJson(join(cacheDir(stateDir), 'digests.json'))) as { version?: unknown; fingerprint?: unknown; pipelines?: Record<string, unknown> } | undefined;
+  const out = new Map<string, PipelineDigest>();
+  if (v?.version !== DIGESTS_VERSION || v.fingerprint !== fingerprint || typeof v.pipelines !== 'object' || v.pipelines === null) return out;
+  for (const [name, d] of Object.entries(v.pipelines)) if (isDigest(d, name)) out.set(name, d);
+  return out;
+}
+
+/**
+ * Written before the pipelines' files and meta.json: a digest never knows less than the summaries
+ * beside it, and a full rewrite drops it first (dropCache).
+ */
+export async function writeDigests(stateDir: string, fingerprint: string, digests: ReadonlyMap<string, PipelineDigest>): Promise<void> {
+  await writeDerivedFile(join(cacheDir(stateDir), 'digests.json'), JSON.stringify({ version: DIGESTS_VERSION, fingerprint, pipelines: Object.fromEntries(digests) }));
+}
+
 /** The cache for this config, from memory or disk; undefined when there is none that fits. */
 export async function readCache(stateDir: string, config: ReportConfig): Promise<ReportCache | undefined> {
   const fingerprint = fingerprintOf(config);
@@ -127,7 +170,9 @@ export function writeDerivedFile(path: string, data: string): Promise<void> {
 
 /** Saves the pipelines named (all when none are), then the meta file that makes the cache valid. */
 export async function writeCache(stateDir: string, cache: ReportCache, only?: ReadonlySet<string>, meta = only === undefined): Promise<void> {
-  memory.set(stateDir, cache);
+  // An update holds only the pipelines it read: the whole cache is known only when all are saved.
+  if (only === undefined) memory.set(stateDir, cache);
+  else memory.delete(stateDir);
   const dir = cacheDir(stateDir);
   for (const [name, p] of cache.pipelines) {
     if (only !== undefined && !only.has(name)) continue;
@@ -143,4 +188,5 @@ export async function writeCache(stateDir: string, cache: ReportCache, only?: Re
 export async function dropCache(stateDir: string): Promise<void> {
   memory.delete(stateDir);
   await rm(join(cacheDir(stateDir), 'meta.json'), { force: true });
+  await rm(join(cacheDir(stateDir), 'digests.json'), { force: true });
 }

@@ -43,7 +43,7 @@ export function contextFor(model: ReportModel): RenderContext {
     hosts: new Map(model.hosts.map((h) => [h.host, h])),
     hostNames: reportHostNames(model),
     pipelines: new Map(model.pipelines.map((p) => [p.name, p])),
-    runPages: new Map(model.pipelines.map((p) => [p.name, new Set(p.runs.map((r) => r.number))])),
+    runPages: new Map(model.pipelines.map((p) => [p.name, new Set(p.digest?.numbers ?? p.runs.map((r) => r.number))])),
   };
 }
 

@@ -12,7 +12,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { statePaths } from '../state/store.ts';
 import { ENDED_STATUSES, type HostState } from '../state/types.ts';
-import { dropCache, fingerprintOf, readCache, writeCache, type PipelineCache } from './cache.ts';
+import { dropCache, fingerprintOf, readCache, writeCache, writeDigests, type PipelineCache } from './cache.ts';
+import { digestsOf } from './digest.ts';
 import { key, pagePath } from './format.ts';
 import { contextFor } from './fragments.ts';
 import { forEachRun, listHostStates, listRunNumbers, LOG_TAIL_BYTES, readPipelineState, readRunDetail } from './load.ts';
@@ -165,6 +166,7 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
   });
   // Unchanged pipelines keep their cache file; meta.json (dropped above) is written again.
   const changed = new Set([...pipelines].filter(([name, c]) => JSON.stringify(c.runs) !== JSON.stringify(previous?.pipelines.get(name)?.runs) || JSON.stringify(c.state) !== JSON.stringify(previous?.pipelines.get(name)?.state)).map(([name]) => name));
+  await writeDigests(stateDir, fingerprint, digestsOf(config, pipelines, now));
   await writeCache(stateDir, { fingerprint, pipelines, hosts: hostStamps(hosts) }, previous === undefined ? undefined : changed, true);
   await writeManifest(stateDir, fingerprint, records);
   return { mode: 'full', written, runsRead, kept };

@@ -7,6 +7,7 @@ import { key, maskSecrets, pagePath, redactUrl } from './format.ts';
 import { approveCommand, hostDrift, type RenderContext } from './fragments.ts';
 import { historyStats, lastDeployOf } from './summary.ts';
 import { otherRunBranches, runsOfBranch } from './badges.ts';
+import { syncOf } from './sync-view.ts';
 import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
 
 export const STATUS_VERSION = 1;
@@ -34,7 +35,7 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
     branch: p.branch,
     page: key(pagePath.pipeline(p.name)),
     badge: key(pagePath.pipelineBadge(p.name)),
-    runs: p.runs.length,
+    runs: p.digest?.count ?? p.runs.length,
     branches: [p.branch, ...otherRunBranches(p)].map((b) => {
       const last = runsOfBranch(p, b)[0];
       return { name: b, lastRun: last === undefined ? null : runRef(last), badge: key(b === p.branch ? pagePath.pipelineBadge(p.name) : pagePath.branchBadge(p.name, b)) };
@@ -57,6 +58,7 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
         hosts: e.hosts.map((host) => {
           const current = hostEntry(ctx.hosts.get(host), p.name, e.path ?? '')?.current;
           const last = lastDeployOf(p.runs, e.name, host);
+          const sync = syncOf(ctx.hosts.get(host), p.name, e.name, e.path);
           return {
             host,
             commit: current?.commit ?? null,
@@ -64,6 +66,9 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
             since: current?.deployedAt ?? null,
             lastDeploy: last === undefined ? null : { run: last.run.number, status: last.deploy.status },
             desired: hostDrift(desired?.commit, current?.commit),
+            // The last observation, with `status --json`'s names; nested because `since` here
+            // already says since when the host runs its release. null: never observed.
+            observed: sync === undefined ? null : { sync: sync.sync, reasons: sync.reasons, since: sync.since, observedAt: sync.observedAt },
           };
         }),
       };

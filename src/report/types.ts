@@ -61,8 +61,10 @@ export interface RunSummary {
 
 export interface PipelineModel extends ReportPipelineConfig {
   state: PipelineState;
-  /** Every run, newest first. */
+  /** Every run, newest first; only a digest's runs when `digest` is set (digest.ts). */
   runs: RunSummary[];
+  /** Set when `runs` is a digest: how many runs there are and their numbers, newest first. */
+  digest?: { count: number; numbers: readonly number[] };
 }
 
 export interface ReportModel {

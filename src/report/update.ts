@@ -12,7 +12,8 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { statePaths } from '../state/store.ts';
 import { ENDED_STATUSES, type HostState } from '../state/types.ts';
-import { readCache, writeCache, type ReportCache } from './cache.ts';
+import { readCacheMeta, readDigests, readPipelineCache, writeCache, writeDigests, type PipelineCache } from './cache.ts';
+import { digestFits, digestsOf } from './digest.ts';
 import { fullRewrite as rewriteAll, hostStamps, modelFrom } from './full-rewrite.ts';
 import { fileSegment, key, pagePath } from './format.ts';
 import { contextFor } from './fragments.ts';
@@ -67,8 +68,8 @@ async function exists(path: string): Promise<boolean> {
 /** Rewrites what depends on the changed pipelines; a full rewrite when there is no usable cache. */
 export async function incrementalRewrite(stateDir: string, config: ReportConfig, opts: UpdateReportOptions = {}): Promise<UpdateResult> {
   const www = statePaths(stateDir).www;
-  const cache = await readCache(stateDir, config);
-  if (cache === undefined || !(await exists(join(www, 'index.html')))) return fullRewrite(stateDir, config, opts);
+  const [meta, hasReport] = await Promise.all([readCacheMeta(stateDir, config), exists(join(www, 'index.html'))]);
+  if (meta === undefined || !hasReport) return fullRewrite(stateDir, config, opts);
   const now = opts.now ?? new Date();
   const tail = opts.logTailBytes ?? LOG_TAIL_BYTES;
   const changes = opts.changed === undefined ? undefined : Array.isArray(opts.changed) ? opts.changed : [opts.changed];
@@ -76,12 +77,22 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
   const scan = changes === undefined ? [...configured] : [...new Set(changes.map((c) => c.pipeline))].filter((n) => configured.has(n));
   const forced = new Set((changes ?? []).filter((c) => c.run !== undefined).map((c) => `${c.pipeline}/${c.run}`));
 
-  const pipelines = new Map(cache.pipelines);
-  const dirty = new Set<string>();
+  // Pipelines not scanned are rendered from their digests; all summaries only of those scanned,
+  // those whose pages are rewritten, and those without a digest that fits.
+  const [digests, hosts] = await Promise.all([readDigests(stateDir, meta.fingerprint), listHostStates(stateDir)]);
+  const stamps = hostStamps(hosts);
+  const changedHosts = new Set([...stamps].filter(([h, stamp]) => meta.hosts?.get(h) !== stamp).map(([h]) => h));
+  // A host's sync changed (an observation): the pipelines it serves show it in what-runs-where.
+  const dirty = new Set(config.pipelines.filter((p) => p.environments.some((e) => e.hosts.some((h) => changedHosts.has(h)))).map((p) => p.name));
+  const needed = config.pipelines.map((p) => p.name).filter((n) => scan.includes(n) || dirty.has(n) || !(digests.has(n) && digestFits(digests.get(n)!, now)));
+  const read = await Promise.all(needed.map((n) => readPipelineCache(stateDir, n)));
+  if (read.some((c) => c === undefined)) return fullRewrite(stateDir, config, opts);
+  const pipelines = new Map(needed.map((n, i) => [n, read[i]!]));
+
   const reread: Array<{ pipeline: string; numbers: number[] }> = [];
   const removedRuns: string[] = [];
   for (const name of scan) {
-    const before = pipelines.get(name) ?? { state: await readPipelineState(stateDir, name), runs: [] };
+    const before = pipelines.get(name)!;
     const [state, numbers] = await Promise.all([readPipelineState(stateDir, name), listRunNumbers(stateDir, name)]);
     const known = new Map(before.runs.map((r) => [r.number, r]));
     const onDisk = new Set(numbers);
@@ -94,7 +105,6 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
     pipelines.set(name, { state, runs: before.runs.filter((r) => onDisk.has(r.number)) });
     if (toRead.length > 0) reread.push({ pipeline: name, numbers: toRead });
   }
-  const hosts = await listHostStates(stateDir);
 
   // Read the changed runs; their pages need the final model's context, so render after.
   const details: RunDetail[] = [];
@@ -111,15 +121,22 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
     entry.runs = [...kept, ...fresh.values()].sort(byNewest);
   }
 
-  const model = modelFrom(config, pipelines, hosts, now);
+  const nextDigests = new Map([...digests].filter(([n]) => configured.has(n)));
+  for (const [n, d] of digestsOf(config, pipelines, now)) nextDigests.set(n, d);
+  const shown = new Map<string, PipelineCache>();
+  for (const n of configured) {
+    const d = nextDigests.get(n)!;
+    shown.set(n, pipelines.get(n) ?? { state: d.state, runs: d.runs });
+  }
+  const model = modelFrom(config, shown, hosts, now);
+  for (const p of model.pipelines) {
+    const d = nextDigests.get(p.name)!;
+    if (!pipelines.has(p.name)) p.digest = { count: d.count, numbers: d.numbers };
+  }
   const ctx = contextFor(model);
   const files = renderSharedFiles(model, ctx);
   const hostPages = new Set<string>();
   const remove = [...removedRuns];
-  // A host's sync changed (an observation): the pipelines it serves show it in what-runs-where.
-  const stamps = hostStamps(hosts);
-  const changedHosts = new Set([...stamps].filter(([h, stamp]) => cache.hosts?.get(h) !== stamp).map(([h]) => h));
-  for (const p of model.pipelines) if (p.environments.some((e) => e.hosts.some((h) => changedHosts.has(h)))) dirty.add(p.name);
   for (const p of model.pipelines) {
     if (!dirty.has(p.name)) continue;
     const pages = renderPipelineFiles(p, ctx);
@@ -137,7 +154,7 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
     files.set(k, v);
   }
   await withReportFolder(www, () => writeFilesInPlace(www, files, remove));
-  const next: ReportCache = { fingerprint: cache.fingerprint, pipelines, hosts: stamps };
-  await writeCache(stateDir, next, dirty);
+  await writeDigests(stateDir, meta.fingerprint, nextDigests);
+  await writeCache(stateDir, { fingerprint: meta.fingerprint, pipelines, hosts: stamps }, dirty);
   return { mode: 'incremental', written: files.size, runsRead };
 }

@@ -155,9 +155,21 @@ describe('badges, feed and status.json', () => {
       deployedAt: '2024-05-01T10:03:00.000Z',
       run: 2,
       badge: 'badges/app/staging.svg',
-      hosts: [{ host: 'web1', commit: '0123456789abcdef0123456789abcdef01234567', release: '20240501100100-0123456', since: '2024-05-01T10:03:00.000Z', lastDeploy: { run: 3, status: 'deployed' }, desired: 'matches' }],
+      hosts: [{ host: 'web1', commit: '0123456789abcdef0123456789abcdef01234567', release: '20240501100100-0123456', since: '2024-05-01T10:03:00.000Z', lastDeploy: { run: 3, status: 'deployed' }, desired: 'matches', observed: null }],
     });
     assert.equal(app.environments[1].hosts[0].desired, 'none');
+  });
+
+  it("status.json: each host's last observation (sync, reasons, since, observedAt), of its own pipeline's environment only", () => {
+    const input = sampleInput();
+    input.pipelines[0]!.environments[1]!.path = '/srv/app';
+    const sync = { pipeline: 'app', environment: 'production', sync: 'out-of-sync' as const, reasons: ['current is missing <x>'], since: '2024-05-01T11:00:00.000Z', observedAt: '2024-05-01T11:30:00.000Z', drifted: 1, history: [] };
+    input.hosts.push({ version: 1, host: 'web2', pipelines: {}, sync: { '/srv/app': sync, '/srv/other': { ...sync, pipeline: 'other' } } });
+    const json = renderReport(input).get('status.json') ?? '';
+    assert.match(json, /current is missing \\u003cx\\u003e/);
+    const [app] = JSON.parse(json).pipelines;
+    assert.deepEqual(app.environments[1].hosts[0].observed, { sync: 'out-of-sync', reasons: ['current is missing <x>'], since: '2024-05-01T11:00:00.000Z', observedAt: '2024-05-01T11:30:00.000Z' });
+    assert.equal(app.environments[0].hosts[0].observed, null);
   });
 });
 
