@@ -3,8 +3,8 @@
 // "in the future" (the clock went back): each update leaves the report byte for byte what a full
 // rewrite of the same state makes.
 import assert from 'node:assert/strict';
-import { cp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { cp, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { it } from 'node:test';
 import type { ReportConfig } from '../../src/report/types.ts';
 import { updateReport } from '../../src/report/update-queue.ts';
@@ -12,6 +12,7 @@ import { statePaths, writeHostState, writeRun } from '../../src/state/store.ts';
 import type { RunRecord } from '../../src/state/types.ts';
 import { withTempDir } from '../state/helpers.ts';
 import { NOW, deployedRun } from './sample.ts';
+import { treeFiles } from '../helpers/tree-files.ts';
 
 const config: ReportConfig = {
   title: 'ACME deploys',
@@ -29,24 +30,11 @@ const run = (pipeline: string, n: number): RunRecord => {
   return r;
 };
 
-async function files(root: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out.set(relative(root, p), await readFile(p));
-    }
-  };
-  await walk(root);
-  return out;
-}
-
 async function assertSameAsFull(dir: string, a: string, now: Date, label: string): Promise<void> {
   const b = join(dir, `full-${label.replace(/\W+/g, '-')}`);
   await cp(a, b, { recursive: true, filter: (src) => !src.startsWith(statePaths(a).www) && !src.startsWith(statePaths(a).reportCache) });
   await updateReport(b, config, { now, full: true });
-  const [got, want] = await Promise.all([files(statePaths(a).www), files(statePaths(b).www)]);
+  const [got, want] = await Promise.all([treeFiles(statePaths(a).www), treeFiles(statePaths(b).www)]);
   assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `${label}: the same files`);
   const differ = [...want].filter(([name, bytes]) => !bytes.equals(got.get(name)!)).map(([name]) => name);
   assert.deepEqual(differ, [], `${label}: every file byte for byte`);

@@ -3,8 +3,8 @@
 // (with its hint), every file is byte for byte what a full rewrite of a copy of the state, with
 // no report and no cache, produces.
 import assert from 'node:assert/strict';
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { it } from 'node:test';
 import type { ReportConfig } from '../../src/report/types.ts';
 import { updateReport } from '../../src/report/update-queue.ts';
@@ -12,6 +12,7 @@ import { statePaths, writeHostState, writePipelineState, writeRun } from '../../
 import type { RunRecord } from '../../src/state/types.ts';
 import { withTempDir } from '../state/helpers.ts';
 import { NOW, deployedRun, waitingRun } from './sample.ts';
+import { treeFiles } from '../helpers/tree-files.ts';
 
 const config: ReportConfig = {
   title: 'ACME deploys',
@@ -29,19 +30,6 @@ async function stepLog(dir: string, run: RunRecord, text: string): Promise<void>
   const logs = statePaths(dir).logsDir(run.pipeline, run.number);
   await mkdir(logs, { recursive: true });
   await writeFile(join(logs, 'test-1.log'), text);
-}
-
-async function files(root: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out.set(relative(root, p), await readFile(p));
-    }
-  };
-  await walk(root);
-  return out;
 }
 
 it('after updates of every kind, the report is byte for byte a full rewrite of the same state', async () => {
@@ -90,7 +78,7 @@ it('after updates of every kind, the report is byte for byte a full rewrite of t
     const b = join(dir, 'b');
     await cp(a, b, { recursive: true, filter: (src) => !src.startsWith(statePaths(a).www) && !src.startsWith(join(a, 'cache')) });
     assert.equal((await updateReport(b, config, { now: NOW, full: true })).mode, 'full');
-    const [got, want] = await Promise.all([files(statePaths(a).www), files(statePaths(b).www)]);
+    const [got, want] = await Promise.all([treeFiles(statePaths(a).www), treeFiles(statePaths(b).www)]);
     assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), 'the same files');
     const differ = [...want].filter(([name, bytes]) => !bytes.equals(got.get(name)!)).map(([name]) => name);
     assert.deepEqual(differ, [], 'every file byte for byte');
