@@ -12,6 +12,11 @@ export function terminalText(text: string): string {
   return text.replace(CONTROL, '?');
 }
 
+/** A short value a host printed (a lock holder, a link, a unit state): every C0 control and DEL is "?". */
+export function hostValue(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, '?');
+}
+
 /** One line of it: newlines become "?" too (a subject must not start a fake line of output). */
 export function terminalLine(text: string): string {
   return terminalText(text).replace(/\n/g, '?');

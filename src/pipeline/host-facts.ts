@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../config/types.ts';
 import type { SshConnection } from '../ssh/connection.ts';
 import { exportEnv, quoteArg } from '../ssh/quote.ts';
+import { hostValue } from '../terminal-text.ts';
 import { expandVars, healthUrlCommand, remotePath } from './remote-commands.ts';
 
 // What a host runs at one deploy path, read in ONE exec: the one way deploy, rollback,
@@ -106,7 +107,6 @@ const SHA = /^[0-9a-f]{40}$/;
 /** The host's text, parsed; anything that came from the host is stripped of control characters. */
 export function parseFacts(stdout: string, req?: FactsRequest): HostFacts {
   const facts: HostFacts = { releases: [], commits: {} };
-  const clean = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, '?');
   const health: string[] = [];
   let healthCode: number | undefined;
   const service: NonNullable<HostFacts['service']> = {};
@@ -120,7 +120,7 @@ export function parseFacts(stdout: string, req?: FactsRequest): HostFacts {
       // Capistrano or by hand) counts too. Anything else is a link we do not understand.
       const m = /(?:^|\/)releases\/([^/]+)\/?$/.exec(value);
       if (m?.[1]) facts.current = m[1];
-      else if (value !== '') facts.foreignCurrent = clean(value);
+      else if (value !== '') facts.foreignCurrent = hostValue(value);
     } else if (key === 'dangling') {
       facts.dangling = true;
     } else if (key === 'revision') {
@@ -130,7 +130,7 @@ export function parseFacts(stdout: string, req?: FactsRequest): HostFacts {
     } else if (key === 'lock') {
       const m = /^(\d+) (.*)$/.exec(value);
       // The holder text comes from the host: no control characters reach a terminal or page.
-      if (m) facts.lock = { ageSeconds: Number(m[1]), holder: clean(m[2] ?? '') };
+      if (m) facts.lock = { ageSeconds: Number(m[1]), holder: hostValue(m[2] ?? '') };
     } else if (key === 'release') {
       const [name = '', rev = ''] = value.split(' ');
       if (!name || name.startsWith('.')) continue;
@@ -143,13 +143,13 @@ export function parseFacts(stdout: string, req?: FactsRequest): HostFacts {
     } else if (key === 'health') {
       healthCode = Number(value);
     } else if (key === 'health-output') {
-      health.push(clean(value));
+      health.push(hostValue(value));
     } else if (key === 'service.ActiveState') {
       sawService = true;
-      if (value) service.activeState = clean(value);
+      if (value) service.activeState = hostValue(value);
     } else if (key === 'service.SubState') {
       sawService = true;
-      if (value) service.subState = clean(value);
+      if (value) service.subState = hostValue(value);
     } else if (key === 'service.NRestarts') {
       sawService = true;
       if (/^\d+$/.test(value)) service.restarts = Number(value);
@@ -188,7 +188,7 @@ export async function readHostFacts(conn: SshConnection, req: FactsRequest, time
   if (res.timedOut) throw new HostFactsError(`no answer within ${Math.round(timeoutMs / 1000)} s`);
   if (res.code !== 0 || !/(^|\n)end=1\n?$/.test(res.stdout)) {
     const said = res.stderr.trim().split('\n').pop() ?? '';
-    throw new HostFactsError(`reading the host failed (exit ${res.code ?? res.signal ?? '?'})${said ? `: ${said.replace(/[\x00-\x1f\x7f]/g, '?')}` : ''}`);
+    throw new HostFactsError(`reading the host failed (exit ${res.code ?? res.signal ?? '?'})${said ? `: ${hostValue(said)}` : ''}`);
   }
   return parseFacts(res.stdout, req);
 }

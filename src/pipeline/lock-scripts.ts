@@ -1,5 +1,6 @@
 import { quoteArg } from '../ssh/quote.ts';
 import { remotePath } from './remote-commands.ts';
+import { hostValue } from '../terminal-text.ts';
 
 // The per-path deploy lock on a host, PATH/.slipway-lock/info, as remote scripts (pure, pinned by
 // tests). Every change of the lock is one rename(2), so of two processes racing for it exactly one
@@ -75,7 +76,7 @@ export function parseHeld(stdout: string): { ageSeconds: number; holder: string 
   const line = stdout.split('\n').reverse().find((l) => l.startsWith('held='));
   const m = line ? /^held=(\d+) ?(.*)$/.exec(line) : null;
   if (!m) return undefined;
-  return { ageSeconds: Number(m[1]), holder: (m[2] ?? '').replace(/[\x00-\x1f\x7f]/g, '?').trim() };
+  return { ageSeconds: Number(m[1]), holder: hostValue(m[2] ?? '').trim() };
 }
 
 /** Release the lock if a given run holds it (its info starts with `prefix`): recovery after a crash. */
