@@ -60,6 +60,7 @@ async function runTask(m: Extract<ToChild, { type: 'start' }>): Promise<void> {
   const { config, task } = m;
   if (task.kind === 'report') return serveReports(config, task.changed);
   if (task.kind === 'observe') return (await import('./observe-child.ts')).observeTargets(config, task, (msg) => send(msg));
+  (await import('../exec/run-local.ts')).watchGroups((pid, running) => send({ type: 'group', pid, running }));
   const { createRunContext } = await import('../wiring/runtime.ts');
   const { createOutput } = await import('../wiring/output.ts');
   const abort = new AbortController();

@@ -56,6 +56,7 @@ export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps,
     const answered = new Set<number>();
     const started = new Map<number, { pipeline: string; run: number }>();
     const mine = new Set<string>();
+    const groups = new Set<number>();
     let current: { pipeline: string; run: number } | undefined;
     let ended = false;
     let crash: string | undefined;
@@ -101,6 +102,8 @@ export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps,
           return;
         case 'healed':
           return settle?.(m);
+        case 'group':
+          return void (m.running ? groups.add(m.pid) : groups.delete(m.pid));
         case 'end':
           ended = true;
           return;
@@ -111,6 +114,8 @@ export function runTask(gen: TaskGeneration, task: ChildTask, deps: ProcessDeps,
       deps.children.delete(child);
       for (const key of mine) deps.active.delete(key);
       const died = ended ? undefined : deathOf({ code, signal, ...(crash !== undefined ? { crash } : {}) });
+      // Its local commands (a test step in its own process group) would run on, orphaned.
+      for (const pid of groups) killGroup(pid);
       if (died) {
         // A waiting CLI gets its answer whatever became of the process.
         replies.forEach((reply, i) => {
@@ -153,6 +158,14 @@ export async function executeInProcess(gen: TaskGeneration, d: Dispatch, deps: P
 export function abortTasks(children: Set<ChildProcess>): number {
   for (const child of children) send(child, { type: 'abort' });
   return children.size;
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group ended with its process.
+  }
 }
 
 function send(child: ChildProcess, m: ToChild): void {

@@ -70,6 +70,8 @@ export type FromChild =
   | { type: 'observed-env'; pipeline: string; environment: string; found?: HostObservation[]; error?: string }
   /** A config process's answer: the result, or the error as plain data (a ConfigError's issues). */
   | { type: 'config'; result?: unknown; error?: { message: string; issues?: ConfigIssue[]; ours: boolean } }
+  /** A local command's process group started (`running`) or was reaped: the daemon kills the running ones if this process dies. */
+  | { type: 'group'; pid: number; running: boolean }
   /** The task ended normally; the process exits next. */
   | { type: 'end' };
 

@@ -10,6 +10,16 @@
 // through every stage.
 const runningGroups = new Set<number>();
 
+// A task process tells the daemon of each group it starts and reaps (run-child.ts): if the task
+// process itself dies (kill -9, the OOM killer), its groups outlive it, and only the daemon is
+// left to kill them.
+let groupWatcher: ((pid: number, running: boolean) => void) | undefined;
+
+/** Hear of every process group started and ended here (one listener: the task process's IPC). */
+export function watchGroups(watcher: (pid: number, running: boolean) => void): void {
+  groupWatcher = watcher;
+}
+
 /** Kill every running command's process group (daemon shutdown after its grace period). */
 export function killRunningCommands(signal: NodeJS.Signals = 'SIGKILL'): number {
   for (const pid of runningGroups) killGroup(pid, signal);
@@ -59,7 +69,10 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
     reject: false,
     stripFinalNewline: false,
   });
-  if (child.pid) runningGroups.add(child.pid);
+  if (child.pid) {
+    runningGroups.add(child.pid);
+    groupWatcher?.(child.pid, true);
+  }
   child.stdout?.on('data', (chunk: Buffer) => cmd.onOutput(chunk, 'stdout'));
   child.stderr?.on('data', (chunk: Buffer) => cmd.onOutput(chunk, 'stderr'));
 
@@ -86,6 +99,7 @@ export async function runLocal(cmd: LocalCommand): Promise<LocalResult> {
   clearTimeout(termTimer);
   if (killTimer) clearTimeout(killTimer);
   killGroup(child.pid, 'SIGKILL');
+  if (child.pid) groupWatcher?.(child.pid, false);
   const out: LocalResult = {
     exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
     timedOut,
