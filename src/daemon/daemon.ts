@@ -4,7 +4,7 @@ import { acquireStateLock } from '../state/lock.ts';
 import { readStateId } from '../state/state-id.ts';
 import { statePaths, sweepStateFolder } from '../state/store.ts';
 import { recoverPipeline, sweepWorkspaces } from '../pipeline/recover.ts';
-import { releaseLeftLocks } from '../pipeline/release-locks.ts';
+import { locksLeftBy } from '../pipeline/release-locks.ts';
 import { detectNewCommit } from '../pipeline/poll.ts';
 import { detectBranchCommits } from '../pipeline/branch-poll.ts';
 import { killRunningCommands } from '../exec/run-local.ts';
@@ -15,7 +15,7 @@ import { RunQueue } from './queue.ts';
 import { Poller } from './poller.ts';
 import { Schedules } from './schedule.ts';
 import { ConfigGeneration } from './generation.ts';
-import { abortTasks, executeInProcess } from './run-process.ts';
+import { abortTasks, executeInProcess, runTask } from './run-process.ts';
 import { createReportProcess } from './report-process.ts';
 import { fetchConfigRepo, type LoadedConfig } from './config-repo.ts';
 import { applyConfigCommit, loadLastConfigRepo, loadLocalConfig } from './config-process.ts';
@@ -195,7 +195,9 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     // Crash recovery before the first poll, so a recovered commit is not also found new.
     for (const p of gen.config.pipelines) {
       const r = await recoverPipeline(gen.ctx, p);
-      if (r.interruptedRuns.length) void releaseLeftLocks(gen.ctx, p, r.interruptedRuns, (line) => log.info(line));
+      // In a task process of its own: releasing takes SSH, which the daemon never loads.
+      const locked = r.interruptedRuns.filter((run) => locksLeftBy(run).length > 0);
+      if (locked.length) void runTask(gen, { kind: 'unlock', pipeline: p.name, runs: locked }, { log, verdicts, active, metrics, children, report: (c) => void gen.ctx.report(c) });
       for (const bad of r.setAside) log.error(`${p.name}: unreadable run file set aside as ${bad.file}: ${bad.problem}`);
       if (r.interrupted.length) log.warn(`${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by an earlier stop or crash: interrupted`);
       if (r.superseded.length) log.info(`${p.name}: queued run(s) #${r.superseded.join(', #')} superseded`);

@@ -81,13 +81,17 @@ async function runTask(m: Extract<ToChild, { type: 'start' }>): Promise<void> {
     }
   });
   const verdicts = new Map<string, 'good' | 'bad' | undefined>();
-  if (task.verdict !== undefined) verdicts.set(task.pipeline, task.verdict ?? undefined);
+  if (task.kind !== 'unlock' && task.verdict !== undefined) verdicts.set(task.pipeline, task.verdict ?? undefined);
   const deps = { log, verdicts, active, metrics: { observeRun: (run: import('../state/types.ts').RunRecord) => send({ type: 'observed', run }) } };
   const gen = { ctx, pipeline: (name: string) => config.pipelines.find((p) => p.name === name), ...(m.reportUrl ? { reportUrl: m.reportUrl } : {}) };
   try {
     if (task.kind === 'job') {
       const { executeJob } = await import('./execute.ts');
       await executeJob(gen, { pipeline: task.pipeline, job: jobOf(task.job, 0), superseded: task.superseded.map((j, i) => jobOf(j, i + 1)) }, deps);
+    } else if (task.kind === 'unlock') {
+      const pipeline = gen.pipeline(task.pipeline);
+      const { releaseLeftLocks } = await import('../pipeline/release-locks.ts');
+      if (pipeline) await releaseLeftLocks(ctx, pipeline, task.runs, (line) => log.info(line));
     } else {
       await recordDeath(gen, task, deps);
     }

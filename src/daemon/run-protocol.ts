@@ -21,6 +21,8 @@ export type ChildTask =
   | { kind: 'job'; pipeline: string; job: WireJob; superseded: WireJob[]; verdict?: 'good' | 'bad' | null }
   /** The process of run N died: record it failed, release its deploy locks, notify. */
   | { kind: 'died'; pipeline: string; run: number; message: string; verdict?: 'good' | 'bad' | null }
+  /** Runs that start-up recovery found interrupted left deploy locks: release them (the daemon loads no ssh2). */
+  | { kind: 'unlock'; pipeline: string; runs: RunRecord[] }
   /** Bring the report up to date (undefined: every pipeline). */
   | { kind: 'report'; changed?: ReportChange[] }
   /** Read and record the hosts of these environments (observe-child.ts); `busy`: pipelines whose observation is dropped, not written. */

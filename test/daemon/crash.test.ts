@@ -79,7 +79,12 @@ async function afterCrash(killed: number, commit: string, opts: { lockLeft?: boo
   assert.equal(await switchesOf(commit), 1, 'the commit went live exactly once');
   assert.match(d.log(), new RegExp(`<4>app: run #${killed} left running by an earlier stop or crash: interrupted`));
   // A lock of this state folder whose run ended goes at recovery, not after lockTimeout.
-  if (opts.lockLeft) assert.match(d.log(), new RegExp(`app #${killed}: released its deploy lock on web1`));
+  if (opts.lockLeft) {
+    assert.match(d.log(), new RegExp(`app #${killed}: released its deploy lock on web1`));
+    // Released from a task process: the daemon itself never loads ssh2.
+    const maps = await readFile(`/proc/${d.child.pid}/maps`, 'utf8');
+    assert.ok(!maps.includes('sshcrypto.node'), 'ssh2 (its sshcrypto.node) is loaded into the daemon');
+  }
   assert.equal(await d.stop('SIGTERM'), 0);
 }
 
