@@ -2,7 +2,7 @@
 // command to copy), then every pipeline's last run, then what runs where, then recent runs.
 
 import { renderDoraTable } from './dora-view.ts';
-import { formatDuration, pagePath, shortId, statusBadge, timeTag } from './format.ts';
+import { compareNames, formatDuration, pagePath, shortId, statusBadge, timeTag } from './format.ts';
 import { approveCallout, hostLink, link, pipelineLink, runDuration, runLink, runsTable, whereTable, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
 import { driftCallout } from './sync-view.ts';
@@ -39,7 +39,7 @@ export function pipelineRow(p: PipelineModel, ctx: RenderContext): string[] {
 function recentRuns(model: ReportModel): RunSummary[] {
   return model.pipelines
     .flatMap((p) => p.runs.slice(0, RECENT_RUNS))
-    .sort((a, b) => (b.createdAt < a.createdAt ? -1 : b.createdAt > a.createdAt ? 1 : a.pipeline.localeCompare(b.pipeline)))
+    .sort((a, b) => (b.createdAt < a.createdAt ? -1 : b.createdAt > a.createdAt ? 1 : compareNames(a.pipeline, b.pipeline)))
     .slice(0, RECENT_RUNS);
 }
 
