@@ -73,6 +73,40 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
+// A warm process (the daemon's report process) updates again and again, and each update reads
+// every pipeline's digest: one that is still the same file as last read (every write renames a
+// new file into place: a new inode) is not read and parsed again. Derived data only, and checked
+// after as any read is (readDigests).
+const held = new Map<string, { stamp: string; value: unknown }>();
+
+/** Which file this is: a rename keeps the inode and mtime of the temp file written. */
+function stampOf(s: { ino: number; size: number; mtimeMs: number }): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+}
+
+async function readJsonHeld(file: string): Promise<unknown> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    held.delete(file);
+    return undefined;
+  }
+  try {
+    const stamp = stampOf(await handle.stat());
+    const known = held.get(file);
+    if (known?.stamp === stamp) return known.value;
+    const value = JSON.parse(await handle.readFile('utf8')) as unknown;
+    held.set(file, { stamp, value });
+    return value;
+  } catch {
+    held.delete(file);
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 function isPipelineCache(v: unknown, name: string): v is { version: number; pipeline: string } & PipelineCache {
   const o = v as { version?: unknown; pipeline?: unknown; state?: { pipeline?: unknown }; runs?: unknown };
   return typeof o === 'object' && o !== null && o.version === CACHE_VERSION && o.pipeline === name && o.state?.pipeline === name && Array.isArray(o.runs);
@@ -125,7 +159,7 @@ function isFragments(v: unknown): v is KeptFragments {
 
 /** The digests of the pipelines named that are there and of this fingerprint; the others are rebuilt from their runs. */
 export async function readDigests(stateDir: string, fingerprint: string, names: readonly string[]): Promise<Map<string, KeptDigest>> {
-  const values = (await Promise.all(names.map((n) => readJson(digestFile(stateDir, n))))) as Array<{ version?: unknown; fingerprint?: unknown; digest?: unknown; fragments?: unknown } | undefined>;
+  const values = (await Promise.all(names.map((n) => readJsonHeld(digestFile(stateDir, n))))) as Array<{ version?: unknown; fingerprint?: unknown; digest?: unknown; fragments?: unknown } | undefined>;
   const out = new Map<string, KeptDigest>();
   for (const [i, name] of names.entries()) {
     const v = values[i];
@@ -140,7 +174,14 @@ export async function readDigests(stateDir: string, fingerprint: string, names: 
  * beside it, and a full rewrite drops them first (dropCache). Only the pipelines given are written.
  */
 export async function writeDigests(stateDir: string, fingerprint: string, digests: ReadonlyMap<string, KeptDigest>): Promise<void> {
-  await Promise.all([...digests].map(([name, d]) => writeDerivedFile(digestFile(stateDir, name), JSON.stringify({ version: DIGESTS_VERSION, fingerprint, pipeline: name, ...d }))));
+  await Promise.all(
+    [...digests].map(async ([name, d]) => {
+      const file = digestFile(stateDir, name);
+      const value = { version: DIGESTS_VERSION, fingerprint, pipeline: name, ...d };
+      // Held as written: the same values as read back (JSON types only), for the next update here.
+      held.set(file, { stamp: await writeDerivedFile(file, JSON.stringify(value)), value });
+    }),
+  );
 }
 
 /** The cache for this config, from memory or disk; undefined when there is none that fits. */
@@ -172,19 +213,22 @@ export async function readCache(stateDir: string, config: ReportConfig): Promise
  * stale cache only costs a full rewrite (every read is checked). Measured on a busy disk, the
  * fsyncs were most of a fresh process's update.
  */
-export function writeDerivedFile(path: string, data: string): Promise<void> {
+export function writeDerivedFile(path: string, data: string): Promise<string> {
   return withFileQueue(path, async () => {
     // Summaries quote run errors and commit text: private like the state they come from.
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const temp = `${path}.${randomUUID()}.tmp`;
     try {
       const handle = await open(temp, 'wx', 0o600);
+      let stamp: string;
       try {
         await handle.writeFile(data);
+        stamp = stampOf(await handle.stat());
       } finally {
         await handle.close();
       }
       await rename(temp, path);
+      return stamp;
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
