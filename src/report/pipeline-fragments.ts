@@ -68,11 +68,14 @@ export function hostsKeyOf(p: Pick<PipelineModel, 'environments'>, ctx: Pick<Ren
   return hash.digest('hex').slice(0, 20);
 }
 
+/** Pieces with no DORA event near enough to move them hold until something else changes. */
+export const FOREVER = Number.MAX_SAFE_INTEGER;
+
 /** The first time after `now` at which the pipeline's DORA figures or charts can change. */
 export function fragmentsUntil(p: Pick<PipelineModel, 'runs'>, now: Date): number {
   const t = now.getTime();
-  // The per-day chart counts by UTC day.
-  let until = (Math.floor(t / DAY) + 1) * DAY;
+  let until = FOREVER;
+  let charted = false;
   for (const r of p.runs) {
     for (const e of r.dora ?? []) {
       const at = Date.parse(e.at);
@@ -80,9 +83,11 @@ export function fragmentsUntil(p: Pick<PipelineModel, 'runs'>, now: Date): numbe
       if (Number.isNaN(at)) continue;
       // An event counts while at <= now < at + window.
       for (const b of [at, ...DORA_WINDOWS.map((d) => at + d * DAY)]) if (b > t && b < until) until = b;
+      // The per-day chart counts by UTC day: the next day moves an event of the last 30 days (or a later one).
+      if (at > t - 31 * DAY) charted = true;
     }
   }
-  return until;
+  return charted ? Math.min(until, (Math.floor(t / DAY) + 1) * DAY) : until;
 }
 
 /** Kept pieces that still hold for this render of the pipeline. */

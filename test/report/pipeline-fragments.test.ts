@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { contextFor } from '../../src/report/fragments.ts';
-import { fragmentsOf, fragmentsUntil } from '../../src/report/pipeline-fragments.ts';
+import { FOREVER, fragmentsOf, fragmentsUntil } from '../../src/report/pipeline-fragments.ts';
 import { modelOf } from '../../src/report/render.ts';
 import { renderStatusJson } from '../../src/report/status-json.ts';
 import type { RunSummary } from '../../src/report/types.ts';
@@ -30,7 +30,7 @@ it('status.json from per-pipeline entries is the layout of JSON.stringify of the
   }
 });
 
-it('pieces hold until the first time a DORA event enters or leaves a window, or the UTC day ends', () => {
+it('pieces hold until the first time a DORA event enters or leaves a window, or the UTC day ends with one in the chart', () => {
   const DAY = 86_400_000;
   const t = NOW.getTime();
   const at = (ms: number): RunSummary => ({
@@ -39,14 +39,17 @@ it('pieces hold until the first time a DORA event enters or leaves a window, or 
   });
   const midnight = Date.UTC(2024, 4, 2);
   const cases: Array<[string, RunSummary[], number]> = [
-    ['no events: the end of the day', [], midnight],
+    ['no events: for ever', [], FOREVER],
     ['leaves the 7 days in an hour', [at(t - 7 * DAY + 3_600_000)], t + 3_600_000],
     ['leaves the 30 days in a minute', [at(t - 30 * DAY + 60_000)], t + 60_000],
     ['enters in a second (a future event)', [at(t + 1000)], t + 1000],
-    ['left every window long ago', [at(t - 100 * DAY)], midnight],
+    ['left every window long ago: for ever', [at(t - 100 * DAY)], FOREVER],
+    ['left the chart (31 days ago): the 90 days end first', [at(t - 31 * DAY - 1)], t + 59 * DAY - 1],
+    ['in the chart: the end of the day', [at(t - 20 * DAY)], midnight],
+    ['tomorrow (counted in the chart from midnight)', [at(midnight + 3_600_000)], midnight],
     ['exactly now: next, it leaves the 7 days', [at(t)], midnight],
     ['the earliest of several', [at(t - 90 * DAY + 5000), at(t - 7 * DAY + 9000)], t + 5000],
-    ['an unparsable time is in no window', [{ ...at(t), dora: [{ ...at(t).dora![0]!, at: 'soon' }] }], midnight],
+    ['an unparsable time is in no window', [{ ...at(t), dora: [{ ...at(t).dora![0]!, at: 'soon' }] }], FOREVER],
   ];
   for (const [label, runs, want] of cases) assert.equal(fragmentsUntil({ runs }, NOW), want, label);
 });
