@@ -47,7 +47,7 @@ it('pieces hold until the first time a DORA event enters or leaves a window, or 
     ['left the chart (31 days ago): the 90 days end first', [at(t - 31 * DAY - 1)], t + 59 * DAY - 1],
     ['in the chart: the end of the day', [at(t - 20 * DAY)], midnight],
     ['tomorrow (counted in the chart from midnight)', [at(midnight + 3_600_000)], midnight],
-    ['exactly now: next, it leaves the 7 days', [at(t)], midnight],
+    ['exactly now: counted, and the end of the day comes first', [at(t)], midnight],
     ['the earliest of several', [at(t - 90 * DAY + 5000), at(t - 7 * DAY + 9000)], t + 5000],
     ['an unparsable time is in no window', [{ ...at(t), dora: [{ ...at(t).dora![0]!, at: 'soon' }] }], FOREVER],
   ];
