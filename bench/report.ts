@@ -1,10 +1,11 @@
 // The report at scale: a synthetic state of 50 pipelines × 200 runs (10,000 run files written with
 // the real state writers, two step logs each). Measures the full rewrite (`slipway report`), the
 // incremental update after one new run (what every state change costs), both in a fresh process
-// like `slipway once` and in a warm one like the daemon, and the peak memory of each (VmHWM of a
-// child process). Native floor for the full rewrite: `cp -r` of the www folder it produced (just
+// like `slipway once` (a plain `node` importing dist/, the import timed apart from the call) and in
+// a warm one like the daemon, and the peak memory of each (VmHWM of a child process). Native floor for the full rewrite: `cp -r` of the www folder it produced (just
 // writing the same bytes); for the incremental one: `cp` of the files it rewrote.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ const PIPELINES = 50;
 const RUNS = 200;
 const HOSTS = 10;
 const CHILD = new URL('./report-child.ts', import.meta.url).pathname;
+const FRESH_CHILD = new URL('./report-fresh-child.mjs', import.meta.url).pathname;
+const DIST = new URL('../dist', import.meta.url).pathname;
 
 export function benchConfig(): ReportConfig {
   return {
@@ -89,6 +92,10 @@ export async function writeSyntheticState(stateDir: string): Promise<void> {
 
 interface ChildResult {
   ms: number;
+  /** Fresh plain-node child only: CPU time of the call, and the wall and CPU time of the import before it. */
+  cpuMs?: number;
+  importMs?: number;
+  importCpuMs?: number;
   hwmKb: number;
   written: number;
   mode: string;
@@ -96,6 +103,13 @@ interface ChildResult {
 
 async function child(mode: string, stateDir: string, extra: string[] = []): Promise<ChildResult> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, mode, stateDir, ...extra], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ChildResult;
+}
+
+/** One update after a new run of app-7 in a fresh plain `node` (the CLI's dist/, as `slipway once` runs it). */
+async function freshChild(stateDir: string, configFile: string, n: number): Promise<ChildResult> {
+  await writeRun(stateDir, syntheticRun('app-7', n));
+  const { stdout } = await run(process.execPath, [FRESH_CHILD, DIST, stateDir, configFile, 'app-7', String(n)], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ChildResult;
 }
 
@@ -114,12 +128,20 @@ export async function benchReport(): Promise<BenchRow[]> {
     const cold: ChildResult[] = [];
     const warm: ChildResult[] = [];
     const cpOne: number[] = [];
+    // Without dist/ (not built) the tsx child stands in; the CPU and import rows need the build.
+    const built = existsSync(join(DIST, 'report', 'update-queue.js'));
+    const configFile = join(dir, 'config.json');
+    await writeFile(configFile, JSON.stringify(benchConfig()));
     for (let i = 0; i < 5; i++) {
-      cold.push(await child('incremental', state, [String(RUNS + 1 + i)]));
+      cold.push(built ? await freshChild(state, configFile, RUNS + 1 + i) : await child('incremental', state, [String(RUNS + 1 + i)]));
       cpOne.push(await timeMs(() => run('cp', ['-r', join(statePaths(state).www, 'pipelines', 'app-7'), join(dir, `one-${i}`)])));
     }
     warm.push(await child('warm', state, [String(RUNS + 10)]));
     const base = await child('baseline', state);
+    // A bare node's start, the floor of any fresh process (the import and the call come on top).
+    const bare: number[] = [];
+    for (let i = 0; i < 3; i++) bare.push(await timeMs(() => run(process.execPath, ['-e', '0'])));
+    const med = (k: 'cpuMs' | 'importMs' | 'importCpuMs'): number => median(cold.map((r) => r[k] ?? Number.NaN));
     // The first rewrite has no manifest (STATE/cache/report/files.json): it renders and writes all.
     const again = full.slice(1);
     const note = `${full[0]?.written} files; seed ${Math.round(seedMs / 1000)} s`;
@@ -129,6 +151,8 @@ export async function benchReport(): Promise<BenchRow[]> {
       row('report: first full rewrite (no manifest), 50 pipelines × 200 runs vs cp -r of its www', full[0]!.ms, median(cp), 'ms', `${note}; cp -r ${cpRange}`),
       row('report: full rewrite again, nothing changed vs cp -r of its www', median(again.map((r) => r.ms)), median(cp), 'ms', `target ≤ 1.0x cp -r; ${again[0]?.written} files written`),
       row('report: incremental after one run, fresh process vs cp -r of one pipeline folder', median(cold.map((r) => r.ms)), median(cpOne), 'ms', `target < 100 ms; ${cold[0]?.written} files written`),
+      row('report: incremental after one run, fresh process, CPU time of the call vs cp -r of one pipeline folder', med('cpuMs'), median(cpOne), 'ms', 'process.cpuUsage() around updateReport'),
+      row('report: importing dist/report in that fresh process (before the call, not in its rows) vs a whole node -e 0', med('importMs'), median(bare), 'ms', `CPU ${Math.round(med('importCpuMs'))} ms`),
       row('report: incremental after one run, warm (daemon) vs cp -r of one pipeline folder', median(warm.map((r) => r.ms)), median(cpOne), 'ms', `target < 100 ms; ${warm[0]?.written} files written`),
       row('report: peak RSS of a first full rewrite vs node + modules alone', Math.max(...full.map((r) => r.hwmKb)) / 1024, base.hwmKb / 1024, 'MB', 'target < 200 MB'),
       row('report: peak RSS of an incremental update vs node + modules alone', Math.max(...cold.map((r) => r.hwmKb)) / 1024, base.hwmKb / 1024, 'MB', 'target < 200 MB'),

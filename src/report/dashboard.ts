@@ -1,11 +1,12 @@
 // index.html: the one page people keep open. Runs waiting for approval first (with the exact
 // command to copy), then every pipeline's last run, then what runs where, then recent runs.
 
-import { renderDoraSummary } from './dora-view.ts';
-import { formatDuration, pagePath, shortId, statusBadge, timeTag } from './format.ts';
+import { renderDoraTable } from './dora-view.ts';
+import { compareNames, formatDuration, pagePath, shortId, statusBadge, timeTag } from './format.ts';
 import { approveCallout, hostLink, link, pipelineLink, runDuration, runLink, runsTable, whereTable, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
 import { driftCallout } from './sync-view.ts';
+import type { PipelineFragments } from './pipeline-fragments.ts';
 import { historyStats } from './summary.ts';
 import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
 
@@ -15,7 +16,8 @@ export function percent(rate: number | undefined): string {
   return rate === undefined ? '' : `${Math.round(rate * 100)}%`;
 }
 
-function pipelineRow(p: PipelineModel, ctx: RenderContext): string[] {
+/** Its row of the Pipelines table (cells). */
+export function pipelineRow(p: PipelineModel, ctx: RenderContext): string[] {
   const { text } = ctx;
   const run = p.runs[0];
   const stats = historyStats(p.runs);
@@ -37,11 +39,19 @@ function pipelineRow(p: PipelineModel, ctx: RenderContext): string[] {
 function recentRuns(model: ReportModel): RunSummary[] {
   return model.pipelines
     .flatMap((p) => p.runs.slice(0, RECENT_RUNS))
-    .sort((a, b) => (b.createdAt < a.createdAt ? -1 : b.createdAt > a.createdAt ? 1 : a.pipeline.localeCompare(b.pipeline)))
+    .sort((a, b) => (b.createdAt < a.createdAt ? -1 : b.createdAt > a.createdAt ? 1 : compareNames(a.pipeline, b.pipeline)))
     .slice(0, RECENT_RUNS);
 }
 
-export function renderDashboard(model: ReportModel, ctx: RenderContext): string {
+/** Its card of "What runs where"; '' for a pipeline that only tests. */
+export function whereCard(p: PipelineModel, ctx: RenderContext): string {
+  if (p.environments.length === 0) return '';
+  return `<section class="card" id="where-${ctx.text(p.name)}"><h3>${pipelineLink(0, p.name, ctx)}</h3>\n${whereTable(0, p, ctx)}\n</section>`;
+}
+
+/** `pieces`: each pipeline's own (pipeline-fragments.ts), rendered or kept from its digest. */
+export function renderDashboard(model: ReportModel, ctx: RenderContext, pieces: ReadonlyMap<string, PipelineFragments>): string {
+  const part = (p: PipelineModel): PipelineFragments => pieces.get(p.name)!;
   const parts: string[] = [];
   const drift = driftCallout(model.pipelines, ctx);
   if (drift !== '') parts.push(drift);
@@ -53,16 +63,14 @@ export function renderDashboard(model: ReportModel, ctx: RenderContext): string 
     parts.push('<p class="muted">No pipelines are configured. Add one under <code>config/pipelines/</code>.</p>');
   } else {
     const classes = ['', '', '', 'msg', 'hide-narrow', '', 'hide-narrow', 'hide-narrow'];
-    parts.push(`<h2>Pipelines</h2>\n${table(['Pipeline', 'Last run', 'Commit', 'Message', 'Author', 'Started', 'Duration', 'Success'], model.pipelines.map((p) => pipelineRow(p, ctx)), { classes })}`);
+    parts.push(`<h2>Pipelines</h2>\n${table(['Pipeline', 'Last run', 'Commit', 'Message', 'Author', 'Started', 'Duration', 'Success'], model.pipelines.map((p) => part(p).row), { classes })}`);
   }
   const deploying = model.pipelines.filter((p) => p.environments.length > 0);
   if (deploying.length > 0) {
     parts.push('<h2>What runs where</h2>');
-    for (const p of deploying) {
-      parts.push(`<section class="card" id="where-${ctx.text(p.name)}"><h3>${pipelineLink(0, p.name, ctx)}</h3>\n${whereTable(0, p, ctx)}\n</section>`);
-    }
+    for (const p of deploying) parts.push(part(p).card);
   }
-  const dora = renderDoraSummary(deploying, ctx, (name) => pipelineLink(0, name, ctx));
+  const dora = renderDoraTable(deploying.flatMap((p) => part(p).dora));
   if (dora !== '') parts.push(dora);
   const recent = recentRuns(model);
   if (recent.length > 0) parts.push(`<h2>Recent runs</h2>\n${runsTable(0, recent, ctx, { pipeline: true })}`);

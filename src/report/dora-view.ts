@@ -79,16 +79,17 @@ export function doraJson(envs: DoraEnvironment[]): Record<string, unknown> {
   return Object.fromEntries(envs.map((e) => [e.environment, { windows: e.windows, deploysPerDay: e.deploysPerDay }]));
 }
 
-/** The dashboard's view: each pipeline's environments over 30 days, with their deploys-per-day chart. */
-export function renderDoraSummary(pipelines: PipelineModel[], ctx: RenderContext, link: (name: string) => string): string {
-  const rows: string[][] = [];
-  for (const p of pipelines) {
-    for (const e of pipelineDora(p, ctx.now)) {
-      const w = e.windows[1]!;
-      const total = e.deploysPerDay.reduce((a, b) => a + b, 0);
-      rows.push([`${link(p.name)} · ${ctx.text(e.environment)}`, ...windowCells(w), bars(e.deploysPerDay, ctx.text(`${p.name} ${e.environment}: ${total} deploys in 30 days`), 'c-deploy')]);
-    }
-  }
+/** A pipeline's rows of the dashboard's DORA table: each environment over 30 days, with its deploys-per-day chart. */
+export function doraSummaryRows(p: PipelineModel, ctx: RenderContext, link: (name: string) => string): string[][] {
+  return pipelineDora(p, ctx.now).map((e) => {
+    const w = e.windows[1]!;
+    const total = e.deploysPerDay.reduce((a, b) => a + b, 0);
+    return [`${link(p.name)} · ${ctx.text(e.environment)}`, ...windowCells(w), bars(e.deploysPerDay, ctx.text(`${p.name} ${e.environment}: ${total} deploys in 30 days`), 'c-deploy')];
+  });
+}
+
+/** The dashboard's DORA table from every pipeline's rows (doraSummaryRows); '' without any. */
+export function renderDoraTable(rows: string[][]): string {
   if (rows.length === 0) return '';
   return `<h2>Delivery, last 30 days <span class="muted">(DORA)</span></h2>
 ${table(['Environment', 'Deploys', 'Lead time', 'Change failures', 'Time to restore', 'Deploys per day'], rows, { classes: ['', '', '', '', '', 'chart-cell'] })}`;

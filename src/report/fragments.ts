@@ -3,7 +3,7 @@
 
 import { hostEntry } from '../state/host-key.ts';
 import type { HostState } from '../state/types.ts';
-import { durationBetween, escapeHtml, href, pagePath, shellWord, shortId, statusBadge, textFor, timeTag, type Text } from './format.ts';
+import { compareNames, durationBetween, escapeHtml, href, pagePath, shellWord, shortId, statusBadge, textFor, timeTag, type Text } from './format.ts';
 import { table } from './layout.ts';
 import { lastDeployOf } from './summary.ts';
 import type { PipelineModel, ReportModel, RunSummary } from './types.ts';
@@ -30,7 +30,7 @@ export interface RenderContext {
 export function reportHostNames(model: Pick<ReportModel, 'hosts' | 'pipelines'>): string[] {
   const names = new Set<string>(model.hosts.map((h) => h.host));
   for (const p of model.pipelines) for (const e of p.environments) for (const h of e.hosts) names.add(h);
-  return [...names].sort((a, b) => a.localeCompare(b));
+  return [...names].sort(compareNames);
 }
 
 export function contextFor(model: ReportModel): RenderContext {
@@ -69,9 +69,15 @@ export function runDuration(run: { startedAt?: string; finishedAt?: string }): s
   return durationBetween(run.startedAt, run.finishedAt);
 }
 
-export function runsTable(depth: number, runs: readonly RunSummary[], ctx: RenderContext, opts: { pipeline?: boolean } = {}): string {
+/** `cells`: a run's cells made once for several tables of the same depth (a pipeline's pages). */
+export function runsTable(depth: number, runs: readonly RunSummary[], ctx: RenderContext, opts: { pipeline?: boolean; cells?: Map<RunSummary, string[]> } = {}): string {
   const { text } = ctx;
-  const rows = runs.map((run) => [
+  const memo = opts.cells;
+  const cells = (run: RunSummary): string[] => {
+    if (memo === undefined) return rowOf(run);
+    return memo.get(run) ?? memo.set(run, rowOf(run)).get(run)!;
+  };
+  const rowOf = (run: RunSummary): string[] => [
     ...(opts.pipeline ? [pipelineLink(depth, run.pipeline, ctx)] : []),
     runLink(depth, run, ctx, `#${run.number}`),
     statusBadge(run.status, text),
@@ -80,7 +86,8 @@ export function runsTable(depth: number, runs: readonly RunSummary[], ctx: Rende
     text(run.author),
     timeTag(run.startedAt ?? run.createdAt, text),
     text(runDuration(run)),
-  ]);
+  ];
+  const rows = runs.map(cells);
   const headers = [...(opts.pipeline ? ['Pipeline'] : []), 'Run', 'Status', 'Commit', 'Message', 'Author', 'Started', 'Duration'];
   const classes = [...(opts.pipeline ? [''] : []), '', '', '', 'msg', 'hide-narrow', '', 'hide-narrow'];
   return table(headers, rows, { classes });

@@ -18,6 +18,7 @@ import { key, pagePath } from './format.ts';
 import { contextFor } from './fragments.ts';
 import { forEachRun, listHostStates, listRunNumbers, LOG_TAIL_BYTES, readPipelineState, readRunDetail } from './load.ts';
 import { contentHash, inputKey, readManifest, writeManifest, type FileRecord } from './manifest.ts';
+import { fragmentsOf } from './pipeline-fragments.ts';
 import { renderHostFiles, renderPipelineFiles, renderRunFile, renderSharedFiles } from './render.ts';
 import { summarizeRun } from './summary.ts';
 import type { PipelineModel, ReportConfig, ReportModel, RunSummary } from './types.ts';
@@ -93,6 +94,7 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
   let written = 0;
   let runsRead = 0;
   let kept = 0;
+  let fragments: ReturnType<typeof fragmentsOf> = { all: new Map(), made: new Map() };
   await withReportFolder(www, async () => {
     const swap: FolderSwap | undefined = differential ? undefined : await openFolderSwap(www);
     const made = new Set<string>();
@@ -145,7 +147,8 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
       }
       const model = modelFrom(config, pipelines, hosts, now);
       const ctx = contextFor(model);
-      for (const files of [renderSharedFiles(model, ctx), renderHostFiles(model, ctx)]) for (const [k, v] of files) await put(k, v);
+      fragments = fragmentsOf(model, ctx);
+      for (const files of [renderSharedFiles(model, ctx, fragments.all), renderHostFiles(model, ctx)]) for (const [k, v] of files) await put(k, v);
       for (const p of model.pipelines) {
         const input = inputKey([JSON.stringify(p.state), JSON.stringify(p.runs), hostsKey, hostsStateKey]);
         const before = groups.get(p.name) ?? [];
@@ -166,7 +169,8 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
   });
   // Unchanged pipelines keep their cache file; meta.json (dropped above) is written again.
   const changed = new Set([...pipelines].filter(([name, c]) => JSON.stringify(c.runs) !== JSON.stringify(previous?.pipelines.get(name)?.runs) || JSON.stringify(c.state) !== JSON.stringify(previous?.pipelines.get(name)?.state)).map(([name]) => name));
-  await writeDigests(stateDir, fingerprint, digestsOf(config, pipelines, now));
+  const digests = digestsOf(config, pipelines, now);
+  await writeDigests(stateDir, fingerprint, new Map([...digests].map(([n, digest]) => [n, { digest, fragments: fragments.made.get(n) }])));
   await writeCache(stateDir, { fingerprint, pipelines, hosts: hostStamps(hosts) }, previous === undefined ? undefined : changed, true);
   await writeManifest(stateDir, fingerprint, records);
   return { mode: 'full', written, runsRead, kept };

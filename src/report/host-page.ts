@@ -3,7 +3,7 @@
 
 import { hostOutcomeHealth, isChosenRollback, toneBadge } from './health.ts';
 import type { HostRelease, HostState } from '../state/types.ts';
-import { shortId, statusBadge, timeTag } from './format.ts';
+import { compareNames, shortId, statusBadge, timeTag } from './format.ts';
 import { pipelineLink, runLink, type RenderContext } from './fragments.ts';
 import { renderPage, table } from './layout.ts';
 import { driftHistory } from './sync-view.ts';
@@ -46,7 +46,7 @@ export function renderHostPage(host: string, state: HostState | undefined, model
     p.environments.filter((e) => e.hosts.includes(host)).map((e) => `${pipelineLink(DEPTH, p.name, ctx)} ${text(e.name)}`),
   );
   const parts = [roles.length === 0 ? '<p class="muted">In no configured environment.</p>' : `<p>Serves: ${roles.join(' · ')}</p>`];
-  const pipelines = Object.entries(state?.pipelines ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const pipelines = Object.entries(state?.pipelines ?? {}).sort(([a], [b]) => compareNames(a, b));
   if (pipelines.length === 0) parts.push('<p class="muted">Nothing deployed here yet.</p>');
   for (const [name, p] of pipelines) {
     const rows = [

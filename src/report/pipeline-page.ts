@@ -60,6 +60,8 @@ export function renderPipelinePages(p: PipelineModel, ctx: RenderContext): Map<s
   const { text } = ctx;
   const files = new Map<string, string>();
   const filters = filtersOf(p);
+  // Each run is listed twice (all runs, and the runs of its status): its cells are made once.
+  const cells = new Map<RunSummary, string[]>();
   const head = `<p class="muted"><span class="mono">${text(redactUrl(p.repo))}</span> · branch <code>${text(p.branch)}</code></p>
 ${statsLine(p)}`;
   for (const { filter, runs } of filters) {
@@ -74,7 +76,7 @@ ${first ? p.runs.filter((r) => r.status === 'waiting').map((r) => approveCallout
 ${first ? `<h2>What runs where</h2>\n${whereTable(DEPTH, p, ctx)}\n${badges(p, ctx)}\n${renderDora(p, ctx)}` : ''}
 <h2>${filter === 'all' ? 'Runs' : `Runs: ${text(filter)}`}${range}</h2>
 ${filterNav(p, filter, filters)}
-${shown.length === 0 ? '<p class="muted">No runs yet.</p>' : runsTable(DEPTH, shown, ctx)}
+${shown.length === 0 ? '<p class="muted">No runs yet.</p>' : runsTable(DEPTH, shown, ctx, { cells })}
 ${pager(p, filter, page, pages)}`;
       const crumbs = ` / ${text(p.name)}${filter === 'all' ? '' : ` / ${text(filter)}`}${page > 1 ? ` / page ${page}` : ''}`;
       const html = renderPage({ title: ctx.title, heading: text(p.name), crumbs, depth: DEPTH, body, generatedAt: ctx.now });

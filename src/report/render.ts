@@ -9,6 +9,7 @@ import { renderFeed } from './feed.ts';
 import { key, pagePath } from './format.ts';
 import { contextFor, type RenderContext } from './fragments.ts';
 import { renderHostPage } from './host-page.ts';
+import { fragmentsOf, type PipelineFragments } from './pipeline-fragments.ts';
 import { renderPipelinePages } from './pipeline-page.ts';
 import { renderRunPage } from './run-page.ts';
 import { renderStatusJson } from './status-json.ts';
@@ -17,12 +18,15 @@ import { logKey, type PipelineModel, type ReportInput, type ReportModel, type Ru
 
 export { contextFor, reportHostNames } from './fragments.ts';
 
-/** Files every change rewrites: the dashboard, the feed, status.json and the static files. */
-export function renderSharedFiles(model: ReportModel, ctx: RenderContext): Map<string, string> {
+/**
+ * Files every change rewrites: the dashboard, the feed, status.json and the static files. `parts`:
+ * every pipeline's pieces of them (an update passes those it kept; rendered here without).
+ */
+export function renderSharedFiles(model: ReportModel, ctx: RenderContext, parts: ReadonlyMap<string, PipelineFragments> = fragmentsOf(model, ctx).all): Map<string, string> {
   return new Map([
-    [key(pagePath.index()), renderDashboard(model, ctx)],
+    [key(pagePath.index()), renderDashboard(model, ctx, parts)],
     [key(pagePath.feed()), renderFeed(model, ctx)],
-    [key(pagePath.status()), renderStatusJson(model, ctx)],
+    [key(pagePath.status()), renderStatusJson(model, ctx, parts)],
     [key(pagePath.css()), APP_CSS],
     [key(pagePath.js()), APP_JS],
     [key(pagePath.favicon()), FAVICON_SVG],

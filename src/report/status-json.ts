@@ -76,16 +76,32 @@ function pipelineStatus(p: PipelineModel, ctx: RenderContext): Record<string, un
   };
 }
 
-export function renderStatusJson(model: ReportModel, ctx: RenderContext): string {
-  const value = {
-    version: STATUS_VERSION,
-    generatedAt: model.generatedAt.toISOString(),
-    title: model.title,
-    pipelines: model.pipelines.map((p) => pipelineStatus(p, ctx)),
-    hosts: ctx.hostNames.map((h) => ({ name: h, page: key(pagePath.host(h)) })),
-  };
+function stringify(value: unknown, secrets: readonly string[]): string {
   // Secrets are masked in every string, as on the pages.
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? maskSecrets(v, secrets) : v), 2);
+}
+
+/** A pipeline's entry of status.json, as JSON at the top level (renderStatusJson indents it). */
+export function pipelineStatusJson(p: PipelineModel, ctx: RenderContext): string {
+  return stringify(pipelineStatus(p, ctx), ctx.secrets);
+}
+
+/** Nests a value's JSON text `depth` levels deep, as JSON.stringify(…, 2) lays out a nested value. */
+function nest(json: string, depth: number): string {
+  return json.replaceAll('\n', `\n${'  '.repeat(depth)}`);
+}
+
+/**
+ * The same text as JSON.stringify of the whole value with two-space indents (test/report/
+ * pipeline-fragments.test.ts checks), made of each pipeline's entry: an update keeps the entries
+ * of the pipelines it did not touch (pipeline-fragments.ts).
+ */
+export function renderStatusJson(model: ReportModel, ctx: RenderContext, parts: ReadonlyMap<string, { status: string }>): string {
+  const s = (v: unknown): string => stringify(v, ctx.secrets);
+  const entries = model.pipelines.map((p) => nest(parts.get(p.name)!.status, 2));
+  const pipelines = entries.length === 0 ? '[]' : `[\n    ${entries.join(',\n    ')}\n  ]`;
+  const hosts = nest(s(ctx.hostNames.map((h) => ({ name: h, page: key(pagePath.host(h)) }))), 1);
+  const json = `{\n  "version": ${s(STATUS_VERSION)},\n  "generatedAt": ${s(model.generatedAt.toISOString())},\n  "title": ${s(model.title)},\n  "pipelines": ${pipelines},\n  "hosts": ${hosts}\n}`;
   // < > & as \u escapes: the same value, and harmless if someone pastes it into a page.
-  const json = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? maskSecrets(v, ctx.secrets) : v), 2);
   return `${json.replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }

@@ -3,7 +3,7 @@
 // any host drifted, and the host page's drift history. Reasons come from hosts: escaped.
 import type { HostState, HostSync, SyncState } from '../state/types.ts';
 import { healStoppedLine } from '../state/host-sync.ts';
-import { timeTag } from './format.ts';
+import { compareNames, timeTag } from './format.ts';
 import { hostLink, pipelineLink, type RenderContext } from './fragments.ts';
 import { toneBadge, type Tone } from './health.ts';
 import { table } from './layout.ts';
@@ -52,7 +52,7 @@ export function driftCallout(pipelines: readonly PipelineModel[], ctx: RenderCon
 
 /** Host page: per observed path, the sync now and its transitions, newest first (the last 50 kept). */
 export function driftHistory(state: HostState | undefined, ctx: RenderContext): string {
-  const entries = Object.entries(state?.sync ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const entries = Object.entries(state?.sync ?? {}).sort(([a], [b]) => compareNames(a, b));
   if (entries.length === 0) return '';
   const parts = ['<h2>Drift history <span class="muted">(sync changes, newest first)</span></h2>'];
   for (const [path, s] of entries) {

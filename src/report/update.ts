@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { statePaths } from '../state/store.ts';
 import { ENDED_STATUSES, type HostState } from '../state/types.ts';
 import { readCacheMeta, readDigests, readPipelineCache, writeCache, writeDigests, type PipelineCache } from './cache.ts';
-import { digestFits, digestsOf } from './digest.ts';
+import { digestFits, digestsOf, type PipelineDigest } from './digest.ts';
 import { fullRewrite as rewriteAll, hostStamps, modelFrom } from './full-rewrite.ts';
 import { fileSegment, key, pagePath } from './format.ts';
 import { contextFor } from './fragments.ts';
 import { forEachRun, listHostStates, listRunNumbers, LOG_TAIL_BYTES, readPipelineState, readRunDetail } from './load.ts';
+import { fragmentsHold, fragmentsOf, type KeptFragments } from './pipeline-fragments.ts';
 import { hostsOfPipeline, renderHostFiles, renderPipelineFiles, renderRunFile, renderSharedFiles } from './render.ts';
 import { summarizeRun } from './summary.ts';
 import type { ReportConfig, RunDetail, RunSummary } from './types.ts';
@@ -79,12 +80,15 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
 
   // Pipelines not scanned are rendered from their digests; all summaries only of those scanned,
   // those whose pages are rewritten, and those without a digest that fits.
-  const [digests, hosts] = await Promise.all([readDigests(stateDir, meta.fingerprint), listHostStates(stateDir)]);
+  const [digests, hosts] = await Promise.all([readDigests(stateDir, meta.fingerprint, [...configured]), listHostStates(stateDir)]);
   const stamps = hostStamps(hosts);
   const changedHosts = new Set([...stamps].filter(([h, stamp]) => meta.hosts?.get(h) !== stamp).map(([h]) => h));
   // A host's sync changed (an observation): the pipelines it serves show it in what-runs-where.
   const dirty = new Set(config.pipelines.filter((p) => p.environments.some((e) => e.hosts.some((h) => changedHosts.has(h)))).map((p) => p.name));
-  const needed = config.pipelines.map((p) => p.name).filter((n) => scan.includes(n) || dirty.has(n) || !(digests.has(n) && digestFits(digests.get(n)!, now)));
+  // DORA's windows moved past one of a pipeline's events since its pieces were made: its own pages
+  // show DORA too (pipeline-fragments.ts fragmentsUntil).
+  for (const [n, d] of digests) if (configured.has(n) && d.fragments !== undefined && now.getTime() >= d.fragments.until) dirty.add(n);
+  const needed = config.pipelines.map((p) => p.name).filter((n) => scan.includes(n) || dirty.has(n) || !(digests.has(n) && digestFits(digests.get(n)!.digest, now)));
   const read = await Promise.all(needed.map((n) => readPipelineCache(stateDir, n)));
   if (read.some((c) => c === undefined)) return fullRewrite(stateDir, config, opts);
   const pipelines = new Map(needed.map((n, i) => [n, read[i]!]));
@@ -121,7 +125,8 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
     entry.runs = [...kept, ...fresh.values()].sort(byNewest);
   }
 
-  const nextDigests = new Map([...digests].filter(([n]) => configured.has(n)));
+  const nextDigests = new Map<string, PipelineDigest>();
+  for (const [n, d] of digests) if (configured.has(n)) nextDigests.set(n, d.digest);
   for (const [n, d] of digestsOf(config, pipelines, now)) nextDigests.set(n, d);
   const shown = new Map<string, PipelineCache>();
   for (const n of configured) {
@@ -134,7 +139,14 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
     if (!pipelines.has(p.name)) p.digest = { count: d.count, numbers: d.numbers };
   }
   const ctx = contextFor(model);
-  const files = renderSharedFiles(model, ctx);
+  // The pieces of the pipelines rendered from an unchanged digest, where they still hold.
+  const keep = new Map<string, KeptFragments>();
+  for (const p of model.pipelines) {
+    const kept = digests.get(p.name)?.fragments;
+    if (!pipelines.has(p.name) && fragmentsHold(kept, p, ctx)) keep.set(p.name, kept);
+  }
+  const fragments = fragmentsOf(model, ctx, keep);
+  const files = renderSharedFiles(model, ctx, fragments.all);
   const hostPages = new Set<string>();
   const remove = [...removedRuns];
   for (const p of model.pipelines) {
@@ -154,7 +166,8 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
     files.set(k, v);
   }
   await withReportFolder(www, () => writeFilesInPlace(www, files, remove));
-  await writeDigests(stateDir, meta.fingerprint, nextDigests);
+  // Written: the digests made now, and those whose pieces were rendered again.
+  await writeDigests(stateDir, meta.fingerprint, new Map([...fragments.made].map(([n, f]) => [n, { digest: nextDigests.get(n)!, fragments: f }])));
   await writeCache(stateDir, { fingerprint: meta.fingerprint, pipelines, hosts: stamps }, dirty);
   return { mode: 'incremental', written: files.size, runsRead };
 }
