@@ -137,3 +137,20 @@ test('a newer deploy took web1\'s lock after our release: web1 is not rolled bac
   assert.equal(hs.pipelines.app.previous.release, was);
   await rm(lockOf(hosts[0]!), { recursive: true });
 });
+
+test('a lock left on web1 by a run this state folder knows ended is taken over: web1 is rolled back all the same', { timeout: 180_000 }, async () => {
+  const was = await currentOf(hosts[0]!);
+  const id = (await readFile(join(stateDir, 'id'), 'utf8')).trim();
+  const ended = `state=${id} run=app#1 by=ops@gone pid=1 at=2026-12-02T00:00:00.000Z`;
+  const { running } = await deployUntilWeb1Released('v4: unhealthy on web2 once more');
+  await mkdir(lockOf(hosts[0]!));
+  await writeFile(join(lockOf(hosts[0]!), 'info'), `${ended}\n`);
+  await writeFile(join(hosts[1]!.root, 'go'), '');
+  assert.equal((await running).code, 1);
+  const run = await lastRun();
+  assert.equal(stepsOf(run).find((s) => s.id === 'production-web1-rollback')?.status, 'passed');
+  assert.equal(await currentOf(hosts[0]!), was, 'web1 back on the release it ran');
+  assert.ok(!existsSync(lockOf(hosts[0]!)), 'the taken-over lock is released after the rollback');
+  const log = await readFile(join(stateDir, 'logs', 'app', String(run.number), 'production-web1-rollback.log'), 'utf8');
+  assert.match(log, /took over the deploy lock \(left by app#1, which ended deployed\): state=/);
+});
