@@ -17,9 +17,13 @@ import { execWithInput, remoteExec, type ExecOutcome } from './remote-exec.ts';
 
 export type RelockOutcome = ExecOutcome & { kept?: string };
 
-/** Whether an exec's answer is a relocking undo's "someone else holds the lock". */
+/**
+ * Whether an exec's answer is a relocking undo's "someone else holds the lock": exit 75 with both
+ * lines relockScript prints (a user's restart that happens to exit 75 prints no `runs=` after).
+ */
 export function lockWasHeld(step: PlanStep, res: ExecOutcome): boolean {
-  return step.relock !== undefined && !res.ok && res.exitCode === LOCK_HELD_EXIT && parseHeld(res.stdout ?? '') !== undefined;
+  const out = res.stdout ?? '';
+  return step.relock !== undefined && !res.ok && res.exitCode === LOCK_HELD_EXIT && parseHeld(out) !== undefined && /(^|\n)runs=[^\n]*\n?$/.test(out);
 }
 
 /** Take the lock over and run the undo again, or refuse it: `kept` is what the host runs then. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import * as locks from '../../src/pipeline/lock-scripts.ts';
 import { withRelock } from '../../src/pipeline/host-steps.ts';
+import { lockWasHeld } from '../../src/pipeline/relock.ts';
 import { locksLeftBy } from '../../src/pipeline/release-locks.ts';
 import type { RunRecord, StepRecord } from '../../src/state/types.ts';
 import { env, LOCK } from './plan-fixture.ts';
@@ -53,6 +54,8 @@ test('withRelock on a real sh: free or ours, the undo runs and the lock is gone 
     assert.equal(r.exitCode, locks.LOCK_HELD_EXIT);
     assert.equal(locks.parseHeld(r.stdout)?.holder, NEWER);
     assert.equal(locks.parseRuns(r.stdout), 'r2');
+    assert.equal(lockWasHeld(undo, { ok: false, exitCode: r.exitCode!, stdout: r.stdout }), true);
+    assert.equal(lockWasHeld(undo, { ok: false, exitCode: 75, stdout: `${r.stdout}\nrestart said held=1 x but exited 75\n` }), false, 'only the relock part\'s own answer counts');
     assert.ok(!existsSync(join(dir, 'ran-under')), 'the undo did not run');
     assert.equal((await readFile(join(lock, 'info'), 'utf8')).trim(), NEWER, 'the newer deploy keeps its lock');
 
