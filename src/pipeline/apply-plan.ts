@@ -9,6 +9,7 @@ import type { RunRecorder } from './recorder.ts';
 import type { HostResult, Plan, PlanStep } from './plan-types.ts';
 import { runStep, type StepOutcome } from './step.ts';
 import { execWithInput, retryUntilOk } from './remote-exec.ts';
+import { lockWasHeld, retakeHeldLock, type RelockOutcome } from './relock.ts';
 
 export interface ApplyInput {
   ctx: RunContext;
@@ -17,6 +18,8 @@ export interface ApplyInput {
   plan: Plan;
   /** Bound of each exec. */
   timeoutMs: number;
+  /** Another state folder's lock older than this may be taken over (a relocking undo). */
+  lockTimeoutMs: number;
   undo: 'environment' | 'host';
 }
 
@@ -73,6 +76,7 @@ async function runHostSteps(a: ApplyInput, r: HostRun, steps: PlanStep[]): Promi
     }
     if (step.unlocks) {
       r.result.unlocked = true;
+      r.result.pruned = true;
       await noteUnlocked(a, r.result.host, step);
     }
   }
@@ -81,14 +85,20 @@ async function runHostSteps(a: ApplyInput, r: HostRun, steps: PlanStep[]): Promi
 }
 
 /** The step's own error in the record; the host's error names the part that failed ("switch: …"). */
-async function runPlanStep(a: ApplyInput, host: string, step: PlanStep): Promise<StepOutcome & { error?: string }> {
+async function runPlanStep(a: ApplyInput, host: string, step: PlanStep): Promise<StepOutcome & { error?: string; kept?: string }> {
   let prefix = step.error;
+  let kept: string | undefined;
   const outcome = await runStep(a.ctx, a.rec, a.stage, { id: step.id, name: step.name, host }, async (log) => {
     if (step.refuse) return { ok: false, error: step.refuse };
     if (step.note) log.write(step.note);
     const conn = await a.ctx.pool.get(host);
     if (step.script) {
-      const res = await execWithInput(conn, step.script, step.stdin, log, a.timeoutMs);
+      let res: RelockOutcome = await execWithInput(conn, step.script, step.stdin, log, a.timeoutMs);
+      if (step.relock && lockWasHeld(step, res)) {
+        res = await retakeHeldLock(a, conn, { ...step, relock: step.relock }, log, res);
+        kept = res.kept;
+        if (kept !== undefined) return res;
+      }
       if (!res.ok) {
         if (step.then && (res.stdout ?? '').includes(step.then.marker)) prefix = step.then.error;
         return step.cause ? { ...res, cause: step.cause } : res;
@@ -100,6 +110,7 @@ async function runPlanStep(a: ApplyInput, host: string, step: PlanStep): Promise
     }
     return { ok: true, exitCode: 0 };
   });
+  if (kept !== undefined) return { ...outcome, kept };
   return outcome.ok ? outcome : { ...outcome, error: `${prefix}: ${outcome.error ?? 'failed'}` };
 }
 
@@ -109,7 +120,8 @@ function recordNotStarted(a: ApplyInput, host: string, step: PlanStep): Promise<
 
 /** The lock went with the step's own exec: recorded as its own (passed) step, so recovery knows. */
 async function noteUnlocked(a: ApplyInput, host: string, step: PlanStep): Promise<void> {
-  const unlock = a.plan.finish[host] ?? a.plan.unlock[host];
+  // An undo's release is the plain unlock (no prune); a plan step's is the finish (prune, unlock).
+  const unlock = (step.relock ? undefined : a.plan.finish[host]) ?? a.plan.unlock[host];
   if (!unlock) return;
   await runStep(a.ctx, a.rec, a.stage, { id: unlock.id, name: unlock.name, host }, async (log) => {
     log.write(`released with the step "${step.name}", in the same exec\n`);
@@ -119,11 +131,22 @@ async function noteUnlocked(a: ApplyInput, host: string, step: PlanStep): Promis
 
 async function undoHost(a: ApplyInput, r: HostRun): Promise<void> {
   for (const step of r.undo ?? []) {
+    // It takes the lock back (the host had released it): until it releases it again, ours.
+    if (step.relock) r.result.unlocked = false;
     const outcome = await runPlanStep(a, r.result.host, step);
+    if (outcome.kept !== undefined) {
+      // A newer deploy holds the host: nothing of ours to undo or release there.
+      r.result.kept = outcome.kept;
+      r.result.unlocked = true;
+    }
     if (!outcome.ok) {
       r.result.undo = 'failed';
       r.result.undoError = outcome.error;
       return;
+    }
+    if (step.unlocks) {
+      r.result.unlocked = true;
+      await noteUnlocked(a, r.result.host, step);
     }
   }
   r.result.undo = 'ok';
@@ -131,8 +154,10 @@ async function undoHost(a: ApplyInput, r: HostRun): Promise<void> {
 
 /** After a plan that passed on this host: the finish (prune, then unlock); otherwise the unlock alone. */
 async function unlockHost(a: ApplyInput, r: HostRun, failed: boolean): Promise<void> {
-  const step = (failed ? undefined : a.plan.finish[r.result.host]) ?? a.plan.unlock[r.result.host];
+  const finish = failed ? undefined : a.plan.finish[r.result.host];
+  const step = finish ?? a.plan.unlock[r.result.host];
   if (!step) return;
   const outcome = await runPlanStep(a, r.result.host, step).catch(() => ({ ok: false }));
   r.result.unlocked = outcome.ok;
+  if (finish && outcome.ok) r.result.pruned = true;
 }

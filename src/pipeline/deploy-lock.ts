@@ -51,6 +51,18 @@ export function decideLock(
   return { action: 'wait' };
 }
 
+/** What this state folder knows of a lock holder's run (undefined: another state folder's lock). */
+export async function holderRunStatus(stateDir: string, stateId: string, own: { pipeline: string; number: number }, holder: string): Promise<RunStatus | 'missing' | undefined> {
+  const h = parseLockInfo(holder);
+  if (h.state !== stateId || !h.pipeline || h.run === undefined) return undefined;
+  if (h.pipeline === own.pipeline && h.run === own.number) return 'running';
+  try {
+    return (await readRun(stateDir, h.pipeline, h.run)).status;
+  } catch {
+    return 'missing';
+  }
+}
+
 const POLL_MS = 1000;
 
 export interface LockWait {
@@ -72,16 +84,7 @@ export async function waitForLock(w: LockWait, conn: SshConnection, log: StepLog
   const { ctx, rec, env, stateId, info } = w;
   const stateDir = ctx.config.settings.stateDir;
   const path = env.deploy.path;
-  const statusOf = async (holder: string): Promise<RunStatus | 'missing' | undefined> => {
-    const h = parseLockInfo(holder);
-    if (h.state !== stateId || !h.pipeline || h.run === undefined) return undefined;
-    if (h.pipeline === rec.run.pipeline && h.run === rec.run.number) return 'running';
-    try {
-      return (await readRun(stateDir, h.pipeline, h.run)).status;
-    } catch {
-      return 'missing';
-    }
-  };
+  const statusOf = (holder: string) => holderRunStatus(stateDir, stateId, rec.run, holder);
   let waiting: { finish(ok: boolean, error?: string): Promise<void> } | undefined;
   const deadline = Date.now() + env.deploy.lockWaitMs;
   let res = first;

@@ -90,17 +90,20 @@ export function activateSteps(i: DeployPlanInput, s: steps.HostScope): PlanStep[
 }
 
 /**
- * The lock is released with a host's last step only when nothing else can still roll that host
- * back (`alone`): in a one-host environment, or in a heal (hosts heal on their own). With more
- * hosts, a sibling failing later rolls every host back, so each keeps its lock until the end
- * (one more exec per host).
+ * Every host prunes and releases its lock with its last step, once it is healthy: no exec of
+ * its own (issue 13: 4 per host, with 10 hosts as with one). A sibling failing later still rolls
+ * the host back: that undo takes the lock again first, and leaves the host to a newer deploy
+ * that took the lock in between (host-steps.ts withRelock, relock.ts).
  */
-export function foldUnlock(alone: boolean, hostSteps: PlanStep[], s: Pick<steps.HostScope, 'env' | 'lock'>, pruned: readonly string[] = []): PlanStep[] {
-  if (!alone || hostSteps.length === 0) return hostSteps;
+export function foldUnlock(hostSteps: PlanStep[], s: Pick<steps.HostScope, 'env' | 'lock'>, pruned: readonly string[] = []): PlanStep[] {
+  if (hostSteps.length === 0) return hostSteps;
   return [...hostSteps.slice(0, -1), steps.withUnlock(hostSteps.at(-1)!, s, pruned)];
 }
 
-/** Releases beyond keepReleases once `release` is in, never it nor what runs now (the rollback target). */
+/**
+ * Releases beyond keepReleases once `release` is in, never it nor what runs now: that is the
+ * rollback target, and the prune runs when the host is healthy, before a sibling may fail.
+ */
 export function prunedFor(h: PlanHost, env: EnvironmentConfig, release: string): string[] {
   return steps.prunedReleases([...h.facts.releases, release], env.deploy.keepReleases, [release, ...(h.facts.current ? [h.facts.current] : [])]);
 }
@@ -131,11 +134,11 @@ export function planDeploy(i: DeployPlanInput): Plan {
       const waves: Wave[] = [
         hosts.map((x) => ({ host: x.h.host.name, steps: x.stage })),
         [{ host: first.h.host.name, steps: onceSteps }],
-        hosts.map((x) => ({ host: x.h.host.name, steps: foldUnlock(i.hosts.length === 1, x.activate, x.s, x.pruned) })),
+        hosts.map((x) => ({ host: x.h.host.name, steps: foldUnlock(x.activate, x.s, x.pruned) })),
       ];
       plan.batches.push(waves);
     } else {
-      plan.batches.push([hosts.map((x) => ({ host: x.h.host.name, steps: foldUnlock(i.hosts.length === 1, [...x.stage, ...x.activate], x.s, x.pruned) }))]);
+      plan.batches.push([hosts.map((x) => ({ host: x.h.host.name, steps: foldUnlock([...x.stage, ...x.activate], x.s, x.pruned) }))]);
     }
   }
   return plan;
@@ -171,7 +174,7 @@ export function planRollback(i: RollbackPlanInput): Plan {
     const s = scopeOf({ pipeline: i.pipeline, env: i.env, commit: h.facts.commits[target] ?? '', release: target }, h);
     const forward = switchTo(i, s, 'roll-forward', current, h.facts.commits[current] ?? h.facts.revision ?? '', 'rollback');
     const back = { ...switchTo(i, s, 'rollback', target, h.facts.commits[target] ?? '', 'rollback'), undo: [forward] };
-    byHost.set(h.host.name, foldUnlock(i.hosts.length === 1, [back], s));
+    byHost.set(h.host.name, foldUnlock([back], s));
   }
   if (plan.refusals.length) return plan;
   for (const batch of planBatches(i.hosts, i.env.batch)) plan.batches.push([batch.map((h) => ({ host: h.host.name, steps: byHost.get(h.host.name)! }))]);

@@ -38,7 +38,7 @@ export async function connectPlanApply(
     finish: {},
     unlock: Object.fromEntries(holds.filter((h) => h.lock).map((h) => [h.host, unlockStep({ env, host: ctx.config.hosts[h.host]!, lock: h.lock! })])),
   });
-  const apply = (plan: Plan) => applyPlan({ ctx, rec, stage, plan, timeoutMs: env.deploy.commandTimeoutMs, undo: opts.undo });
+  const apply = (plan: Plan) => applyPlan({ ctx, rec, stage, plan, timeoutMs: env.deploy.commandTimeoutMs, lockTimeoutMs: env.deploy.lockTimeoutMs, undo: opts.undo });
   try {
     if (holds.some((h) => h.error || !h.facts)) return { holds, results: await apply(locksOnly()) };
     // A state folder that cannot be written (a full disk) must not be changing hosts it cannot record.

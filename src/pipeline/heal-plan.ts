@@ -77,7 +77,7 @@ export function planHealHosts(i: HealPlanInput): { plan: Plan; actions: Record<s
       plan.release[h.host.name] = release;
       hostSteps = healInPlace(i, s, action, release);
     }
-    wave.push({ host: h.host.name, steps: foldUnlock(true, hostSteps, s, plan.pruned[h.host.name]) });
+    wave.push({ host: h.host.name, steps: foldUnlock(hostSteps, s, plan.pruned[h.host.name]) });
   }
   // Refused hosts are left alone; the others still heal.
   if (wave.length) plan.batches.push([wave]);

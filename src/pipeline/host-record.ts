@@ -37,8 +37,10 @@ export interface RecordInput {
   outcome: HostOutcome;
   /** Did a switching step start (the host may serve the new release)? */
   switched: boolean;
-  /** Releases the plan's prune removed. */
+  /** Releases the plan's prune removed (empty when it did not run). */
   pruned: readonly string[];
+  /** Not rolled back: a newer deploy held the lock; what `current` named then ('' nothing). */
+  kept?: string;
   commit: string;
   run: number;
   now: string;
@@ -52,14 +54,23 @@ export function nextHostAfterDeploy(i: RecordInput): HostPipelineState {
     const releases = [...new Set([...facts.releases, outcome.release])].filter((r) => !i.pruned.includes(r)).sort();
     return { releases, current: { release: outcome.release, commit: i.commit, deployedAt: i.now, run: i.run }, ...(previous ? { previous } : {}) };
   }
+  if (i.kept !== undefined) {
+    // Left to the newer deploy as it was: our release (healthy when it released its lock), or
+    // what that deploy switched to (named only with a commit we know).
+    const releases = [...new Set([...facts.releases, ...(outcome.release ? [outcome.release] : [])])].filter((r) => !i.pruned.includes(r)).sort();
+    const runs = i.kept === outcome.release ? { release: i.kept, commit: i.commit, deployedAt: i.now, run: i.run } : known(before, facts, i.kept || undefined, i.now);
+    const { current: _was, previous: _prev, ...rest } = before;
+    return { ...rest, releases, ...(runs ? { current: runs } : {}), ...(previous && runs?.release !== previous.release ? { previous } : {}) };
+  }
   if (i.switched && outcome.status === 'failed') {
     // Switched, and the rollback failed too: what runs there is unknown until someone looks
     // (status --live asks the host), so no `current` is claimed.
     const { current: _unknown, ...rest } = before;
     return { ...rest, releases: facts.releases };
   }
-  // Rolled back or untouched: the host runs what it ran before; the failed release is gone.
-  return { ...before, releases: facts.releases.filter((r) => r !== outcome.release), ...(previous ? { current: previous } : {}) };
+  // Rolled back or untouched: the host runs what it ran before; the failed release is gone (and
+  // what the prune removed, when the host was healthy before a sibling failed).
+  return { ...before, releases: facts.releases.filter((r) => r !== outcome.release && !i.pruned.includes(r)), ...(previous ? { current: previous } : {}) };
 }
 
 /** After `slipway rollback` switched the host to `target`. */

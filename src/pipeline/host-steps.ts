@@ -9,7 +9,7 @@ import * as remote from './remote-commands.ts';
 import { artifactScript } from './artifact-commands.ts';
 import { sharedLinksScript } from './shared-links.ts';
 import { healthCommand } from './host-facts.ts';
-import { releaseLockScript } from './lock-scripts.ts';
+import { releaseLockScript, relockScript } from './lock-scripts.ts';
 import { quoteArg } from '../ssh/quote.ts';
 
 /** What every step builder of one host needs to know. */
@@ -165,9 +165,27 @@ function finishScript(s: Pick<HostScope, 'env' | 'lock'>, pruned: readonly strin
   return `( ${remote.removeReleasesScript(s.env.deploy.path, pruned)} ) || echo 'slipway: pruning old releases failed; they stay' >&2; ${release}`;
 }
 
-/** The same step, also pruning and releasing the lock when its own script (or last check) succeeds. */
+/**
+ * The same step, also pruning and releasing the lock when its own script (or last check)
+ * succeeds. Its undo then runs on a host we no longer hold (a sibling failed after this host was
+ * healthy), so every undo re-takes the lock first (withRelock).
+ */
 export function withUnlock(step: PlanStep, s: Pick<HostScope, 'env' | 'lock'>, pruned: readonly string[] = []): PlanStep {
-  const tail = finishScript(s, pruned);
+  const undo = step.undo ? { undo: step.undo.map((u) => withRelock(u, s)) } : {};
+  return { ...releasingAfter(step, finishScript(s, pruned)), ...undo };
+}
+
+/**
+ * An undo that re-takes our lock in its first exec (free, or still ours; a newer deploy's lock
+ * stops it there, changing nothing) and releases it when the undo succeeded, in its last exec.
+ */
+export function withRelock(step: PlanStep, s: Pick<HostScope, 'env' | 'lock'>): PlanStep {
+  const take = relockScript(s.env.deploy.path, s.lock);
+  const taken = { ...step, script: step.script ? `${take}; ${step.script}` : take, relock: { path: s.env.deploy.path, lock: s.lock } };
+  return releasingAfter(taken, releaseLockScript(s.env.deploy.path, s.lock));
+}
+
+function releasingAfter(step: PlanStep, tail: string): PlanStep {
   if (step.retry) return { ...step, unlocks: true, retry: { ...step.retry, script: `( ${step.retry.script} ) && { ${tail}; }` } };
   return { ...step, unlocks: true, script: `( ${step.script} ) && { ${tail}; }` };
 }

@@ -87,3 +87,23 @@ export function releaseRunLockScript(path: string, prefix: string): string {
     `case "$(cat "$t")" in ${quoteArg(prefix)}*) rm -rf ${lock}; echo released;; *) mv "$t" ${lock}/info;; esac; fi; true`
   );
 }
+
+/**
+ * For an undo that runs after the host released our lock (it was healthy; a sibling failed
+ * later): take the lock again first, when it is free or still ours. When someone else holds it
+ * (a newer deploy), exit LOCK_HELD_EXIT with the `held=` line and `runs=` what `current` names,
+ * having changed nothing: the applier decides whether that holder may be taken over.
+ */
+export function relockScript(path: string, info: string): string {
+  const lock = lockDir(path);
+  return (
+    `if [ "$(head -n 1 ${lock}/info 2>/dev/null)" != ${quoteArg(info)} ]; then ( ${acquireLockScript(path, info)} ) </dev/null || { slipway_rc=$?; ` +
+    `[ "$slipway_rc" -ne ${LOCK_HELD_EXIT} ] || printf 'runs=%s\\n' "$(readlink ${remotePath(path, 'current')} 2>/dev/null)"; exit "$slipway_rc"; }; fi`
+  );
+}
+
+/** The release a relockScript said `current` names (`runs=releases/NAME`); '' when there is none. */
+export function parseRuns(stdout: string): string {
+  const line = stdout.split('\n').reverse().find((l) => l.startsWith('runs='));
+  return hostValue((line ?? '').slice('runs='.length)).trim().replace(/^releases\//, '');
+}

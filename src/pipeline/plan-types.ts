@@ -56,6 +56,11 @@ export interface PlanStep {
   switches?: boolean;
   /** This step's script also releases the host's deploy lock when it succeeds. */
   unlocks?: boolean;
+  /**
+   * An undo that first re-takes the host's lock (`lock`, our info line, at `path`): the host had
+   * released it. When another holder has it, the script exits LOCK_HELD_EXIT having changed nothing.
+   */
+  relock?: { path: string; lock: string };
 }
 
 /**
@@ -94,4 +99,11 @@ export interface HostResult {
   undoError?: string;
   /** The lock was released (by a step or the final unlock). */
   unlocked: boolean;
+  /** The plan's prune ran (with the lock's release after the host was healthy). */
+  pruned?: boolean;
+  /**
+   * Not rolled back: a newer deploy held the host's lock when the undo came. What `current`
+   * named then ('' for nothing): the host is left to that deploy, as it is.
+   */
+  kept?: string;
 }

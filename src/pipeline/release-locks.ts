@@ -16,10 +16,19 @@ export function locksLeftBy(run: RunRecord): Array<{ environment: string; host: 
     for (const host of new Set(stage.steps.map((s) => s.host).filter((h): h is string => !!h))) {
       const base = `${stage.environment}-${host}-`;
       const mine = stage.steps.filter((s) => s.host === host);
-      // The connect step takes the lock (older runs: a step of its own, `lock`).
-      const locked = mine.some((s) => (s.id === `${base}connect` || s.id.startsWith(`${base}connect-`) || s.id === `${base}lock` || s.id.startsWith(`${base}lock-`)) && !s.id.startsWith(`${base}lock-wait`) && s.status === 'passed');
-      const released = mine.some((s) => s.id.startsWith(`${base}unlock`) && s.status === 'passed');
-      if (locked && !released) out.push({ environment: stage.environment, host });
+      // The connect step takes the lock (older runs: a step of its own, `lock`); an unlock step
+      // records its release. A step after a release is an undo that takes the lock again
+      // (relockScript) until a later unlock says it went: killed in between, it may hold it.
+      let locked = false;
+      let released = false;
+      for (const s of mine) {
+        if (s.id.startsWith(`${base}lock-wait`)) continue;
+        if (s.id === `${base}connect` || s.id.startsWith(`${base}connect-`) || s.id === `${base}lock` || s.id.startsWith(`${base}lock-`)) locked ||= s.status === 'passed';
+        else if (s.id.startsWith(`${base}unlock`)) {
+          if (s.status === 'passed') [locked, released] = [false, true];
+        } else if (released) locked = true;
+      }
+      if (locked) out.push({ environment: stage.environment, host });
     }
   }
   return out;

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseRelease, planDeploy, planRollback, type DeployPlanInput } from '../../src/pipeline/deploy-plan.ts';
+import { releaseLockScript, relockScript } from '../../src/pipeline/lock-scripts.ts';
 import type { DeploySpec, EnvironmentConfig } from '../../src/config/types.ts';
 import type { HostFacts } from '../../src/pipeline/host-facts.ts';
 import { A, B, C, LOCK, NEW, OLD, PREV, env, execsOf, fresh, label, pipeline, planHost, running, shape } from './plan-fixture.ts';
@@ -26,20 +27,27 @@ const cases: Array<{ name: string; env: EnvironmentConfig; facts?: Record<string
     execs: 3,
   },
   {
-    name: 'three hosts at once: each keeps its lock until every host is healthy',
+    name: 'three hosts at once: each prunes and releases its lock in its own health exec, as one host does',
     env: env(['web1', 'web2', 'web3']),
-    shape: [[['web1:release (undo rollback)', 'web1:switch (undo rollback)', 'web1:health (undo rollback)', 'web2:release (undo rollback)', 'web2:switch (undo rollback)', 'web2:health (undo rollback)', 'web3:release (undo rollback)', 'web3:switch (undo rollback)', 'web3:health (undo rollback)']]],
-    execs: 5,
+    shape: [[['web1:release (undo rollback)', 'web1:switch (undo rollback)', 'web1:health+unlock (undo rollback)', 'web2:release (undo rollback)', 'web2:switch (undo rollback)', 'web2:health+unlock (undo rollback)', 'web3:release (undo rollback)', 'web3:switch (undo rollback)', 'web3:health+unlock (undo rollback)']]],
+    execs: 4,
+  },
+  {
+    name: 'ten hosts at once, no health check: the unlock goes with each switch',
+    env: env(Array.from({ length: 10 }, (_, n) => `web${n + 1}`), { healthCheck: undefined } as Partial<DeploySpec>),
+    shape: [[Array.from({ length: 10 }, (_, n) => [`web${n + 1}:release (undo rollback)`, `web${n + 1}:switch+unlock (undo rollback)`]).flat()]],
+    execs: 3,
   },
   {
     name: 'batch: 1 with user steps: one host per batch, steps before the switch',
     env: env(['web1', 'web2'], { steps: ['npm ci'] }, 1),
-    shape: [[['web1:release (undo rollback)', 'web1:step-1 (undo rollback)', 'web1:switch (undo rollback)', 'web1:health (undo rollback)']], [['web2:release (undo rollback)', 'web2:step-1 (undo rollback)', 'web2:switch (undo rollback)', 'web2:health (undo rollback)']]],
+    shape: [[['web1:release (undo rollback)', 'web1:step-1 (undo rollback)', 'web1:switch (undo rollback)', 'web1:health+unlock (undo rollback)']], [['web2:release (undo rollback)', 'web2:step-1 (undo rollback)', 'web2:switch (undo rollback)', 'web2:health+unlock (undo rollback)']]],
+    execs: 5,
   },
   {
     name: 'once steps: the first batch staged, the once step on its first host, then every host switches',
     env: env(['web1', 'web2'], { onceSteps: ['npm run migrate'] }),
-    shape: [[['web1:release (undo rollback)', 'web2:release (undo rollback)'], ['web1:once-1 (undo rollback)'], ['web1:switch (undo rollback)', 'web1:health (undo rollback)', 'web2:switch (undo rollback)', 'web2:health (undo rollback)']]],
+    shape: [[['web1:release (undo rollback)', 'web2:release (undo rollback)'], ['web1:once-1 (undo rollback)'], ['web1:switch (undo rollback)', 'web1:health+unlock (undo rollback)', 'web2:switch (undo rollback)', 'web2:health+unlock (undo rollback)']]],
   },
   {
     name: 'source: upload: the tree as a tar on stdin',
@@ -103,9 +111,42 @@ test('planDeploy: the exact steps of a pull redeploy, and what undoes them', () 
   assert.ok(health!.retry!.script.includes('/srv/app/.slipway-lock') && health!.retry!.script.includes('curl -fsS localhost/health'));
   const back = health!.undo![0]!;
   assert.equal(back.name, `web1: roll back to ${PREV}`);
-  assert.match(back.script, new RegExp(`^\\( set -e; cd /srv/app; ln -sfn releases/${PREV} .current.${PREV}.tmp; mv -T .current.${PREV}.tmp current \\) \\|\\| exit \\$\\?; rm -rf /srv/app/releases/${NEW}`));
+  // The undo takes the lock back first (the host released it when healthy), then switches back.
+  assert.ok(back.script.startsWith(`${relockScript('/srv/app', LOCK)}; ( set -e; cd /srv/app; ln -sfn releases/${PREV} .current.${PREV}.tmp; mv -T .current.${PREV}.tmp current ) || exit $?; rm -rf /srv/app/releases/${NEW}`), back.script);
+  assert.deepEqual(back.relock, { path: '/srv/app', lock: LOCK });
   assert.equal(back.retry?.release, PREV, 'a rollback ends when the previous release is healthy again');
   assert.deepEqual(Object.keys(plan.unlock), ['web1']);
+});
+
+test('planDeploy: three hosts — each host\'s undo takes its lock back first, in the same exec, and releases it when healthy again', () => {
+  const e = env(['web1', 'web2', 'web3'], { restart: undefined, healthCheck: undefined } as Partial<DeploySpec>);
+  const plan = planDeploy(input(e, {}));
+  const take =
+    `if [ "$(head -n 1 /srv/app/.slipway-lock/info 2>/dev/null)" != '${LOCK}' ]; then ( mkdir -p /srv/app || exit 1; new=/srv/app/.slipway-lock.new.$$; rm -rf "$new"; mkdir "$new" || exit 1; ` +
+    `printf '%s\\n' '${LOCK}' > "$new/info" || { rm -rf "$new"; exit 1; }; if mv -T "$new" /srv/app/.slipway-lock 2>/dev/null; then exit 0; fi; rm -rf "$new"; ` +
+    `{ age=$(( $(date +%s) - $(stat -c %Y /srv/app/.slipway-lock 2>/dev/null || date +%s) )); printf 'held=%s %s\\n' "$age" "$(head -n 1 /srv/app/.slipway-lock/info 2>/dev/null)"; exit 75; } ) </dev/null || ` +
+    `{ slipway_rc=$?; [ "$slipway_rc" -ne 75 ] || printf 'runs=%s\\n' "$(readlink /srv/app/current 2>/dev/null)"; exit "$slipway_rc"; }; fi`;
+  assert.equal(relockScript('/srv/app', LOCK), take);
+  const release =
+    `t=/srv/app/.slipway-lock/info.release.$$; if mv /srv/app/.slipway-lock/info "$t" 2>/dev/null; then if [ "$(cat "$t")" = '${LOCK}' ]; then rm -rf /srv/app/.slipway-lock; else mv "$t" /srv/app/.slipway-lock/info; fi; fi; true`;
+  assert.equal(releaseLockScript('/srv/app', LOCK), release);
+  for (const [n, h] of e.hosts.entries()) {
+    const [, sw] = plan.batches[0]![0]![n]!.steps;
+    assert.equal(sw!.unlocks, true, `${h}: the switch releases the lock`);
+    const back = sw!.undo![0]!;
+    assert.equal(back.name, `${h}: roll back to ${PREV}`);
+    assert.equal(
+      back.script,
+      `( ${take}; ( set -e; cd /srv/app; ln -sfn releases/${PREV} .current.${PREV}.tmp; mv -T .current.${PREV}.tmp current ) || exit $?; rm -rf /srv/app/releases/${NEW} /srv/app/releases/.${NEW}.partial || exit $? ) && { ${release}; }`,
+    );
+    assert.deepEqual({ relock: back.relock, unlocks: back.unlocks, retry: back.retry }, { relock: { path: '/srv/app', lock: LOCK }, unlocks: true, retry: undefined });
+  }
+  // With a health check the lock goes with the check of the previous release, the undo's last exec.
+  const healthy = planDeploy(input(env(['web1', 'web2', 'web3']), {}));
+  const back = healthy.batches[0]![0]![1]!.steps[2]!.undo![0]!;
+  assert.ok(back.script.startsWith(`${take}; `), back.script);
+  assert.ok(back.retry!.script.endsWith(`) && { ${release}; }`), back.retry!.script);
+  assert.equal(back.retry!.release, PREV);
 });
 
 test('planDeploy: a first deploy undoes to no current at all', () => {
@@ -126,9 +167,9 @@ test('chooseRelease: a name a host already has moves on by a second', () => {
   assert.equal(chooseRelease(C, at, [NEW]), '20260103000001-ccccccc');
 });
 
-const rollbacks: Array<{ name: string; hosts: Record<string, HostFacts>; shape: string[][][]; refusal?: RegExp }> = [
-  { name: 'every host back one release, forward again as its undo', hosts: { web1: running, web2: running }, shape: [[['web1:rollback+unlock (undo roll-forward)'.replace('+unlock', ''), 'web2:rollback (undo roll-forward)']]] },
-  { name: 'one host alone: the unlock goes with its switch', hosts: { web1: running }, shape: [[['web1:rollback+unlock (undo roll-forward)']]] },
+const rollbacks: Array<{ name: string; hosts: Record<string, HostFacts>; shape: string[][][]; refusal?: RegExp; execs?: number }> = [
+  { name: 'every host back one release, unlocked in its health exec, forward again as its undo', hosts: { web1: running, web2: running, web3: running }, shape: [[['web1:rollback+unlock (undo roll-forward)', 'web2:rollback+unlock (undo roll-forward)', 'web3:rollback+unlock (undo roll-forward)']]], execs: 3 },
+  { name: 'one host alone: the unlock goes with its switch', hosts: { web1: running }, shape: [[['web1:rollback+unlock (undo roll-forward)']]], execs: 3 },
   { name: 'a host with no release before its current one: refused before anything changes', hosts: { web1: running, web2: { ...running, releases: [PREV] } }, shape: [], refusal: new RegExp(`web2: no release before ${PREV} on this host`) },
   { name: 'a host with nothing deployed: refused', hosts: { web1: fresh }, shape: [], refusal: /web1: nothing deployed on this host/ },
 ];
@@ -138,6 +179,7 @@ for (const c of rollbacks) {
     const e = env(Object.keys(c.hosts));
     const plan = planRollback({ pipeline: pipeline(e), env: e, hosts: e.hosts.map((h) => planHost(h, c.hosts[h]!)), run: { number: 8 }, at: 'T', actor: 'ops' });
     assert.deepEqual(shape(plan), c.shape);
+    if (c.execs !== undefined) for (const h of e.hosts) assert.equal(1 + execsOf(plan, h), c.execs, `SSH execs on ${h}`);
     if (c.refusal) assert.match(plan.refusals.map((r) => `${r.host}: ${r.error}`).join('; '), c.refusal);
     else assert.deepEqual(plan.release, Object.fromEntries(e.hosts.map((h) => [h, OLD])));
   });
@@ -154,6 +196,7 @@ test('planRollback: the exact step — switch, revisions.log, restart with the o
   assert.equal(step.retry?.release, OLD);
   assert.equal(step.retry?.error, 'health check');
   assert.equal(step.undo![0]!.name, `web1: switch to ${PREV}`);
+  assert.ok(step.undo![0]!.script.startsWith(relockScript('/srv/app', LOCK)), 'the roll-forward takes the lock back first');
   assert.ok(step.undo![0]!.script.includes(`rollback=app#8`));
   assert.equal(label(step), 'web1:rollback+unlock (undo roll-forward)');
   assert.ok(LOCK.length > 0);

@@ -29,10 +29,24 @@ test('nextHostAfterDeploy: the new current, the one it replaced as previous, pru
     current: { release: NEW, commit: A, deployedAt: 'now', run: 7 },
     previous: { release: PREV, commit: B, deployedAt: 'd1', run: 3 },
   });
-  assert.deepEqual(nextHostAfterDeploy({ ...base, switched: true, outcome: { host: 'web1', status: 'rolled-back', release: NEW } }), { ...before, releases: [OLD, PREV] }, 'rolled back: as before, nothing pruned');
+  assert.deepEqual(nextHostAfterDeploy({ ...base, pruned: [], switched: true, outcome: { host: 'web1', status: 'rolled-back', release: NEW } }), { ...before, releases: [OLD, PREV] }, 'rolled back before its prune: as before');
+  assert.deepEqual(nextHostAfterDeploy({ ...base, switched: true, outcome: { host: 'web1', status: 'rolled-back', release: NEW } }), { ...before, releases: [PREV] }, 'healthy and pruned, then rolled back for a sibling: the pruned release is gone, the previous one serves');
   assert.deepEqual(nextHostAfterDeploy({ ...base, switched: true, outcome: { host: 'web1', status: 'failed', release: NEW } }), { releases: [OLD, PREV] }, 'switched and its rollback failed: no current claimed');
 });
 
 test('nextHostAfterRollback: back one release, previous named only with its commit', () => {
   assert.deepEqual(nextHostAfterRollback({ releases: [] }, running, OLD, 'x', 8, 'now'), { releases: [OLD, PREV], current: { release: OLD, commit: A, deployedAt: 'now', run: 8 } });
+});
+
+test('nextHostAfterDeploy: not rolled back because a newer deploy holds the lock — the state says what runs there', () => {
+  const before = { releases: [OLD, PREV], current: { release: PREV, commit: B, deployedAt: 'd1', run: 3 } };
+  const base = { before, facts: running, pruned: [OLD], commit: A, run: 7, now: 'now', switched: true, outcome: { host: 'web1', status: 'failed' as const, release: NEW, error: 'not rolled back: …' } };
+  assert.deepEqual(nextHostAfterDeploy({ ...base, kept: NEW }), {
+    releases: [PREV, NEW],
+    current: { release: NEW, commit: A, deployedAt: 'now', run: 7 },
+    previous: { release: PREV, commit: B, deployedAt: 'd1', run: 3 },
+  }, 'our release still runs: it is current');
+  assert.deepEqual(nextHostAfterDeploy({ ...base, kept: PREV }), { releases: [PREV, NEW], current: { release: PREV, commit: B, deployedAt: 'd1', run: 3 } }, 'the newer deploy switched to a release we know');
+  assert.deepEqual(nextHostAfterDeploy({ ...base, kept: '20260104000000-ddddddd' }), { releases: [PREV, NEW], previous: { release: PREV, commit: B, deployedAt: 'd1', run: 3 } }, 'a release we cannot name a commit for: no current claimed');
+  assert.deepEqual(hostOutcome('web1', running, plan, result({ undo: 'failed', undoError: 'not rolled back: a newer deploy (holder h) holds the lock; it runs X', kept: 'X' })), { host: 'web1', status: 'failed', release: NEW, previousRelease: PREV, error: 'not rolled back: a newer deploy (holder h) holds the lock; it runs X' });
 });
