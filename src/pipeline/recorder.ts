@@ -126,10 +126,10 @@ export class RunRecorder {
     }
     // Not awaited: a deploy must not wait for the report at every step (ten hosts in parallel
     // queued behind ~100 ms renders). Renders fold into one another, never reject, and the
-    // runtime awaits a last one before it exits. While the run goes on it asks for a render
-    // "soon": the trigger spaces those out, so renders do not take the CPU the deploy needs;
-    // a run that ended or waits at a gate is rendered at once.
-    void this.opts.onChange({ pipeline: this.run.pipeline, run: this.run.number }, this.run.status === 'running' ? { soon: true } : {});
+    // runtime awaits a last one before it exits (which takes every waiting change along). A
+    // run's writes ask for a render "soon": the trigger spaces those out, so renders do not take
+    // the CPU the deploy needs (ten runs ending one after another cost ten renders).
+    void this.opts.onChange({ pipeline: this.run.pipeline, run: this.run.number }, { soon: true });
   }
 
   /**

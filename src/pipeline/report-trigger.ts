@@ -3,11 +3,15 @@ import type { ReportChange } from '../report/index.ts';
 import type { ReportHow } from './context.ts';
 
 /**
- * After a render, a step's progress (`soon`) waits this long before the next one starts. Renders
- * ran back to back during a fleet deploy, each reading every step log of the changed runs, and
- * took the CPU the deploy needed (issue 13); a run's end (or a wait at a gate) renders at once.
+ * After a render, a run's change (`soon`) waits this long before the next one starts,
+ * or 3× as long as the last render took when that is longer (at most MAX_SOON_GAP_MS), so such
+ * renders take at most about a quarter of the time. Renders ran back to back during a fleet
+ * deploy, each reading every step log of the changed runs, and took the CPU the deploy needed
+ * (issue 13). Everything else (a new run, recovery, the last render before a process exits)
+ * renders at once and takes the waiting changes along.
  */
 export const SOON_RENDER_GAP_MS = 1500;
+const MAX_SOON_GAP_MS = 10_000;
 
 /**
  * Re-renders the report after a change of state (updateReport folds bursts into one render).
@@ -16,12 +20,14 @@ export const SOON_RENDER_GAP_MS = 1500;
  * render: a daemon's run process hands its renders to the daemon and never needs it.
  */
 export function createReportTrigger(config: Config, opts: { onError?: (e: unknown) => void; gapMs?: number } = {}): (changed?: ReportChange, how?: ReportHow) => Promise<void> {
-  const gapMs = opts.gapMs ?? SOON_RENDER_GAP_MS;
+  const minGapMs = opts.gapMs ?? SOON_RENDER_GAP_MS;
+  let gapMs = minGapMs;
   let lastEnd = Number.NEGATIVE_INFINITY;
   let rendering = 0;
   // The hint lets the report rewrite only the pages that depend on that pipeline and run.
   const render = (changed?: ReportChange): Promise<void> => {
     rendering++;
+    const started = Date.now();
     return import('../report/index.ts')
       .then(({ reportConfigOf, updateReport }) => updateReport(config.settings.stateDir, reportConfigOf(config), changed ? { changed } : {}))
       .then(
@@ -31,6 +37,7 @@ export function createReportTrigger(config: Config, opts: { onError?: (e: unknow
       .finally(() => {
         rendering--;
         lastEnd = Date.now();
+        gapMs = Math.max(minGapMs, Math.min(MAX_SOON_GAP_MS, 3 * (lastEnd - started)));
       });
   };
   // Soon renders that wait share one timer. When it fires, or when a render that cannot wait is
