@@ -24,7 +24,11 @@ export async function benchFleet(): Promise<BenchRow[]> {
     }
     await writeConfigFolder(join(work, 'config'), files);
 
-    const { stderr } = await runCmd('/usr/bin/time', ['-v', process.execPath, BIN, 'once', '--config', join(work, 'config')], { env: { ...process.env, NO_COLOR: '1' } }).catch((e: { stderr?: string; stdout?: string }) => {
+    // SLIPWAY_FLEET_NODE_ARGS (say `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to slipway's node,
+    // SLIPWAY_FLEET_WRAP (say `strace -f -c -o /tmp/sc`) before it: how this bench is profiled.
+    const words = (name: string): string[] => (process.env[name] ?? '').split(' ').filter(Boolean);
+    const slipwayCmd = [...words('SLIPWAY_FLEET_WRAP'), process.execPath, ...words('SLIPWAY_FLEET_NODE_ARGS'), BIN, 'once', '--config', join(work, 'config')];
+    const { stderr } = await runCmd('/usr/bin/time', ['-v', ...slipwayCmd], { env: { ...process.env, NO_COLOR: '1' } }).catch((e: { stderr?: string; stdout?: string }) => {
       throw new Error(`slipway once failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
     });
     const slipway = timeV(stderr);
@@ -46,7 +50,7 @@ export async function benchFleet(): Promise<BenchRow[]> {
     const hosts = SSHD * NAMES_PER_SSHD;
     return [
       row(`fleet: once deploying to ${hosts} host entries (${SSHD} sshd × ${NAMES_PER_SSHD}) vs ${hosts} OpenSSH logins, 30 at a time`, slipway.wallS * 1000, native.wallS * 1000, 'ms', 'wall time; test stage, deploy and report included'),
-      row(`fleet: client CPU per host (slipway process vs ssh clients)`, (slipway.cpuS * 1000) / hosts, (native.cpuS * 1000) / hosts, 'ms', `${slipway.cpuS.toFixed(1)} s CPU in all; target <= 30 ms`),
+      row(`fleet: client CPU per host (slipway process vs ssh clients)`, (slipway.cpuS * 1000) / hosts, (native.cpuS * 1000) / hosts, 'ms', `${slipway.cpuS.toFixed(1)} s CPU in all (user ${slipway.userS.toFixed(1)}, sys ${slipway.sysS.toFixed(1)}); target <= 30 ms`),
       row(`fleet: peak RSS (slipway once vs the largest ssh client)`, slipway.rssMb, native.rssMb, 'MB', ''),
     ];
   } finally {

@@ -57,12 +57,14 @@ export async function startFleet(label: string): Promise<Fleet> {
 }
 
 /** Wall time, CPU (user + system) and peak RSS of a process tree, from /usr/bin/time -v's stderr. */
-export function timeV(stderr: string): { wallS: number; cpuS: number; rssMb: number } {
+export function timeV(stderr: string): { wallS: number; cpuS: number; userS: number; sysS: number; rssMb: number } {
   const num = (re: RegExp): number => Number(re.exec(stderr)?.[1] ?? Number.NaN);
   const [m, s] = (/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:\d+:)?(\d+):([\d.]+)/.exec(stderr) ?? []).slice(1).map(Number);
   return {
     wallS: (m ?? 0) * 60 + (s ?? Number.NaN),
     cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/),
+    userS: num(/User time \(seconds\): ([\d.]+)/),
+    sysS: num(/System time \(seconds\): ([\d.]+)/),
     rssMb: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024,
   };
 }

@@ -11,7 +11,7 @@ import { stateSchemas } from '../src/state/state-schemas.ts';
 export const GENERATED = new URL('../src/state/validators.generated.ts', import.meta.url);
 
 // ajv/dist/runtime/ucs2length.js (MIT), as ajv 8 ships it: the length of a string in code points.
-const UCS2LENGTH = `function ucs2length(str) {
+export const UCS2LENGTH = `function ucs2length(str) {
   const len = str.length;
   let length = 0;
   let pos = 0;

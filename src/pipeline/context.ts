@@ -11,7 +11,7 @@ export interface RunContext {
   /** One human line per event (step started/ended); the CLI prints it. */
   progress: (line: string) => void;
   /** Re-render the report after a change of state (of this pipeline and run, when given). */
-  report: (changed?: ReportChange) => Promise<void>;
+  report: (changed?: ReportChange, how?: ReportHow) => Promise<void>;
   /** Who acts, for audit lines: "slipway@host (pid N)" or the approving user. */
   actor: string;
   /** Optional: each step's start, masked output and end, for live terminal progress (--follow). */
@@ -20,6 +20,11 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Posts commit statuses in the background (pipelines with `status:`). */
   statuses?: StatusPoster;
+}
+
+/** `soon`: a step's progress, which may wait for the next spaced-out render (report-trigger.ts). */
+export interface ReportHow {
+  soon?: boolean;
 }
 
 /** Follows steps as they run: `label` is "PIPELINE #N STEP NAME", the same as in progress lines. */

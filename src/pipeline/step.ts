@@ -39,8 +39,9 @@ export async function runStep(
   // disk) fails this step, and the caller still gets an outcome to roll back and unlock on.
   try {
     // A state write that fails (a full disk) does not stop the body: a rollback or an unlock
-    // must still happen. The recorder remembers the failure and the run ends failed.
-    await rec.save().catch(() => undefined);
+    // must still happen. The recorder remembers the failure and the run ends failed. Not awaited:
+    // step writes are spaced out (saveSoon), and a stage's end is written durably by its caller.
+    void rec.saveSoon().catch(() => undefined);
     ctx.progress(`${label} …`);
     watch?.started(label);
     log = await openStepLog(statePaths(rec.stateDir).stepLog(rec.run.pipeline, rec.run.number, step.id), ctx.config.secrets, watch ? (t) => watch.output(label, t) : undefined);
@@ -57,7 +58,7 @@ export async function runStep(
   step.finishedAt = rec.now();
   if (outcome.exitCode !== undefined) step.exitCode = outcome.exitCode;
   if (outcome.error) step.error = rec.mask(outcome.error);
-  await rec.save().catch(() => undefined); // remembered by the recorder: the run ends failed
+  void rec.saveSoon().catch(() => undefined); // remembered by the recorder: the run ends failed
 
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   ctx.progress(`${label} ${outcome.ok ? 'ok' : `FAILED${step.error ? `: ${step.error}` : ''}`} (${secs}s)`);

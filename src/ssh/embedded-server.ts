@@ -12,8 +12,14 @@ import ssh2, { type Connection, type ParsedKey } from 'ssh2';
 const { Server, utils } = ssh2;
 
 export function generateKeyPair(): { privateKey: string; publicKey: string } {
-  const pair = utils.generateKeyPairSync('ed25519', { comment: 'slipway' });
-  return { privateKey: pair.private, publicKey: pair.public };
+  // ssh2 1.17 strips leading zero bytes of an ed25519 public key, so about one pair in 256 cannot
+  // be parsed back (mscdex/ssh2#1390, #1513; `slipway demo` died of it): draw again until both
+  // halves parse (nine bad draws in a row: odds below 1 in 2^64).
+  for (let attempt = 0; ; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment: 'slipway' });
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return { privateKey: pair.private, publicKey: pair.public };
+    if (attempt >= 8) throw new Error('ssh2 generated no usable ed25519 key pair in 8 tries');
+  }
 }
 
 function parsePublicKeys(lines: string[]): ParsedKey[] {

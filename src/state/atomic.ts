@@ -50,7 +50,7 @@ export async function fsyncPath(path: string): Promise<void> {
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
-async function writeNow(path: string, data: string | Uint8Array): Promise<void> {
+async function writeNow(path: string, data: string | Uint8Array, durable = true): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: DIR_MODE });
   const temp = tempNameFor(path);
@@ -67,19 +67,28 @@ async function writeNow(path: string, data: string | Uint8Array): Promise<void> 
     await rm(temp, { force: true });
     throw new StateError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
-  // Without this the rename itself may be lost on power failure, resurrecting the old file.
-  await fsyncPath(dir);
+  // Without this the rename itself may be lost on power failure, resurrecting the old file
+  // (which a non-durable write accepts: the file's own fsync above still keeps it whole).
+  if (durable) await fsyncPath(dir);
 }
 
 export interface AtomicWriteOptions {
   /** Runs inside the path's queue just before the write; throw to refuse the write. */
   before?: () => Promise<void>;
+  /**
+   * false: skip the folder's fsync, so after a power loss the previous version may come back
+   * (never a torn file). For writes that a later durable one supersedes (a run's step progress).
+   */
+  durable?: boolean;
+  /** Runs inside the path's queue after a write that worked (before the next write may begin). */
+  after?: () => Promise<void>;
 }
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   return withFileQueue(path, async () => {
     await opts.before?.();
-    await writeNow(path, data);
+    await writeNow(path, data, opts.durable ?? true);
+    await opts.after?.();
   });
 }
 

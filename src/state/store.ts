@@ -2,7 +2,7 @@
 // and every write is validated (schemas.ts). A run record is never rewritten once it has ended:
 // it is the history the report and `status` show, like Laminar's run/NAME/N/.
 
-import { readFile, readdir, rename } from 'node:fs/promises';
+import { readFile, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../errors.ts';
 import { sweepTempFiles, writeJsonAtomic } from './atomic.ts';
@@ -68,12 +68,31 @@ export async function readRun(stateDir: string, name: string, n: number): Promis
   return run;
 }
 
-export async function writeRun(stateDir: string, run: RunRecord): Promise<void> {
+/**
+ * Run files this process wrote and left running, as found on disk right after the write: while
+ * the file is still that one (same inode, size and mtime; a rename by anyone else makes a new
+ * inode), its status is known without reading and parsing it again at every step (issue 13).
+ * Only running runs are kept, so a daemon does not collect an entry per run it ever wrote.
+ */
+const writtenRunning = new Map<string, { ino: number; size: number; mtimeMs: number }>();
+
+async function sameAsWritten(file: string): Promise<boolean> {
+  const known = writtenRunning.get(file);
+  if (!known) return false;
+  const now = await stat(file).catch(() => undefined);
+  return now !== undefined && now.ino === known.ino && now.size === known.size && now.mtimeMs === known.mtimeMs;
+}
+
+export async function writeRun(stateDir: string, run: RunRecord, opts: { durable?: boolean } = {}): Promise<void> {
   const file = statePaths(stateDir).runFile(run.pipeline, run.number);
   checkStateValue('run', `refusing to write ${displayPath(file)}`, run);
+  const ended = ENDED_STATUSES.includes(run.status);
   await writeJsonAtomic(file, run, {
+    ...(opts.durable === false ? { durable: false } : {}),
     // Checked inside the file's write queue, so two writers racing cannot both pass the check.
     before: async () => {
+      if (await sameAsWritten(file)) return;
+      writtenRunning.delete(file);
       const text = await readText(file);
       if (text === undefined) return;
       let status: unknown;
@@ -85,6 +104,11 @@ export async function writeRun(stateDir: string, run: RunRecord): Promise<void> 
       if (ENDED_STATUSES.includes(status as RunRecord['status'])) {
         throw new StateError(`${displayPath(file)}: run ${run.pipeline} #${run.number} has ended (${String(status)}) and is never rewritten`);
       }
+    },
+    after: async () => {
+      const now = ended ? undefined : await stat(file).catch(() => undefined);
+      if (now) writtenRunning.set(file, { ino: now.ino, size: now.size, mtimeMs: now.mtimeMs });
+      else writtenRunning.delete(file);
     },
   });
 }
