@@ -26,6 +26,7 @@ import { DaemonMetrics } from './metrics.ts';
 import type { ChildProcess } from 'node:child_process';
 import { Observer } from './observer.ts';
 import { createObserveReader } from './observe-process.ts';
+import { startIdleGc } from './idle-gc.ts';
 
 // `slipway run`: polls every pipeline at start and on its cron, runs new commits through a queue
 // (per-pipeline serial, global concurrency, coalescing to the newest commit), takes requests from
@@ -215,9 +216,11 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     logSandbox(log, gen.config.settings.sandbox);
     for (const p of gen.config.pipelines) poller.poll(p, 'start');
     observer.sync(gen.config);
+    const idleGc = startIdleGc({ busy: () => queue.activeCount + queue.pendingCount > 0 });
 
     await Promise.race([signals.stopped, ...(opts.stop ? [opts.stop] : [])]);
     signals.dispose();
+    idleGc.stop();
 
     const graceMs = opts.graceMs ?? 30_000;
     const { pending } = queue.stop();

@@ -1,20 +1,19 @@
 // `slipway run` flags → daemon options.
-import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { Output } from '../wiring/output.ts';
 import { LOG_LEVELS, parseLogLevel } from './log.ts';
-import { runDaemon } from './daemon.ts';
+import { useLeanV8 } from './lean-v8.ts';
 
 export async function runCommand(configDir: string, flags: Record<string, unknown>, output: Output): Promise<number> {
   // `systemctl reload` may come while the config is still loading: without a listener SIGHUP
   // kills the process (its default action). Until the daemon is up it is a no-op.
   process.on('SIGHUP', ignoreHup);
-  // The daemon's young generation stays at its first size (1 MB semi-spaces instead of growing to
-  // 16 MB): polls allocate steadily, and V8 never gives a grown young generation back. Measured:
-  // idle RSS 83 → see docs/benchmarks.md, for scavenges that cost microseconds each. Runs (their
-  // own processes, run-process.ts) keep V8's defaults.
-  setFlagsFromString('--semi-space-growth-factor=1');
+  // The daemon's V8 trades speed for memory (lean-v8.ts); runs, in their own processes
+  // (run-process.ts), keep V8's defaults. Set before the daemon's modules load, so that loading
+  // them already runs without the optimizing compiler.
+  useLeanV8();
+  const { runDaemon } = await import('./daemon.ts');
   const level = parseLogLevel(flags['log-level'] as string | undefined);
   if (!level) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const grace = flags.grace as string | undefined;

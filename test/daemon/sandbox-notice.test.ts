@@ -18,7 +18,7 @@ for (const [setting, line] of [
       await writeConfigFolder(join(work, 'config'), { 'slipway.yaml': `stateDir: ../state\nsandbox: ${setting}\n` });
       const d = startDaemon(join(work, 'config'));
       try {
-        await waitFor(() => d.log().includes('slipway run: sandbox'), { timeoutMs: 20_000, what: 'the sandbox line' });
+        await waitFor(() => d.log().includes('slipway run: sandbox'), { timeoutMs: 60_000, what: 'the sandbox line' });
         assert.ok(d.log().split('\n').includes(line), d.log());
       } finally {
         assert.equal(await d.stop('SIGTERM'), 0);
