@@ -71,3 +71,16 @@ export async function unparsableStateFiles(stateDir: string): Promise<string[]> 
   await walk(stateDir);
   return bad;
 }
+
+/** The pids of the daemon's run processes (a task process is tagged with its kind: `job`, `report`, …). */
+export async function jobProcesses(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const task of await readdir(`/proc/${pid}/task`)) {
+    const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
+    for (const c of children.split(' ').filter(Boolean).map(Number)) {
+      const argv = (await readFile(`/proc/${c}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (argv.some((a) => a.includes('run-child')) && argv.includes('job')) out.push(c);
+    }
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
 // process had running before it records the run failed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { startGitServer, type GitServer } from '../helpers/git-server.ts';
 import { createRepo } from '../helpers/git-repo.ts';
 import { writeConfigFolder } from '../helpers/slipway-cli.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { readRunFiles, startDaemon, type Daemon } from './daemon-process.ts';
+import { jobProcesses, readRunFiles, startDaemon, type Daemon } from './daemon-process.ts';
 import { daemonAppFiles } from './fixture.ts';
 
 let server: GitServer;
@@ -43,18 +43,6 @@ after(async () => {
   await server?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-async function jobProcesses(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  for (const task of await readdir(`/proc/${pid}/task`)) {
-    const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
-    for (const c of children.split(' ').filter(Boolean).map(Number)) {
-      const argv = (await readFile(`/proc/${c}/cmdline`, 'utf8').catch(() => '')).split('\0');
-      if (argv.some((a) => a.includes('run-child')) && argv.includes('job')) out.push(c);
-    }
-  }
-  return out;
-}
 
 /** Gone, or a zombie nobody reaped yet: either way it runs no more. */
 async function stopped(pid: number): Promise<boolean> {

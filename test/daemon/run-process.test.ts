@@ -4,7 +4,7 @@
 // died, its lock is released as recovery does, and the next commit runs and deploys.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { createTestKeys, startTestHost, type TestHost } from '../helpers/ssh-hos
 import { writeConfigFolder } from '../helpers/slipway-cli.ts';
 import { freePort } from '../helpers/fixture-app.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { readRunFiles, startDaemon, type Daemon, type RunFile } from './daemon-process.ts';
+import { jobProcesses, readRunFiles, startDaemon, type Daemon, type RunFile } from './daemon-process.ts';
 import { daemonAppFiles } from './fixture.ts';
 
 let server: GitServer;
@@ -52,19 +52,6 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** The pids of the daemon's run processes (a report update runs in one too, tagged `report`). */
-async function runProcesses(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  for (const task of await readdir(`/proc/${pid}/task`)) {
-    const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
-    for (const c of children.split(' ').filter(Boolean).map(Number)) {
-      const argv = (await readFile(`/proc/${c}/cmdline`, 'utf8').catch(() => '')).split('\0');
-      if (argv.some((a) => a.includes('run-child')) && argv.includes('job')) out.push(c);
-    }
-  }
-  return out;
-}
-
 async function runOf(n: number): Promise<RunFile | undefined> {
   return (await readRunFiles(stateDir, 'app')).find((r) => r.number === n);
 }
@@ -82,7 +69,7 @@ async function healthy(): Promise<void> {
 
 test('kill -9 of a run process mid-deploy: the run fails with how it died, its lock is released, the daemon goes on', { timeout: 120_000 }, async () => {
   await waitFor(() => existsSync(join(host.root, 'at-gate')), { timeoutMs: 60_000, what: 'run #1 at its deploy gate on the host' });
-  const [child] = await runProcesses(daemon.child.pid!);
+  const [child] = await jobProcesses(daemon.child.pid!);
   assert.ok(child, `a run process of the daemon; log:\n${daemon.log()}`);
   process.kill(child, 'SIGKILL');
   const run = await ended(1, 'run #1 recorded failed');
