@@ -4,7 +4,7 @@ import { acquireStateLock } from '../state/lock.ts';
 import { readStateId } from '../state/state-id.ts';
 import { statePaths, sweepStateFolder } from '../state/store.ts';
 import { recoverPipeline, sweepWorkspaces } from '../pipeline/recover.ts';
-import { locksLeftBy } from '../pipeline/release-locks.ts';
+import { locksMaybeLeftBy } from '../pipeline/release-locks.ts';
 import { detectNewCommit } from '../pipeline/poll.ts';
 import { detectBranchCommits } from '../pipeline/branch-poll.ts';
 import { killRunningCommands } from '../exec/run-local.ts';
@@ -197,7 +197,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     for (const p of gen.config.pipelines) {
       const r = await recoverPipeline(gen.ctx, p);
       // In a task process of its own: releasing takes SSH, which the daemon never loads.
-      const locked = r.interruptedRuns.filter((run) => locksLeftBy(run).length > 0);
+      const locked = r.interruptedRuns.filter((run) => locksMaybeLeftBy(run, (name) => p.environments.find((e) => e.name === name)?.hosts).length > 0);
       if (locked.length) void runTask(gen, { kind: 'unlock', pipeline: p.name, runs: locked }, { log, verdicts, active, metrics, children, report: (c) => void gen.ctx.report(c) });
       for (const bad of r.setAside) log.error(`${p.name}: unreadable run file set aside as ${bad.file}: ${bad.problem}`);
       if (r.interrupted.length) log.warn(`${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by an earlier stop or crash: interrupted`);

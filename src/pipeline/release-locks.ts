@@ -34,11 +34,35 @@ export function locksLeftBy(run: RunRecord): Array<{ environment: string; host: 
   return out;
 }
 
+/**
+ * Pure: besides the locks the record shows taken, the hosts a deploy stage of a killed run may
+ * have locked without the record saying so: step starts and ends are written at most every 250 ms
+ * (recorder.ts saveSoon), so a connect that took its lock just before a kill -9 may be missing.
+ * Every host of such a stage's environment without a recorded release is a candidate; the release
+ * script removes only a lock whose holder is this run, so asking a host that holds none is harmless.
+ */
+export function locksMaybeLeftBy(run: RunRecord, hostsOf: (environment: string) => readonly string[] | undefined): Array<{ environment: string; host: string; known: boolean }> {
+  const known = locksLeftBy(run);
+  const out = known.map((l) => ({ ...l, known: true }));
+  for (const stage of run.stages) {
+    if (!stage.environment || stage.status === 'passed' || stage.status === 'skipped' || !stage.startedAt) continue;
+    for (const host of hostsOf(stage.environment) ?? []) {
+      if (out.some((l) => l.environment === stage.environment && l.host === host)) continue;
+      const steps = stage.steps.filter((x) => x.host === host);
+      const last = [...steps].reverse().find((x) => x.id.startsWith(`${stage.environment}-${host}-unlock`) || x.id.startsWith(`${stage.environment}-${host}-connect`));
+      // Recorded released (and nothing after it): not a candidate.
+      if (last?.id.startsWith(`${stage.environment}-${host}-unlock`) && last.status === 'passed' && steps.at(-1) === last) continue;
+      out.push({ environment: stage.environment, host, known: false });
+    }
+  }
+  return out;
+}
+
 export async function releaseLeftLocks(ctx: RunContext, pipeline: PipelineConfig, runs: RunRecord[], say: (line: string) => void): Promise<void> {
   const stateId = await readStateId(ctx.config.settings.stateDir);
   await Promise.all(
     runs.flatMap((run) =>
-      locksLeftBy(run).map(async ({ environment, host }) => {
+      locksMaybeLeftBy(run, (name) => pipeline.environments.find((e) => e.name === name)?.hosts).map(async ({ environment, host, known }) => {
         const env = pipeline.environments.find((e) => e.name === environment);
         if (!env || !ctx.config.hosts[host]) return;
         try {
@@ -46,7 +70,8 @@ export async function releaseLeftLocks(ctx: RunContext, pipeline: PipelineConfig
           const res = await conn.exec(releaseRunLockScript(env.deploy.path, `state=${stateId} run=${pipeline.name}#${run.number} `), { timeoutMs: 30_000 });
           if (res.stdout.includes('released')) say(`${pipeline.name} #${run.number}: released its deploy lock on ${host} (${env.deploy.path})`);
         } catch (e) {
-          say(`${pipeline.name} #${run.number}: could not release its deploy lock on ${host} now (${errorMessage(e)}); the next deploy releases it`);
+          // A host the record never shows locked (perhaps never reached) is not worth a warning.
+          if (known) say(`${pipeline.name} #${run.number}: could not release its deploy lock on ${host} now (${errorMessage(e)}); the next deploy releases it`);
         }
       }),
     ),
