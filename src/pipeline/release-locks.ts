@@ -48,10 +48,9 @@ export function locksMaybeLeftBy(run: RunRecord, hostsOf: (environment: string) 
     if (!stage.environment || stage.status === 'passed' || stage.status === 'skipped' || !stage.startedAt) continue;
     for (const host of hostsOf(stage.environment) ?? []) {
       if (out.some((l) => l.environment === stage.environment && l.host === host)) continue;
-      const steps = stage.steps.filter((x) => x.host === host);
-      const last = [...steps].reverse().find((x) => x.id.startsWith(`${stage.environment}-${host}-unlock`) || x.id.startsWith(`${stage.environment}-${host}-connect`));
-      // Recorded released (and nothing after it): not a candidate.
-      if (last?.id.startsWith(`${stage.environment}-${host}-unlock`) && last.status === 'passed' && steps.at(-1) === last) continue;
+      // Recorded released, and nothing after it: not a candidate.
+      const last = stage.steps.filter((x) => x.host === host).at(-1);
+      if (last?.id.startsWith(`${stage.environment}-${host}-unlock`) && last.status === 'passed') continue;
       out.push({ environment: stage.environment, host, known: false });
     }
   }
