@@ -77,11 +77,13 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
     };
     let gen = makeGeneration(await firstConfig(local, log, (c) => (configCommit = c)));
 
+    // What every task process reports back through (run-process.ts), for the generation it serves.
+    const taskDeps = (g: ConfigGeneration) => ({ log, verdicts, active, metrics, children, report: (c?: Parameters<ConfigGeneration['ctx']['report']>[0]) => void g.ctx.report(c) });
     const queue = new RunQueue({
       concurrency: gen.config.settings.concurrency,
       execute: (d) => {
         const g = gen;
-        return g.use(() => executeInProcess(g, d, { log, verdicts, active, metrics, children, report: (c) => void g.ctx.report(c) }));
+        return g.use(() => executeInProcess(g, d, taskDeps(g)));
       },
     });
     const poller = new Poller({
@@ -198,7 +200,7 @@ export async function runDaemon(configDir: string, output: Output, opts: DaemonO
       const r = await recoverPipeline(gen.ctx, p);
       // In a task process of its own: releasing takes SSH, which the daemon never loads.
       const locked = r.interruptedRuns.filter((run) => locksMaybeLeftBy(run, (name) => p.environments.find((e) => e.name === name)?.hosts).length > 0);
-      if (locked.length) void runTask(gen, { kind: 'unlock', pipeline: p.name, runs: locked }, { log, verdicts, active, metrics, children, report: (c) => void gen.ctx.report(c) });
+      if (locked.length) void runTask(gen, { kind: 'unlock', pipeline: p.name, runs: locked }, taskDeps(gen));
       for (const bad of r.setAside) log.error(`${p.name}: unreadable run file set aside as ${bad.file}: ${bad.problem}`);
       if (r.interrupted.length) log.warn(`${p.name}: run${r.interrupted.length > 1 ? 's' : ''} #${r.interrupted.join(', #')} left running by an earlier stop or crash: interrupted`);
       if (r.superseded.length) log.info(`${p.name}: queued run(s) #${r.superseded.join(', #')} superseded`);
