@@ -2,7 +2,7 @@ import type { EnvironmentConfig } from '../config/types.ts';
 import type { SshConnection } from '../ssh/connection.ts';
 import { exportEnv, quoteArg } from '../ssh/quote.ts';
 import { hostValue } from '../terminal-text.ts';
-import { expandVars, healthUrlCommand, remotePath } from './remote-commands.ts';
+import { expandVars, healthUrlCommand, readStdinScript, remotePath } from './remote-commands.ts';
 
 // What a host runs at one deploy path, read in ONE exec: the one way deploy, rollback,
 // `status --live` and observe learn the truth of a host. The script only reads (it never
@@ -75,7 +75,8 @@ export function factsScript(req: FactsRequest | string): { script: string; stdin
     `v=; { IFS= read -r v < ${remotePath(r.path, 'current', 'ARTIFACT')}; } 2>/dev/null; printf 'artifact=%s\\n' "$v"`,
     `for r in ${releases}/*/; do [ -d "$r" ] || continue; r=\${r%/}; v=; { IFS= read -r v < "$r/REVISION"; } 2>/dev/null; printf 'release=%s %s\\n' "\${r##*/}" "$v"; done`,
     `lock=${remotePath(r.path, '.slipway-lock')}`,
-    `[ -d "$lock" ] && printf 'lock=%s %s\\n' "$(( $(date +%s) - $(stat -c %Y "$lock") ))" "$(head -n 1 "$lock/info" 2>/dev/null)"`,
+    // The holder by `read`, not `head`: one process fewer on every connect (each ~1 ms of CPU).
+    `if [ -d "$lock" ]; then h=; { IFS= read -r h < "$lock/info"; } 2>/dev/null; printf 'lock=%s %s\\n' "$(( $(date +%s) - $(stat -c %Y "$lock") ))" "$h"; fi`,
   ];
   for (const [i, f] of (r.files ?? []).entries()) {
     lines.push(`if [ -r ${anyPath(f)} ] && [ -f ${anyPath(f)} ]; then printf 'file=%s %s\\n' ${i} "$(sha256sum < ${anyPath(f)} | cut -c1-64)"; else printf 'file=%s -\\n' ${i}; fi`);
@@ -90,7 +91,7 @@ export function factsScript(req: FactsRequest | string): { script: string; stdin
     // The variables are read from stdin first (all of it: a PEM has many lines), the check
     // itself gets an empty stdin.
     lines.push(
-      `slipway_env=$(cat)`,
+      readStdinScript(),
       `if [ -n "$cur" ] && [ -d ${remotePath(r.path, 'current')}/ ]; then ` +
         `hout=$( (cd ${remotePath(r.path, 'current')}/ && eval "$slipway_env" && unset slipway_env && ${r.health.command}) 2>&1 </dev/null ); hcode=$?; ` +
         `printf 'health=%s\\n' "$hcode"; printf '%s\\n' "$hout" | tail -n 3 | sed 's/^/health-output=/'; fi`,

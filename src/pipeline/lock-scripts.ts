@@ -11,16 +11,24 @@ import { hostValue } from '../terminal-text.ts';
 //   other's finds nothing), then checked to be the holder we judged stale, else put back;
 // - releasing: the same rename first, so a release never removes a lock someone else took over.
 // The lock folder's mtime is its age; renames inside it and `refreshLockScript` renew it.
+// The holder is read with the shell's own `read` (its info is one line: lockInfo), not `cat` or
+// `head`, and folders are made or removed only when needed: every process costs a host ~1 ms of
+// CPU on a VM, and a deploy takes and releases a lock on every host (bench/deploy.ts).
 
 export const LOCK_HELD_EXIT = 75;
 
 const lockDir = (path: string): string => remotePath(path, '.slipway-lock');
 
+/** Sets shell variable `name` to the file's first line ('' when it is missing), no process. */
+function readLine(name: string, file: string): string {
+  return `${name}=; { IFS= read -r ${name} < ${file}; } 2>/dev/null`;
+}
+
 /** Prints `held=AGE HOLDER` (HOLDER empty while someone is mid-takeover) and exits LOCK_HELD_EXIT. */
 function heldReport(lock: string): string {
   return (
     `{ age=$(( $(date +%s) - $(stat -c %Y ${lock} 2>/dev/null || date +%s) )); ` +
-    `printf 'held=%s %s\\n' "$age" "$(head -n 1 ${lock}/info 2>/dev/null)"; exit ${LOCK_HELD_EXIT}; }`
+    `${readLine('slipway_holder', `${lock}/info`)}; printf 'held=%s %s\\n' "$age" "$slipway_holder"; exit ${LOCK_HELD_EXIT}; }`
   );
 }
 
@@ -28,7 +36,7 @@ function heldReport(lock: string): string {
 export function acquireLockScript(path: string, info: string): string {
   const lock = lockDir(path);
   return (
-    `mkdir -p ${remotePath(path)} || exit 1; new=${lock}.new.$$; rm -rf "$new"; mkdir "$new" || exit 1; ` +
+    `[ -d ${remotePath(path)} ] || mkdir -p ${remotePath(path)} || exit 1; new=${lock}.new.$$; if [ -e "$new" ] || [ -L "$new" ]; then rm -rf "$new"; fi; mkdir "$new" || exit 1; ` +
     `printf '%s\\n' ${quoteArg(info)} > "$new/info" || { rm -rf "$new"; exit 1; }; ` +
     `if mv -T "$new" ${lock} 2>/dev/null; then exit 0; fi; rm -rf "$new"; ` +
     heldReport(lock)
@@ -51,7 +59,7 @@ export function takeOverLockScript(path: string, info: string, expected: string)
   }
   return (
     `t=${lock}/info.taken.$$; mv ${lock}/info "$t" 2>/dev/null || ${heldReport(lock)}; ` +
-    `if [ "$(cat "$t")" != ${quoteArg(expected)} ]; then mv "$t" ${lock}/info; ${heldReport(lock)}; fi; ` +
+    `${readLine('slipway_was', '"$t"')}; if [ "$slipway_was" != ${quoteArg(expected)} ]; then mv "$t" ${lock}/info; ${heldReport(lock)}; fi; ` +
     `printf '%s\\n' ${quoteArg(info)} > ${lock}/info.new.$$ && mv ${lock}/info.new.$$ ${lock}/info && rm -f "$t" && touch ${lock}`
   );
 }
@@ -61,14 +69,14 @@ export function releaseLockScript(path: string, info: string): string {
   const lock = lockDir(path);
   return (
     `t=${lock}/info.release.$$; if mv ${lock}/info "$t" 2>/dev/null; then ` +
-    `if [ "$(cat "$t")" = ${quoteArg(info)} ]; then rm -rf ${lock}; else mv "$t" ${lock}/info; fi; fi; true`
+    `${readLine('slipway_was', '"$t"')}; if [ "$slipway_was" = ${quoteArg(info)} ]; then rm -rf ${lock}; else mv "$t" ${lock}/info; fi; fi; true`
   );
 }
 
 /** Renew the lock's age while a long step runs, so nobody takes it for stale. */
 export function refreshLockScript(path: string, info: string): string {
   const lock = lockDir(path);
-  return `[ "$(head -n 1 ${lock}/info 2>/dev/null)" = ${quoteArg(info)} ] && touch ${lock}; true`;
+  return `${readLine('slipway_was', `${lock}/info`)}; [ "$slipway_was" = ${quoteArg(info)} ] && touch ${lock}; true`;
 }
 
 /** The holder line a lock script printed (`held=AGE HOLDER`), control characters replaced. */
@@ -84,7 +92,7 @@ export function releaseRunLockScript(path: string, prefix: string): string {
   const lock = lockDir(path);
   return (
     `t=${lock}/info.release.$$; if mv ${lock}/info "$t" 2>/dev/null; then ` +
-    `case "$(cat "$t")" in ${quoteArg(prefix)}*) rm -rf ${lock}; echo released;; *) mv "$t" ${lock}/info;; esac; fi; true`
+    `${readLine('slipway_was', '"$t"')}; case "$slipway_was" in ${quoteArg(prefix)}*) rm -rf ${lock}; echo released;; *) mv "$t" ${lock}/info;; esac; fi; true`
   );
 }
 
@@ -97,7 +105,7 @@ export function releaseRunLockScript(path: string, prefix: string): string {
 export function relockScript(path: string, info: string): string {
   const lock = lockDir(path);
   return (
-    `if [ "$(head -n 1 ${lock}/info 2>/dev/null)" != ${quoteArg(info)} ]; then ( ${acquireLockScript(path, info)} ) </dev/null || { slipway_rc=$?; ` +
+    `${readLine('slipway_was', `${lock}/info`)}; if [ "$slipway_was" != ${quoteArg(info)} ]; then ( ${acquireLockScript(path, info)} ) </dev/null || { slipway_rc=$?; ` +
     `[ "$slipway_rc" -ne ${LOCK_HELD_EXIT} ] || printf 'runs=%s\\n' "$(readlink ${remotePath(path, 'current')} 2>/dev/null)"; exit "$slipway_rc"; }; fi`
   );
 }

@@ -122,13 +122,13 @@ test('planDeploy: three hosts — each host\'s undo takes its lock back first, i
   const e = env(['web1', 'web2', 'web3'], { restart: undefined, healthCheck: undefined } as Partial<DeploySpec>);
   const plan = planDeploy(input(e, {}));
   const take =
-    `if [ "$(head -n 1 /srv/app/.slipway-lock/info 2>/dev/null)" != '${LOCK}' ]; then ( mkdir -p /srv/app || exit 1; new=/srv/app/.slipway-lock.new.$$; rm -rf "$new"; mkdir "$new" || exit 1; ` +
+    `slipway_was=; { IFS= read -r slipway_was < /srv/app/.slipway-lock/info; } 2>/dev/null; if [ "$slipway_was" != '${LOCK}' ]; then ( [ -d /srv/app ] || mkdir -p /srv/app || exit 1; new=/srv/app/.slipway-lock.new.$$; if [ -e "$new" ] || [ -L "$new" ]; then rm -rf "$new"; fi; mkdir "$new" || exit 1; ` +
     `printf '%s\\n' '${LOCK}' > "$new/info" || { rm -rf "$new"; exit 1; }; if mv -T "$new" /srv/app/.slipway-lock 2>/dev/null; then exit 0; fi; rm -rf "$new"; ` +
-    `{ age=$(( $(date +%s) - $(stat -c %Y /srv/app/.slipway-lock 2>/dev/null || date +%s) )); printf 'held=%s %s\\n' "$age" "$(head -n 1 /srv/app/.slipway-lock/info 2>/dev/null)"; exit 75; } ) </dev/null || ` +
+    `{ age=$(( $(date +%s) - $(stat -c %Y /srv/app/.slipway-lock 2>/dev/null || date +%s) )); slipway_holder=; { IFS= read -r slipway_holder < /srv/app/.slipway-lock/info; } 2>/dev/null; printf 'held=%s %s\\n' "$age" "$slipway_holder"; exit 75; } ) </dev/null || ` +
     `{ slipway_rc=$?; [ "$slipway_rc" -ne 75 ] || printf 'runs=%s\\n' "$(readlink /srv/app/current 2>/dev/null)"; exit "$slipway_rc"; }; fi`;
   assert.equal(relockScript('/srv/app', LOCK), take);
   const release =
-    `t=/srv/app/.slipway-lock/info.release.$$; if mv /srv/app/.slipway-lock/info "$t" 2>/dev/null; then if [ "$(cat "$t")" = '${LOCK}' ]; then rm -rf /srv/app/.slipway-lock; else mv "$t" /srv/app/.slipway-lock/info; fi; fi; true`;
+    `t=/srv/app/.slipway-lock/info.release.$$; if mv /srv/app/.slipway-lock/info "$t" 2>/dev/null; then slipway_was=; { IFS= read -r slipway_was < "$t"; } 2>/dev/null; if [ "$slipway_was" = '${LOCK}' ]; then rm -rf /srv/app/.slipway-lock; else mv "$t" /srv/app/.slipway-lock/info; fi; fi; true`;
   assert.equal(releaseLockScript('/srv/app', LOCK), release);
   for (const [n, h] of e.hosts.entries()) {
     const [, sw] = plan.batches[0]![0]![n]!.steps;

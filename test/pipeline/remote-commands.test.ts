@@ -28,15 +28,29 @@ test('the scripts are pinned exactly', () => {
   assert.equal(remote.unlinkCurrentScript('~/app'), 'rm -f "$HOME"/app/current');
   assert.equal(remote.healthUrlCommand('http://127.0.0.1:3001/health?a=1&b=2', 2.5), "curl -fsS -o /dev/null --max-time 3 'http://127.0.0.1:3001/health?a=1&b=2'");
   assert.deepEqual(remote.userCommand('/srv/app', 'r1', { SLIPWAY_ENV: 'prod', X: "it's" }, 'npm ci'), {
-    script: 'touch /srv/app/.slipway-lock 2>/dev/null; cd /srv/app/releases/r1 || exit 1; slipway_env=$(cat); eval "$slipway_env"; unset slipway_env; npm ci',
+    script:
+      '[ ! -d /srv/app/.slipway-lock ] || { : > /srv/app/.slipway-lock/.renewed.$$; } 2>/dev/null; cd /srv/app/releases/r1 || exit 1; ' +
+      'slipway_env=; while IFS= read -r slipway_line; do slipway_env="$slipway_env$slipway_line\n"; done; slipway_env="$slipway_env$slipway_line"; unset slipway_line; ' +
+      'eval "$slipway_env"; unset slipway_env; npm ci',
     stdin: Buffer.from("export SLIPWAY_ENV='prod' X='it'\\''s'; \n"),
   });
   assert.equal(
     remote.fetchScript({ path: '/srv/app', repo: 'https://git.example.com/a.git', branch: 'main', commit: 'c0ffee', withAuth: false }),
-    'set -e; export GIT_TERMINAL_PROMPT=0; mkdir -p /srv/app/releases /srv/app/shared; [ -d /srv/app/repo ] || git init -q --bare /srv/app/repo; ' +
-      'git --git-dir=/srv/app/repo fetch -q --no-tags https://git.example.com/a.git +refs/heads/main:refs/heads/main; ' +
-      "git --git-dir=/srv/app/repo cat-file -e 'c0ffee^{commit}' 2>/dev/null || git --git-dir=/srv/app/repo fetch -q --no-tags https://git.example.com/a.git c0ffee; " +
-      "git --git-dir=/srv/app/repo cat-file -e 'c0ffee^{commit}'",
+    'set -e; export GIT_TERMINAL_PROMPT=0; [ -d /srv/app/releases ] && [ -d /srv/app/shared ] || mkdir -p /srv/app/releases /srv/app/shared; [ -d /srv/app/repo ] || git init -q --bare /srv/app/repo; ' +
+      'git -c maintenance.auto=0 --git-dir=/srv/app/repo fetch -q --no-tags https://git.example.com/a.git +refs/heads/main:refs/heads/main; ' +
+      'slipway_tip=; { IFS= read -r slipway_tip < /srv/app/repo/refs/heads/main; } 2>/dev/null || true; ' +
+      `[ "$slipway_tip" = c0ffee ] || git -c maintenance.auto=0 --git-dir=/srv/app/repo cat-file -e 'c0ffee^{commit}' 2>/dev/null || ` +
+      "{ git -c maintenance.auto=0 --git-dir=/srv/app/repo fetch -q --no-tags https://git.example.com/a.git c0ffee; git -c maintenance.auto=0 --git-dir=/srv/app/repo cat-file -e 'c0ffee^{commit}'; }; " +
+      'slipway_n=0; for slipway_o in /srv/app/repo/objects/17/*; do slipway_n=$((slipway_n + 1)); done; ' +
+      'slipway_p=0; for slipway_o in /srv/app/repo/objects/pack/*.pack; do slipway_p=$((slipway_p + 1)); done; ' +
+      '{ [ "$slipway_n" -le 27 ] && [ "$slipway_p" -le 50 ]; } || git --git-dir=/srv/app/repo gc --auto --quiet || true',
+  );
+  assert.equal(
+    remote.exportScript('/srv/app', 'r1', 'c0ffee'),
+    'set -e; if [ -e /srv/app/releases/.r1.partial ] || [ -L /srv/app/releases/.r1.partial ]; then rm -rf /srv/app/releases/.r1.partial; fi; mkdir -p /srv/app/releases/.r1.partial; ' +
+      'git --git-dir=/srv/app/repo archive --format=tar c0ffee | tar -x -C /srv/app/releases/.r1.partial; ' +
+      "if [ -e /srv/app/releases/.r1.partial/REVISION ] || [ -L /srv/app/releases/.r1.partial/REVISION ]; then rm -rf /srv/app/releases/.r1.partial/REVISION; fi; printf '%s\\n' c0ffee > /srv/app/releases/.r1.partial/REVISION; " +
+      '[ ! -e /srv/app/releases/r1 ] || { echo "release folder already exists" >&2; exit 1; }; mv /srv/app/releases/.r1.partial /srv/app/releases/r1',
   );
   assert.match(remote.fetchScript({ path: '/p', repo: 'https://h/r.git', branch: 'main', commit: 'c', withAuth: true }), /^set -e; IFS= read -r slipway_header; export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="\$slipway_header"; /);
 });
