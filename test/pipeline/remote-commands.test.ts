@@ -2,7 +2,7 @@
 // hostile values stay data when a real sh runs them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, mkdir, writeFile, readlink } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, mkdir, writeFile, readlink, stat, utimes } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +108,33 @@ test('on a real sh: facts, switch, lock, prune and revisions with hostile names 
     assert.equal(ran.stdout, `s3cr3t $(touch ${marker})|it's|20260103000000-ccccccc`);
     assert.ok(!cmd.script.includes('s3cr3t'), 'the value is not on the command line');
     assert.ok(!existsSync(marker), 'nothing executed');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('on a real sh: a user command reads all of stdin, renews the lock folder\'s age, and makes no lock where there is none', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-usercmd-'));
+  try {
+    await mkdir(join(dir, 'releases', 'r1'), { recursive: true });
+    const lock = join(dir, '.slipway-lock');
+    await mkdir(lock);
+    await writeFile(join(lock, 'info'), 'me\n');
+    const old = new Date(Date.now() - 3600_000);
+    await utimes(lock, old, old);
+    const pem = '-----BEGIN KEY-----\nline one\n\n  line three  \n-----END KEY-----\n';
+    const cmd = remote.userCommand(dir, 'r1', { PEM: pem, Q: "a'b" }, 'printf "%s|%s" "$PEM" "$Q"');
+    const ran = await execa('sh', ['-c', cmd.script], { input: cmd.stdin, reject: false });
+    assert.equal(ran.exitCode, 0, ran.stderr);
+    assert.equal(ran.stdout, `${pem}|a'b`, 'every line and byte of the value');
+    assert.ok((await stat(lock)).mtimeMs > old.getTime() + 3000_000, 'the lock is young again');
+    assert.equal(await readFile(join(lock, 'info'), 'utf8'), 'me\n', 'the holder is untouched');
+    // The last line without a newline still counts.
+    const partial = await execa('sh', ['-c', `${remote.readStdinScript()}; eval "$slipway_env"; printf %s "$A"`], { input: "export A='x\ny'", reject: false });
+    assert.equal(partial.stdout, 'x\ny');
+    await rm(lock, { recursive: true });
+    assert.equal((await execa('sh', ['-c', cmd.script], { input: cmd.stdin, reject: false })).exitCode, 0);
+    assert.ok(!existsSync(lock), 'no lock file or folder made');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
