@@ -4,7 +4,12 @@
 // SSH execs per host are counted on the hosts themselves: each sshd runs every command through a
 // ForceCommand that appends a line to $HOME/.slipway-execs first (issue 13: <= 4 per host for a
 // deploy without user steps), compared with what one `ssh host true` costs (1).
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// The far side's CPU per host: what every host's sshd and everything it started used (the
+// listeners' reaped children in /proc, read once the sessions are gone), for the 10-host deploys
+// with the 1 s step, against one OpenSSH `ssh host true` measured the same way. On this box the
+// ten hosts share slipway's two cores, so this CPU is what stretches 10 hosts against 1.
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer } from '../test/helpers/git-server.ts';
@@ -18,6 +23,45 @@ async function stageMs(stateDir: string, pipeline: string, n: number): Promise<n
   const stage = run.stages.find((s: { kind: string }) => s.kind === 'deploy');
   if (run.status !== 'deployed') throw new Error(`${pipeline} #${n} ${run.status}: ${run.error}`);
   return Date.parse(stage.finishedAt) - Date.parse(stage.startedAt);
+}
+
+/** The sshd listeners this process started (its children named sshd), by pid. */
+async function listeners(): Promise<number[]> {
+  const out: number[] = [];
+  for (const e of await readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) === 'sshd' && Number(stat.slice(close + 2).split(' ')[1]) === process.pid) out.push(Number(e));
+  }
+  return out;
+}
+
+/** ms of CPU of the listeners' reaped children (cutime + cstime, in clock ticks of 10 ms). */
+async function farCpuMs(pids: number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[13]) + Number(f[14]);
+  }
+  return ticks * 10;
+}
+
+/** Waits (deadline 10 s) until no listener has a session left: only then is its CPU reaped. */
+async function sessionsGone(pids: number[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const parentOf = async (e: string): Promise<number> => {
+    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  };
+  for (;;) {
+    const entries = (await readdir('/proc')).filter((e) => /^\d+$/.test(e));
+    const parents = await Promise.all(entries.map(parentOf));
+    if (!parents.some((p) => pids.includes(p))) return;
+    if (Date.now() > deadline) throw new Error('sshd sessions still running 10 s after slipway exited');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export async function benchDeploy(): Promise<BenchRow[]> {
@@ -51,13 +95,31 @@ export async function benchDeploy(): Promise<BenchRow[]> {
       'pipelines/one-plain.yaml': `repo: ${repo.url}\ndeploy: { path: ~/onep, restart: "true", healthCheck: { command: "true", timeout: 10s } }\nenvironments: [{ name: production, hosts: [h1] }]\n`,
     });
     const times: Record<string, number[]> = { one: [], ten: [], 'one-wait': [], 'ten-wait': [] };
+    const sshds = await listeners();
+    if (sshds.length !== hosts.length) throw new Error(`found ${sshds.length} sshd listeners for ${hosts.length} hosts`);
+    const farTen: number[] = [];
     for (let n = 1; n <= 5; n++) {
       if (n > 1) await repo.commit({ 'CHANGES': `v${n}\n` }, `v${n}`);
       for (const p of Object.keys(times)) {
+        await sessionsGone(sshds);
+        const before = await farCpuMs(sshds);
         const r = await runSlipway(['once', p, '--config', configDir]);
         if (r.code !== 0) throw new Error(r.stdout + r.stderr);
         times[p]!.push(await stageMs(stateDir, p, n));
+        await sessionsGone(sshds);
+        // The first deploy clones the repo on each host: redeploys only.
+        if (p === 'ten-wait' && n > 1) farTen.push(((await farCpuMs(sshds)) - before) / hosts.length);
       }
+    }
+    const h1 = hosts[0]!;
+    const farSsh: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await sessionsGone(sshds);
+      const before = await farCpuMs(sshds);
+      const ssh = ['-i', keys.identityFile, '-o', `UserKnownHostsFile=${keys.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(h1.port), `${h1.user}@127.0.0.1`, 'true'];
+      await execa('ssh', ssh);
+      await sessionsGone(sshds);
+      farSsh.push((await farCpuMs(sshds)) - before);
     }
     // A redeploy (the hosts have a release already), counted alone.
     const perHost: Record<string, number> = {};
@@ -74,6 +136,7 @@ export async function benchDeploy(): Promise<BenchRow[]> {
       row('deploy: SSH execs per host, the same to 1 host', perHost['one-plain']!, 1, 'execs', 'target <= 4'),
       row('deploy stage: 10 hosts (batch 10) vs 1 host, CPU-bound on this 2-core box', median(times.ten!), median(times.one!), 'ms', 'all 10 sshd share 2 cores'),
       row('deploy stage: 10 hosts vs 1, each with a 1 s remote step', median(times['ten-wait']!), median(times['one-wait']!), 'ms', 'target <= 1.5x (parallel fan-out)'),
+      row('far-side CPU per host, redeploy with the 1 s step to 10 hosts (sshd and all it ran), vs one `ssh host true`', median(farTen), median(farSsh), 'ms', `10 ms ticks; runs ${farTen.join('/')}`),
     ];
   } finally {
     for (const h of hosts) await h.stop();
