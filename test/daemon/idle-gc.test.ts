@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait.ts';
 function watchMajorGcs(): { count(): number; stop(): void } {
   let n = 0;
   const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) if ((entry.detail as { kind?: number } | null)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) n++;
+    for (const entry of list.getEntries()) if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) n++;
   });
   observer.observe({ entryTypes: ['gc'] });
   return { count: () => n, stop: () => observer.disconnect() };
