@@ -2,7 +2,8 @@
 // each polled every 5 s, for 10 minutes (SLIPWAY_SOAK_SECONDS shortens it). Every 30 s a new
 // commit lands in one repo, so its 20 pipelines run (each run in its own process). The daemon's
 // RSS is sampled every 10 s from /proc/PID/status; the rows give the first, last and largest
-// sample and the least-squares slope in MB per minute, next to a bare Node process.
+// sample and the least-squares slope in MB per minute, next to a bare Node process; and the
+// daemon's own CPU over the sampled minutes (its collections included, its runs' processes not).
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,13 @@ const PUSH_MS = 30_000;
 async function rssOf(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** User + system CPU seconds of a process so far, from /proc/PID/stat (clock ticks of 1/100 s). */
+async function cpuOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Pure: least-squares slope of samples (minutes, MB) in MB per minute. */
@@ -68,6 +76,7 @@ export async function benchDaemonSoak(): Promise<BenchRow[]> {
     const samples: Array<[number, number]> = [];
     const floorSamples: Array<[number, number]> = [];
     const start = Date.now();
+    const cpuStart = [await cpuOf(daemon.pid!), await cpuOf(floor.pid!)] as const;
     let pushes = 0;
     let nextPush = start + PUSH_MS;
     while (Date.now() - start < seconds * 1000) {
@@ -82,6 +91,8 @@ export async function benchDaemonSoak(): Promise<BenchRow[]> {
     }
     samples.push([(Date.now() - start) / 60_000, await rssOf(daemon.pid!)]);
     const base = await rssOf(floor.pid!);
+    const minutesRun = (Date.now() - start) / 60_000;
+    const cpuPerMin = [((await cpuOf(daemon.pid!)) - cpuStart[0]) / minutesRun, ((await cpuOf(floor.pid!)) - cpuStart[1]) / minutesRun];
     const rss = samples.map(([, y]) => y);
     const runs = await runsDone(stateDir);
     const minutes = Math.round(seconds / 6) / 10;
@@ -91,6 +102,7 @@ export async function benchDaemonSoak(): Promise<BenchRow[]> {
       row(`run soak ${minutes} min: RSS at the end vs bare node`, rss.at(-1)!, base, 'MB', 'target < 60 MB'),
       row(`run soak ${minutes} min: largest RSS sample vs bare node`, Math.max(...rss), base, 'MB'),
       { ...row(`run soak ${minutes} min: RSS slope (least squares) vs bare node's`, slopeOf(samples), slopeOf(floorSamples), 'MB/min', 'target: flat (≈ 0); ratio n/a'), ratio: 0 },
+      { ...row(`run soak ${minutes} min: CPU (user + system; the runs' own processes not counted) vs bare node`, cpuPerMin[0]!, cpuPerMin[1]!, 's/min', 'measured; ratio n/a'), ratio: 0 },
     ];
   } finally {
     daemon.kill('SIGTERM');

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTask } from 'node-cron';
-import { compileCron, nextCronMatch } from '../../src/daemon/cron-next.ts';
+import { compileCron, CronValues, nextCronMatch } from '../../src/daemon/cron-next.ts';
 import { Schedules } from '../../src/daemon/schedule.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -107,3 +107,11 @@ function inClockChangeWeek(d: Date): boolean {
   const month = d.getUTCMonth();
   return (month === 2 || month === 9) && d.getUTCDate() >= 24;
 }
+
+test('a field holds exactly its values, across both halves of its bits', () => {
+  const values = [0, 1, 7, 29, 30, 31, 45, 58, 59];
+  const field = new CronValues(values);
+  for (let v = -2; v <= 64; v++) assert.equal(field.has(v), values.includes(v), `has(${v})`);
+  assert.equal(new CronValues([]).has(0), false);
+  assert.throws(() => new CronValues([60]), /cron field value 60 is outside 0-59/);
+});
