@@ -194,7 +194,9 @@ function findOffset(offsets: Float64Array, upTo: number, offset: number): number
 
 async function checkTrailer(file: FileHandle, end: number, corrupt: (what: string) => GitError): Promise<void> {
   const hash = createHash('sha1');
-  const buf = Buffer.allocUnsafe(CHUNK);
+  // Sized to the pack, not always 4 MB: a poll's pack is often a few hundred bytes, and 4 MB blocks
+  // from several polls at once crept into malloc's arena (1–2 MB of the daemon's RSS in the soak).
+  const buf = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK, end)));
   for (let pos = 0; pos < end; ) {
     const { bytesRead } = await file.read(buf, 0, Math.min(CHUNK, end - pos), pos);
     if (bytesRead === 0) throw corrupt('truncated');
