@@ -1,5 +1,5 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import type { WriteStream } from 'node:fs';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StreamMasker } from './mask.ts';
 
@@ -17,14 +17,14 @@ export interface StepLog {
 /** `onText`, when given, sees the text as written to the file (masked), for live output. */
 export async function openStepLog(path: string, secrets: readonly string[], onText?: (text: string) => void): Promise<StepLog> {
   let error: string | undefined;
+  let handle: FileHandle;
   try {
-    // Logs may hold what masking cannot catch: readable by slipway's user only.
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    handle = await openLogFile(path);
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
     return { write: () => undefined, output: () => undefined, close: async () => undefined, get error() { return error; } };
   }
-  const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  const stream: WriteStream = handle.createWriteStream();
   // Without a listener, a write error of the stream is an uncaught exception that ends the
   // process (the daemon died 1 s after a trigger with 16 KiB left on the state disk).
   stream.on('error', (e) => {
@@ -48,4 +48,20 @@ export async function openStepLog(path: string, secrets: readonly string[], onTe
       return error;
     },
   };
+}
+
+/**
+ * Opens a log for appending; its folder is made only when the open finds it missing. A run's
+ * steps share one folder: a mkdir before every open (a mkdir and a stat once the folder exists)
+ * was 2 of the ~8 file system calls of each of a 100-host deploy's 400 steps.
+ */
+async function openLogFile(path: string): Promise<FileHandle> {
+  try {
+    // Logs may hold what masking cannot catch: readable by slipway's user only.
+    return await open(path, 'a', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  return open(path, 'a', 0o600);
 }
