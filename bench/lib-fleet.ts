@@ -10,7 +10,8 @@ import { createTestKeys, startTestHost, type TestHost, type TestKeys } from '../
 
 export const SSHD = 10;
 export const NAMES_PER_SSHD = 10;
-export const BIN = new URL('../bin/slipway.js', import.meta.url).pathname;
+// SLIPWAY_FLEET_BIN: another build's bin/slipway.js, for A/B runs of main's build against a branch's.
+export const BIN = process.env.SLIPWAY_FLEET_BIN ?? new URL('../bin/slipway.js', import.meta.url).pathname;
 
 export interface Fleet {
   work: string;

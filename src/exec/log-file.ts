@@ -1,5 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StreamMasker } from './mask.ts';
 
@@ -14,38 +13,73 @@ export interface StepLog {
   readonly error?: string;
 }
 
-/** `onText`, when given, sees the text as written to the file (masked), for live output. */
+/**
+ * `onText`, when given, sees the text as written to the file (masked), for live output.
+ *
+ * The file is opened, written and closed with synchronous calls: a log's writes are small and go
+ * to the page cache, and a WriteStream (open, each write and the close through the thread pool,
+ * plus the stream's own machinery) cost 0.37 ms of CPU per step log against 0.06-0.17 ms this
+ * way (600 logs of three writes, 10 at a time; a deploy to 100 host entries writes 400 logs).
+ * The price: a state folder on a disk that stops answering stalls the process, not only its logs.
+ */
 export async function openStepLog(path: string, secrets: readonly string[], onText?: (text: string) => void): Promise<StepLog> {
   let error: string | undefined;
+  let fd: number | undefined;
+  const fail = (e: unknown): void => {
+    error ??= e instanceof Error ? e.message : String(e);
+  };
   try {
-    // Logs may hold what masking cannot catch: readable by slipway's user only.
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    fd = openLogFile(path);
   } catch (e) {
-    error = e instanceof Error ? e.message : String(e);
-    return { write: () => undefined, output: () => undefined, close: async () => undefined, get error() { return error; } };
+    fail(e);
   }
-  const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-  // Without a listener, a write error of the stream is an uncaught exception that ends the
-  // process (the daemon died 1 s after a trigger with 16 KiB left on the state disk).
-  stream.on('error', (e) => {
-    error ??= e.message;
-  });
   const masker = new StreamMasker(secrets, (text) => {
-    if (error === undefined && !stream.destroyed) stream.write(text);
+    if (error === undefined && fd !== undefined) {
+      try {
+        writeAll(fd, Buffer.from(text));
+      } catch (e) {
+        fail(e);
+      }
+    }
     onText?.(text);
   });
   return {
     write: (text) => masker.message(text),
     output: (chunk, name) => masker.write(chunk, name),
-    close: () =>
-      new Promise<void>((resolve) => {
-        masker.flush();
-        if (stream.destroyed) return resolve();
-        stream.once('error', () => resolve());
-        stream.end(() => resolve());
-      }),
+    close: async () => {
+      masker.flush();
+      if (fd === undefined) return;
+      const open = fd;
+      fd = undefined;
+      try {
+        closeSync(open);
+      } catch (e) {
+        fail(e);
+      }
+    },
     get error() {
       return error;
     },
   };
+}
+
+/**
+ * Opens a log for appending; its folder is made only when the open finds it missing. A run's
+ * steps share one folder: a mkdir before every open (a mkdir and a stat once the folder exists)
+ * was 2 of the ~8 file system calls of each of a 100-host deploy's 400 steps.
+ */
+function openLogFile(path: string): number {
+  try {
+    // Logs may hold what masking cannot catch: readable by slipway's user only.
+    return openSync(path, 'a', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  return openSync(path, 'a', 0o600);
+}
+
+/** write(2) may write less than asked (a nearly full disk): the rest follows, or its error. */
+function writeAll(fd: number, data: Buffer): void {
+  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
 }

@@ -3,7 +3,7 @@
 // old or the new content. Temp names use randomUUID: pid+time names collided under concurrency.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StateError } from '../errors.ts';
 import { maskForState } from './secret-mask.ts';
@@ -50,12 +50,26 @@ export async function fsyncPath(path: string): Promise<void> {
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
+/**
+ * Creates a temp file; its folder is made only when the create finds it missing. A mkdir before
+ * every write (a mkdir and a stat once the folder exists) was 2 of the ~10 file system calls of
+ * each state write, and a deploy to 100 hosts makes ~300 of them.
+ */
+async function createTemp(temp: string): Promise<FileHandle> {
+  try {
+    return await open(temp, 'wx', FILE_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(dirname(temp), { recursive: true, mode: DIR_MODE });
+  return open(temp, 'wx', FILE_MODE);
+}
+
 async function writeNow(path: string, data: string | Uint8Array, durable = true): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
   const temp = tempNameFor(path);
   try {
-    const handle = await open(temp, 'wx', FILE_MODE);
+    const handle = await createTemp(temp);
     try {
       await handle.writeFile(data);
       await handle.sync();

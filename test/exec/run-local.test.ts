@@ -77,6 +77,15 @@ test('openStepLog writes masked text to the file', async () => {
   }
 });
 
+test('openStepLog: a write that fails (ENOSPC, here /dev/full) is kept as .error, never thrown, and later output is dropped', async () => {
+  const log = await openStepLog('/dev/full', []);
+  assert.equal(log.error, undefined);
+  log.write('$ true\n');
+  log.output(Buffer.from('more\n'), 'stdout');
+  await log.close();
+  assert.match(log.error ?? '', /ENOSPC/);
+});
+
 async function pgrep(marker: string): Promise<boolean> {
   const { execa } = await import('execa');
   const r = await execa('pgrep', ['-f', marker], { reject: false });

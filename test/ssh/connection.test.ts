@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { before, test } from 'node:test';
 import { buildRemoteCommand, connectHost } from '../../src/ssh/connection.ts';
-import { createTestKeys, startSilentTcpServer, type TestKeys } from '../helpers/ssh-host.ts';
+import { copyFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestKeys, startSilentTcpServer, startTestHost, type TestKeys } from '../helpers/ssh-host.ts';
 import { registerExecSuite, rejectsWith } from './exec-suite.ts';
 import type { HostConfig } from '../../src/config/types.ts';
 
@@ -70,4 +73,23 @@ test('an invalid hostKey pin fails in phase host key before connecting', async (
     'host key',
     /neither a public key line/,
   );
+});
+
+test('an identity file replaced on disk is used from the next connect (the parsed key is cached per content)', async () => {
+  const host = await startTestHost(keys, { name: 'rotated' });
+  try {
+    const identity = join(await mkdtemp(join(tmpdir(), 'slipway-identity-')), 'id');
+    const connect = () => connectHost(host.hostConfig(), { identity, knownHosts: keys.knownHostsFile, connectTimeoutMs: 10_000 });
+    await copyFile(keys.identityFile, identity);
+    await (await connect()).close();
+    const stranger = await createTestKeys();
+    await copyFile(stranger.identityFile, identity);
+    await rejectsWith(connect(), 'auth', /refused with key/);
+    await copyFile(keys.identityFile, identity);
+    const again = await connect();
+    assert.equal((await again.exec('echo back', { timeoutMs: 10_000 })).stdout, 'back\n');
+    await again.close();
+  } finally {
+    await host.stop();
+  }
 });

@@ -170,3 +170,18 @@ test('makeHostVerifier: a pin that is neither a key line nor a fingerprint is an
     assert.throws(() => makeHostVerifier({ address: 'h', port: 22, pinned }), /neither a public key line/, pinned);
   }
 });
+
+test('makeHostVerifier: a known_hosts file edited between connects counts from the next verifier (its lines are compiled once per content)', async () => {
+  const file = join(dir, 'kh-edited');
+  const a = newKey();
+  const b = newKey();
+  await writeFile(file, `[10.0.0.9]:2222 ${a.line}\n`);
+  const first = makeHostVerifier({ address: '10.0.0.9', port: 2222, knownHostsFile: file });
+  assert.equal(first.verify(a.blob), true);
+  assert.equal(first.verify(b.blob), false);
+  await writeFile(file, `[10.0.0.9]:2222 ${b.line}\n@revoked [10.0.0.9]:2222 ${a.line}\n`);
+  const second = makeHostVerifier({ address: '10.0.0.9', port: 2222, knownHostsFile: file });
+  assert.equal(second.verify(b.blob), true);
+  assert.equal(second.verify(a.blob), false);
+  assert.equal(second.revoked, true);
+});
