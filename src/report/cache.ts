@@ -33,6 +33,8 @@ export interface ReportCache {
   pipelines: Map<string, PipelineCache>;
   /** A stamp of each host's state as last rendered (full-rewrite.ts hostStamps). */
   hosts?: Map<string, string>;
+  /** hostPageKey of each host page as last written. */
+  pages?: Map<string, string>;
 }
 
 let codeHash: string | undefined;
@@ -112,16 +114,16 @@ function isPipelineCache(v: unknown, name: string): v is { version: number; pipe
   return typeof o === 'object' && o !== null && o.version === CACHE_VERSION && o.pipeline === name && o.state?.pipeline === name && Array.isArray(o.runs);
 }
 
-/** The valid cache's host stamps (`hosts` empty without them); undefined when no cache fits this config. */
-export async function readCacheMeta(stateDir: string, config: ReportConfig): Promise<{ fingerprint: string; hosts?: Map<string, string> } | undefined> {
+const isStringMap = (v: unknown): v is Record<string, string> => typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
+
+/** The valid cache's host stamps and page keys (absent without them); undefined when no cache fits this config. */
+export async function readCacheMeta(stateDir: string, config: ReportConfig): Promise<{ fingerprint: string; hosts?: Map<string, string>; pages?: Map<string, string> } | undefined> {
   const fingerprint = fingerprintOf(config);
   const dir = cacheDir(stateDir);
-  const [meta, hosts] = (await Promise.all([readJson(join(dir, 'meta.json')), readJson(join(dir, 'hosts.json'))])) as Array<{ version?: unknown; fingerprint?: unknown; hosts?: unknown } | undefined>;
+  const [meta, hosts] = (await Promise.all([readJson(join(dir, 'meta.json')), readJson(join(dir, 'hosts.json'))])) as Array<{ version?: unknown; fingerprint?: unknown; hosts?: unknown; pages?: unknown } | undefined>;
   if (meta?.version !== CACHE_VERSION || meta.fingerprint !== fingerprint) return undefined;
-  if (hosts?.version === CACHE_VERSION && typeof hosts.hosts === 'object' && hosts.hosts !== null) {
-    return { fingerprint, hosts: new Map(Object.entries(hosts.hosts as Record<string, string>)) };
-  }
-  return { fingerprint };
+  if (hosts?.version !== CACHE_VERSION || !isStringMap(hosts.hosts)) return { fingerprint };
+  return { fingerprint, hosts: new Map(Object.entries(hosts.hosts)), ...(isStringMap(hosts.pages) ? { pages: new Map(Object.entries(hosts.pages)) } : {}) };
 }
 
 /** One pipeline's cached summaries (valid cache assumed: readCacheMeta); undefined when unusable. */
@@ -201,8 +203,9 @@ export async function readCache(stateDir: string, config: ReportConfig): Promise
   }
   const hosts = (await readJson(join(dir, 'hosts.json'))) as { version?: unknown; hosts?: unknown } | undefined;
   const cache: ReportCache = { fingerprint, pipelines };
-  if (hosts?.version === CACHE_VERSION && typeof hosts.hosts === 'object' && hosts.hosts !== null) {
-    cache.hosts = new Map(Object.entries(hosts.hosts as Record<string, string>));
+  if (hosts?.version === CACHE_VERSION && isStringMap(hosts.hosts)) {
+    cache.hosts = new Map(Object.entries(hosts.hosts));
+    if (isStringMap((hosts as { pages?: unknown }).pages)) cache.pages = new Map(Object.entries((hosts as { pages: Record<string, string> }).pages));
   }
   memory.set(stateDir, cache);
   return cache;
@@ -247,16 +250,21 @@ export async function writeCache(stateDir: string, cache: ReportCache, only?: Re
     await writeDerivedFile(join(dir, 'pipelines', `${fileSegment(name)}.json`), JSON.stringify({ version: CACHE_VERSION, pipeline: name, ...p }));
   }
   if (cache.hosts !== undefined) {
-    await writeDerivedFile(join(dir, 'hosts.json'), JSON.stringify({ version: CACHE_VERSION, hosts: Object.fromEntries(cache.hosts) }));
+    const pages = cache.pages === undefined ? {} : { pages: Object.fromEntries(cache.pages) };
+    await writeDerivedFile(join(dir, 'hosts.json'), JSON.stringify({ version: CACHE_VERSION, hosts: Object.fromEntries(cache.hosts), ...pages }));
   }
   if (meta) await writeDerivedFile(join(dir, 'meta.json'), `${JSON.stringify({ version: CACHE_VERSION, fingerprint: cache.fingerprint })}\n`);
 }
 
-/** Before a full rewrite: no update may trust the old cache if the rewrite dies half-way. */
+/**
+ * Before a full rewrite: no update may trust the old cache if the rewrite dies half-way. The
+ * digests stay: a rewrite uses one only where its content key is what the manifest says the
+ * pipeline held and its state files' stamps are still those (full-rewrite.ts), and updates read
+ * none until meta.json is back.
+ */
 export async function dropCache(stateDir: string): Promise<void> {
   memory.delete(stateDir);
   await rm(join(cacheDir(stateDir), 'meta.json'), { force: true });
-  await rm(join(cacheDir(stateDir), 'digests'), { recursive: true, force: true });
   // Version 1 kept every digest in one file.
   await rm(join(cacheDir(stateDir), 'digests.json'), { force: true });
 }
