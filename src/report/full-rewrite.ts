@@ -24,13 +24,13 @@ import { key, pagePath } from './format.ts';
 import { contextFor } from './fragments.ts';
 import { hostPageKey, renderHostPage } from './host-page.ts';
 import { forEachRun, listHostStates, listRunNumbers, LOG_TAIL_BYTES, readPipelineState, readRunDetail } from './load.ts';
-import { contentHash, inputKey, readManifest, writeManifest, type FileRecord, type PipelineRecord } from './manifest.ts';
+import { contentHash, inputKey, readManifest, sameManifest, writeManifest, type FileRecord, type PipelineRecord } from './manifest.ts';
 import { fragmentsHold, fragmentsOf, type KeptFragments } from './pipeline-fragments.ts';
 import { renderPipelineFiles, renderRunFile, renderSharedFiles } from './render.ts';
 import { fileStamp, sameSizeAndTime } from './stamps.ts';
 import { summarizeRun } from './summary.ts';
 import type { PipelineModel, ReportConfig, ReportModel, RunSummary } from './types.ts';
-import { openFolderSwap, removeUnlisted, withReportFolder, writeOneInPlace, type FolderSwap } from './write.ts';
+import { folderStamps, openFolderSwap, removeUnlistedSince, withReportFolder, writeOneInPlace, type FolderSwap } from './write.ts';
 
 export interface RewriteResult {
   mode: 'full';
@@ -56,7 +56,8 @@ export function modelFrom(config: ReportConfig, pipelines: Map<string, PipelineC
 
 /** The file is still what the manifest says was written. */
 function unchangedOnDisk(www: string, k: string, record: FileRecord): boolean {
-  return sameSizeAndTime(join(www, k), record);
+  // Keys are checked relative paths (write.ts checkKey): path.join's normalising was ~10% of a rewrite.
+  return sameSizeAndTime(`${www}/${k}`, record);
 }
 
 const ended = (r: RunSummary | undefined): r is RunSummary => r !== undefined && ENDED_STATUSES.includes(r.status);
@@ -115,6 +116,7 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
   let made = new Map<string, KeptFragments>();
   const scanned = new Map<string, Scanned>();
   const hostKeys = new Map<string, string>();
+  let folders = new Map<string, number>();
   await withReportFolder(www, async () => {
     const swap: FolderSwap | undefined = differential ? undefined : await openFolderSwap(www);
     const madeDirs = new Set<string>();
@@ -222,7 +224,8 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
         if (s.digest !== undefined || s.cache!.runs.every(ended)) pipelineRecords.set(p.name, { stamp: s.stamp, content });
       }
       if (swap) await swap.commit();
-      else await removeUnlisted(www, new Set(records.keys()));
+      else await removeUnlistedSince(www, new Set(records.keys()), { files: files.keys(), folders: manifest.folders });
+      folders = folderStamps(www, records.keys());
     } catch (err) {
       await swap?.abort();
       throw err;
@@ -246,7 +249,8 @@ export async function fullRewrite(stateDir: string, config: ReportConfig, opts: 
   }
   await writeDigests(stateDir, fingerprint, nextDigests);
   await writeCache(stateDir, { fingerprint, pipelines: full, hosts: hostStamps(hosts), pages: hostKeys }, changed, true);
-  await writeManifest(stateDir, fingerprint, { files: records, hostsKey, pipelines: pipelineRecords });
+  const next = { files: records, hostsKey, pipelines: pipelineRecords, folders };
+  if (!sameManifest(next, manifest)) await writeManifest(stateDir, fingerprint, next);
   return { mode: 'full', written, runsRead, kept };
 }
 

@@ -3,7 +3,7 @@
 // still guarantees: a page deleted or edited by hand is made again, and a record restored in
 // place (same size, mtime put back, as `cp -p` does) is read again.
 import assert from 'node:assert/strict';
-import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cacheDir } from '../../src/report/cache.ts';
@@ -12,6 +12,7 @@ import { updateReport } from '../../src/report/update-queue.ts';
 import { statePaths, writeHostState, writePipelineState, writeRun } from '../../src/state/store.ts';
 import { withTempDir } from '../state/helpers.ts';
 import { NOW, deployedRun } from './sample.ts';
+import { treeFiles } from '../helpers/tree-files.ts';
 
 const config: ReportConfig = {
   title: 'ACME deploys',
@@ -73,6 +74,25 @@ describe('full rewrite of unchanged pipelines', () => {
       assert.equal(restored.runsRead, 1);
       assert.match(await read(dir, 'runs/other/1.html'), /Restored one!/);
       assert.match(await read(dir, 'pipelines/other/index.html'), /Restored one!/);
+    });
+  });
+
+  it('removes what it no longer makes and what it never made, in folders it did not list again', async () => {
+    await withTempDir(async (dir) => {
+      await seed(dir);
+      await updateReport(dir, config, { now: NOW, full: true });
+      const www = statePaths(dir).www;
+      await updateReport(dir, config, { now: NOW, full: true });
+      await mkdir(join(www, 'junk', 'deep'), { recursive: true });
+      await writeFile(join(www, 'junk', 'deep', 'x.html'), 'stray');
+      await writeFile(join(www, 'runs', 'other', 'stray.html'), 'stray');
+      // Retention removed a run: its page goes, though nothing else in its folder changed.
+      await rm(statePaths(dir).runFile('app', 1));
+      await updateReport(dir, config, { now: NOW, full: true });
+      const files = [...(await treeFiles(www)).keys()];
+      assert.deepEqual(files.filter((f) => /junk|stray|runs\/app\/1\.html/.test(f)), []);
+      await assert.rejects(stat(join(www, 'junk')), { code: 'ENOENT' });
+      assert.ok(files.includes('runs/app/2.html') && files.includes('runs/other/1.html'));
     });
   });
 });
