@@ -7,8 +7,8 @@
 // Pages are not fsynced: the report is rebuilt from the state after any crash.
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StateError } from '../errors.ts';
 import { fsyncPath, withFileQueue } from '../state/atomic.ts';
@@ -105,18 +105,14 @@ export async function openFolderSwap(wwwDir: string): Promise<FolderSwap> {
   };
 }
 
-// Synchronous: a page is a few KB, and open, write, fstat and close as four promises through the
-// thread pool cost more than the writes: 28 files of 6 KB with temp and rename, as a fresh
-// update writes, 11-20 ms CPU with promises, 3-8 ms synchronous (/tmp wb.mjs, 4 runs each, load
-// 56). The renders before them hold the event loop far longer anyway.
-function writeNew(file: string, content: string): Written {
-  const fd = openSync(file, 'wx', 0o644);
+async function writeNew(file: string, content: string): Promise<Written> {
+  const handle = await open(file, 'wx', 0o644);
   try {
-    writeFileSync(fd, content);
-    const { size, mtimeMs } = fstatSync(fd);
+    await handle.writeFile(content);
+    const { size, mtimeMs } = await handle.stat();
     return { size, mtimeMs };
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
@@ -156,16 +152,16 @@ export async function writeOneInPlace(wwwDir: string, key: string, content: stri
   const file = join(wwwDir, key);
   const dir = dirname(file);
   if (!made.has(dir)) {
-    mkdirSync(dir, { recursive: true });
+    await mkdir(dir, { recursive: true });
     made.add(dir);
   }
   const temp = `${file}.${randomUUID()}.tmp`;
   try {
-    const written = writeNew(temp, content);
-    renameSync(temp, file);
+    const written = await writeNew(temp, content);
+    await rename(temp, file);
     return written;
   } catch (err) {
-    rmSync(temp, { force: true });
+    await rm(temp, { force: true });
     throw new StateError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
