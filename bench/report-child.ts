@@ -15,11 +15,15 @@ const [mode, stateDir, n] = process.argv.slice(2);
 if (stateDir === undefined) throw new Error('usage: report-child.ts MODE STATE [RUN]');
 const config = benchConfig();
 let ms = 0;
+let cpuMs: number | undefined;
 let result = { written: 0, mode: 'none' };
 if (mode === 'full') {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   result = await updateReport(stateDir, config, { full: true });
   ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  cpuMs = (used.user + used.system) / 1000;
 } else if (mode === 'incremental' || mode === 'warm') {
   if (mode === 'warm') await updateReport(stateDir, config);
   await writeRun(stateDir, syntheticRun('app-7', Number(n)));
@@ -28,4 +32,4 @@ if (mode === 'full') {
   ms = performance.now() - start;
 }
 const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
-process.stdout.write(`${JSON.stringify({ ms, hwmKb: hwm, written: result.written, mode: result.mode })}\n`);
+process.stdout.write(`${JSON.stringify({ ms, ...(cpuMs === undefined ? {} : { cpuMs }), hwmKb: hwm, written: result.written, mode: result.mode })}\n`);

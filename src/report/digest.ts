@@ -13,6 +13,7 @@
 //   only at later ones). That window moves with the clock, so a digest made at T is good for any
 //   render at T or later, and is rebuilt from the runs when the clock went back.
 
+import { createHash } from 'node:crypto';
 import { DORA_WINDOWS } from './dora.ts';
 import { FEED_ENTRIES } from './feed.ts';
 import { HOST_HISTORY } from './host-page.ts';
@@ -34,6 +35,13 @@ export interface PipelineDigest {
   runs: RunSummary[];
   /** The render time it was made for (ISO): good for that time and later. */
   madeAt: string;
+  /** contentKeyOf the state and all summaries it was made from: a full rewrite tells by it that it still fits. */
+  content?: string;
+}
+
+/** A key of a pipeline's state and every run summary: what its history pages and pieces show of it. */
+export function contentKeyOf(state: PipelineState, runs: readonly RunSummary[]): string {
+  return createHash('sha1').update(JSON.stringify(state)).update('\0').update(JSON.stringify(runs)).digest('hex').slice(0, 20);
 }
 
 function when(r: RunSummary): string {
@@ -83,7 +91,7 @@ function keptIndices(p: Pick<ReportPipelineConfig, 'branch' | 'environments'>, r
   return keep;
 }
 
-export function digestOf(p: Pick<ReportPipelineConfig, 'branch' | 'environments'>, state: PipelineState, runs: readonly RunSummary[], now: Date): PipelineDigest {
+export function digestOf(p: Pick<ReportPipelineConfig, 'branch' | 'environments'>, state: PipelineState, runs: readonly RunSummary[], now: Date, content = contentKeyOf(state, runs)): PipelineDigest {
   const keep = keptIndices(p, runs, now);
   return {
     state,
@@ -91,6 +99,7 @@ export function digestOf(p: Pick<ReportPipelineConfig, 'branch' | 'environments'
     numbers: runs.map((r) => r.number),
     runs: keep === 'all' ? [...runs] : runs.filter((_, i) => keep.has(i)),
     madeAt: now.toISOString(),
+    content,
   };
 }
 
@@ -101,11 +110,11 @@ export function digestFits(d: PipelineDigest, now: Date): boolean {
 }
 
 /** Each pipeline's digest, for the render at `now`. */
-export function digestsOf(config: { pipelines: ReadonlyArray<Pick<ReportPipelineConfig, 'name' | 'branch' | 'environments'>> }, pipelines: ReadonlyMap<string, { state: PipelineState; runs: RunSummary[] }>, now: Date): Map<string, PipelineDigest> {
+export function digestsOf(config: { pipelines: ReadonlyArray<Pick<ReportPipelineConfig, 'name' | 'branch' | 'environments'>> }, pipelines: ReadonlyMap<string, { state: PipelineState; runs: RunSummary[]; content?: string }>, now: Date): Map<string, PipelineDigest> {
   const out = new Map<string, PipelineDigest>();
   for (const p of config.pipelines) {
     const c = pipelines.get(p.name);
-    if (c !== undefined) out.set(p.name, digestOf(p, c.state, c.runs, now));
+    if (c !== undefined) out.set(p.name, digestOf(p, c.state, c.runs, now, c.content));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // hosts/HOST.html: per pipeline, what the host runs now and ran before, the release folders on
 // it, and its deploy history (every deploy stage that touched it, newest first).
 
+import { createHash } from 'node:crypto';
 import { hostOutcomeHealth, isChosenRollback, toneBadge } from './health.ts';
 import type { HostRelease, HostState } from '../state/types.ts';
 import { compareNames, shortId, statusBadge, timeTag } from './format.ts';
@@ -38,6 +39,26 @@ export function hostHistory(host: string, model: ReportModel, limit = HOST_HISTO
   }
   const when = (r: RunSummary): string => r.finishedAt ?? r.startedAt ?? r.createdAt;
   return out.sort((a, b) => (when(b.run) < when(a.run) ? -1 : when(b.run) > when(a.run) ? 1 : 0)).slice(0, limit);
+}
+
+/**
+ * A key of everything a host's page shows but the generation time: its state, its roles (config,
+ * in the fingerprint) and the facts of each deploy history row. An update renders the page only
+ * when the key changed: a deploy to 100 hosts otherwise rendered every host page at each of its
+ * dozens of updates (bench/fleet.ts: 560–720 renders per once), though each host's page changes
+ * about twice (its deploy entry, its state).
+ */
+export function hostPageKey(host: string, state: HostState | undefined, model: ReportModel, ctx: RenderContext): string {
+  const hash = createHash('sha1').update(host).update('\0').update(JSON.stringify(state ?? null));
+  // Its releases link to their runs' pages while those exist (retention removes old runs).
+  const linked = Object.entries(state?.pipelines ?? {}).map(([name, p]) => [p.current, p.previous].map((r) => r !== undefined && ctx.runPages.get(name)?.has(r.run) === true));
+  hash.update(JSON.stringify(linked));
+  for (const h of hostHistory(host, model)) {
+    const r = h.run;
+    const facts = [r.pipeline, r.number, ctx.runPages.get(r.pipeline)?.has(r.number) === true, h.environment, h.status, isChosenRollback(r, h.environment), r.commit, r.subject, r.finishedAt ?? r.startedAt ?? r.createdAt];
+    hash.update('\0').update(JSON.stringify(facts));
+  }
+  return hash.digest('hex').slice(0, 20);
 }
 
 export function renderHostPage(host: string, state: HostState | undefined, model: ReportModel, ctx: RenderContext): string {

@@ -19,7 +19,8 @@ import { fileSegment, key, pagePath } from './format.ts';
 import { contextFor } from './fragments.ts';
 import { forEachRun, listHostStates, listRunNumbers, LOG_TAIL_BYTES, readPipelineState, readRunDetail } from './load.ts';
 import { fragmentsHold, fragmentsOf, type KeptFragments } from './pipeline-fragments.ts';
-import { hostsOfPipeline, renderHostFiles, renderPipelineFiles, renderRunFile, renderSharedFiles } from './render.ts';
+import { hostPageKey, renderHostPage } from './host-page.ts';
+import { hostsOfPipeline, renderPipelineFiles, renderRunFile, renderSharedFiles } from './render.ts';
 import { summarizeRun } from './summary.ts';
 import type { ReportConfig, RunDetail, RunSummary } from './types.ts';
 import { listReportFolder, withReportFolder, writeFilesInPlace } from './write.ts';
@@ -160,7 +161,15 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
   // A host state changed without its pipeline being scanned (a rollback): its page too. The
   // stamps are in the cache, so a fresh process (`slipway once`) renders only changed hosts.
   for (const h of changedHosts) hostPages.add(h);
-  for (const [k, v] of renderHostFiles(model, ctx, hostPages)) files.set(k, v);
+  // Of those, only the pages whose content changed (hostPageKey).
+  const pageKeys = new Map(meta.pages);
+  for (const host of ctx.hostNames) {
+    if (!hostPages.has(host)) continue;
+    const input = hostPageKey(host, ctx.hosts.get(host), model, ctx);
+    if (pageKeys.get(host) === input) continue;
+    pageKeys.set(host, input);
+    files.set(key(pagePath.host(host)), renderHostPage(host, ctx.hosts.get(host), model, ctx));
+  }
   for (const d of details) {
     const [k, v] = renderRunFile(d, ctx);
     files.set(k, v);
@@ -168,6 +177,6 @@ export async function incrementalRewrite(stateDir: string, config: ReportConfig,
   await withReportFolder(www, () => writeFilesInPlace(www, files, remove));
   // Written: the digests made now, and those whose pieces were rendered again.
   await writeDigests(stateDir, meta.fingerprint, new Map([...fragments.made].map(([n, f]) => [n, { digest: nextDigests.get(n)!, fragments: f }])));
-  await writeCache(stateDir, { fingerprint: meta.fingerprint, pipelines, hosts: stamps }, dirty);
+  await writeCache(stateDir, { fingerprint: meta.fingerprint, pipelines, hosts: stamps, pages: pageKeys }, dirty);
   return { mode: 'incremental', written: files.size, runsRead };
 }
