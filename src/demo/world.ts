@@ -30,19 +30,37 @@ export interface DemoWorld {
 
 export async function createDemoWorld(root: string, hostNames: string[]): Promise<DemoWorld> {
   const git = await startGitHttpServer({ root: join(root, 'git-server') });
+  const hosts: DemoHost[] = [];
+  const close = async (): Promise<void> => {
+    for (const h of hosts) {
+      await stopApp(h.home);
+      await h.close();
+    }
+    await git.close();
+  };
+  try {
+    return await makeWorld(root, hostNames, git, hosts, close);
+  } catch (err) {
+    // Servers already listening would keep the process alive after its error: `demo` hung.
+    await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function makeWorld(root: string, hostNames: string[], git: GitHttpServer, hosts: DemoHost[], close: () => Promise<void>): Promise<DemoWorld> {
   const client = generateKeyPair();
   const identityFile = join(root, 'keys', 'id_ed25519');
   await mkdir(dirname(identityFile), { recursive: true });
   await writeFile(identityFile, client.privateKey, { mode: 0o600 });
   const knownHostsFile = join(root, 'keys', 'known_hosts');
-  const hosts: DemoHost[] = [];
   const known: string[] = [];
   for (const name of hostNames) {
     const hostKey = generateKeyPair();
     const home = join(root, 'hosts', name);
     await mkdir(home, { recursive: true });
+    const appPort = await freePort();
     const server = await startEmbeddedSshServer({ hostKey: hostKey.privateKey, authorizedKeys: [client.publicKey], home });
-    hosts.push({ name, port: server.port, appPort: await freePort(), home, close: () => server.close() });
+    hosts.push({ name, port: server.port, appPort, home, close: () => server.close() });
     known.push(`[127.0.0.1]:${server.port} ${hostKey.publicKey.split(' ').slice(0, 2).join(' ')}`);
   }
   await writeFile(knownHostsFile, known.join('\n') + '\n');
@@ -78,13 +96,7 @@ export async function createDemoWorld(root: string, hostNames: string[]): Promis
     identityFile,
     knownHostsFile,
     commit,
-    close: async () => {
-      for (const h of hosts) {
-        await stopApp(h.home);
-        await h.close();
-      }
-      await git.close();
-    },
+    close,
   };
 }
 
