@@ -1,17 +1,18 @@
 // What the last update knew, so the next one reads only what changed: per pipeline, its state and
 // the summary of every run. Ended runs are never rewritten (the state's contract), so their
-// summaries stay true; runs that had not ended are read again every time. Kept in memory for a
-// long-lived process and in STATE/cache/report/ for the next process (`slipway once` is one per
-// poll). It is derived data: anything odd in it and the update falls back to a full rewrite.
+// summaries stay true; runs that had not ended are read again every time. Kept in
+// STATE/cache/report/ for the next update, in this process or another (`slipway once` is one per
+// poll); only the digests are also held in memory while their files are unchanged (readJsonHeld). It is derived data: anything odd in it and the update falls back to a full rewrite.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withFileQueue } from '../state/atomic.ts';
+import { createTemp, withFileQueue } from '../state/atomic.ts';
 import type { PipelineState } from '../state/types.ts';
 import { fileSegment } from './format.ts';
+import { statStamp } from './stamps.ts';
 import type { ReportConfig, RunSummary } from './types.ts';
 import type { PipelineDigest } from './digest.ts';
 import type { KeptFragments } from './pipeline-fragments.ts';
@@ -65,8 +66,6 @@ export function cacheDir(stateDir: string): string {
   return statePaths(stateDir).reportCache;
 }
 
-const memory = new Map<string, ReportCache>();
-
 async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as unknown;
@@ -81,11 +80,6 @@ async function readJson(file: string): Promise<unknown> {
 // after as any read is (readDigests).
 const held = new Map<string, { stamp: string; value: unknown }>();
 
-/** Which file this is: a rename keeps the inode and mtime of the temp file written. */
-function stampOf(s: { ino: number; size: number; mtimeMs: number }): string {
-  return `${s.ino}:${s.size}:${s.mtimeMs}`;
-}
-
 // Synchronous: an update reads every pipeline's digest (50 small files), and four promise-based
 // calls per file (open, fstat, read, close through the thread pool) cost more than the reads.
 function readJsonHeld(file: string): unknown {
@@ -97,7 +91,7 @@ function readJsonHeld(file: string): unknown {
     return undefined;
   }
   try {
-    const stamp = stampOf(fstatSync(fd));
+    const stamp = statStamp(fstatSync(fd));
     const known = held.get(file);
     if (known?.stamp === stamp) return known.value;
     const value = JSON.parse(readFileSync(fd, 'utf8')) as unknown;
@@ -188,31 +182,6 @@ export async function writeDigests(stateDir: string, fingerprint: string, digest
   );
 }
 
-/** The cache for this config, from memory or disk; undefined when there is none that fits. */
-export async function readCache(stateDir: string, config: ReportConfig): Promise<ReportCache | undefined> {
-  const fingerprint = fingerprintOf(config);
-  const held = memory.get(stateDir);
-  if (held !== undefined && held.fingerprint === fingerprint) return held;
-  const dir = cacheDir(stateDir);
-  const meta = (await readJson(join(dir, 'meta.json'))) as { version?: unknown; fingerprint?: unknown } | undefined;
-  if (meta?.version !== CACHE_VERSION || meta.fingerprint !== fingerprint) return undefined;
-  const pipelines = new Map<string, PipelineCache>();
-  const values = await Promise.all(config.pipelines.map((p) => readJson(join(dir, 'pipelines', `${fileSegment(p.name)}.json`))));
-  for (const [i, p] of config.pipelines.entries()) {
-    const v = values[i];
-    if (!isPipelineCache(v, p.name)) return undefined;
-    pipelines.set(p.name, { state: v.state, runs: v.runs });
-  }
-  const hosts = (await readJson(join(dir, 'hosts.json'))) as { version?: unknown; hosts?: unknown } | undefined;
-  const cache: ReportCache = { fingerprint, pipelines };
-  if (hosts?.version === CACHE_VERSION && isStringMap(hosts.hosts)) {
-    cache.hosts = new Map(Object.entries(hosts.hosts));
-    if (isStringMap((hosts as { pages?: unknown }).pages)) cache.pages = new Map(Object.entries((hosts as { pages: Record<string, string> }).pages));
-  }
-  memory.set(stateDir, cache);
-  return cache;
-}
-
 /**
  * Atomic (temp file, rename) but not fsynced: this is derived data, and after a crash a torn or
  * stale cache only costs a full rewrite (every read is checked). Measured on a busy disk, the
@@ -222,19 +191,14 @@ export function writeDerivedFile(path: string, data: string): Promise<string> {
   return withFileQueue(path, async () => {
     const temp = `${path}.${randomUUID()}.tmp`;
     try {
-      // The folder is made only when missing, not before every write: updates write several of
-      // these files each, dozens of updates per once (writeDerivedFile was 115 ms of main-thread
-      // time in a --cpu-prof of bench/fleet.ts's once).
-      const handle = await open(temp, 'wx', 0o600).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-        // Summaries quote run errors and commit text: private like the state they come from.
-        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-        return open(temp, 'wx', 0o600);
-      });
+      // Summaries quote run errors and commit text: private like the state they come from. The
+      // folder is made only when missing (writeDerivedFile was 115 ms of main-thread time in a
+      // --cpu-prof of bench/fleet.ts's once with a mkdir before every write).
+      const handle = await createTemp(temp);
       let stamp: string;
       try {
         await handle.writeFile(data);
-        stamp = stampOf(await handle.stat());
+        stamp = statStamp(await handle.stat());
       } finally {
         await handle.close();
       }
@@ -249,9 +213,6 @@ export function writeDerivedFile(path: string, data: string): Promise<string> {
 
 /** Saves the pipelines named (all when none are), then the meta file that makes the cache valid. */
 export async function writeCache(stateDir: string, cache: ReportCache, only?: ReadonlySet<string>, meta = only === undefined): Promise<void> {
-  // An update holds only the pipelines it read: the whole cache is known only when all are saved.
-  if (only === undefined) memory.set(stateDir, cache);
-  else memory.delete(stateDir);
   const dir = cacheDir(stateDir);
   for (const [name, p] of cache.pipelines) {
     if (only !== undefined && !only.has(name)) continue;
@@ -271,7 +232,6 @@ export async function writeCache(stateDir: string, cache: ReportCache, only?: Re
  * none until meta.json is back.
  */
 export async function dropCache(stateDir: string): Promise<void> {
-  memory.delete(stateDir);
   await rm(join(cacheDir(stateDir), 'meta.json'), { force: true });
   // Version 1 kept every digest in one file.
   await rm(join(cacheDir(stateDir), 'digests.json'), { force: true });

@@ -7,6 +7,7 @@ import { listHostStates, listRunNumbers, readPipelineState, readRun, readRuns, r
 import { readStatusLog } from '../state/status-log.ts';
 import type { StepLogText } from '../state/step-log.ts';
 import { ENDED_STATUSES, type RunRecord } from '../state/types.ts';
+import { statStamp } from './stamps.ts';
 import { logKey, type ReportConfig, type ReportInput, type ReportPipeline, type RunDetail } from './types.ts';
 
 /** Bytes of the end of each step log shown by default. */
@@ -66,7 +67,7 @@ async function readStepLogHeld(stateDir: string, run: RunRecord, stepId: string,
   const file = statePaths(stateDir).stepLog(run.pipeline, run.number, stepId);
   const s = statSync(file, { throwIfNoEntry: false });
   if (s === undefined) return undefined;
-  const stamp = `${s.ino}:${s.size}:${s.mtimeMs}:${tailBytes}`;
+  const stamp = `${statStamp(s)}:${tailBytes}`;
   const held = heldLogs.get(file);
   if (held?.stamp === stamp) return held.log;
   const log = await readStepLog(stateDir, run.pipeline, run.number, stepId, { tailBytes });

@@ -19,3 +19,8 @@ export function sameSizeAndTime(path: string, record: { size: number; mtimeMs: n
   const s = statSync(path, { throwIfNoEntry: false });
   return s !== undefined && s.size === record.size && s.mtimeMs === record.mtimeMs;
 }
+
+/** Which file this is, from its stat data (a rename keeps the inode and mtime of the temp file written). */
+export function statStamp(s: { ino: number; size: number; mtimeMs: number }): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+}

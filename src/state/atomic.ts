@@ -51,11 +51,12 @@ const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
 /**
- * Creates a temp file; its folder is made only when the create finds it missing. A mkdir before
- * every write (a mkdir and a stat once the folder exists) was 2 of the ~10 file system calls of
- * each state write, and a deploy to 100 hosts makes ~300 of them.
+ * Creates a new file (private: FILE_MODE, in a DIR_MODE folder); its folder is made only when the
+ * create finds it missing. A mkdir before every write (a mkdir and a stat once the folder exists)
+ * was 2 of the ~10 file system calls of each state write, and a deploy to 100 hosts makes ~300 of
+ * them; the report's derived files (report/cache.ts) are written dozens of times per once too.
  */
-async function createTemp(temp: string): Promise<FileHandle> {
+export async function createTemp(temp: string): Promise<FileHandle> {
   try {
     return await open(temp, 'wx', FILE_MODE);
   } catch (err) {
