@@ -4,20 +4,12 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cacheDir } from '../../src/report/cache.ts';
-import type { ReportConfig } from '../../src/report/types.ts';
 import { updateReport } from '../../src/report/update-queue.ts';
 import { statePaths, writeHostState, writePipelineState, writeRun } from '../../src/state/store.ts';
 import { withTempDir } from '../state/helpers.ts';
-import { NOW, deployedRun, waitingRun } from './sample.ts';
+import { NOW, deployedRun, waitingRun, twoPipelineConfig } from './sample.ts';
 
-const config: ReportConfig = {
-  title: 'ACME deploys',
-  secrets: [],
-  pipelines: [
-    { name: 'app', repo: 'https://git.example.com/acme/app.git', branch: 'main', environments: [{ name: 'staging', hosts: ['web1'], approval: 'auto' }, { name: 'production', hosts: ['web2'], approval: 'manual' }] },
-    { name: 'other', repo: 'https://git.example.com/acme/other.git', branch: 'main', environments: [{ name: 'qa', hosts: ['qa1'], approval: 'auto' }] },
-  ],
-};
+const config = twoPipelineConfig;
 
 async function seed(dir: string): Promise<void> {
   await writePipelineState(dir, { version: 1, pipeline: 'app', nextRunNumber: 4, environments: {} });

@@ -1,9 +1,19 @@
 // A report input with one of everything, for the report tests.
-import type { ReportInput } from '../../src/report/types.ts';
+import type { ReportConfig, ReportInput } from '../../src/report/types.ts';
 import type { RunRecord } from '../../src/state/types.ts';
 import { sampleRun } from '../state/helpers.ts';
 
 export const NOW = new Date('2024-05-01T12:00:00.000Z');
+
+/** Two pipelines: app (staging web1, production web2 with approval) and other (qa qa1). */
+export const twoPipelineConfig: ReportConfig = {
+  title: 'ACME deploys',
+  secrets: [],
+  pipelines: [
+    { name: 'app', repo: 'https://git.example.com/acme/app.git', branch: 'main', environments: [{ name: 'staging', hosts: ['web1'], approval: 'auto' }, { name: 'production', hosts: ['web2'], approval: 'manual' }] },
+    { name: 'other', repo: 'https://git.example.com/acme/other.git', branch: 'main', environments: [{ name: 'qa', hosts: ['qa1'], approval: 'auto' }] },
+  ],
+};
 
 export function deployedRun(over: Partial<RunRecord> = {}): RunRecord {
   return sampleRun({
